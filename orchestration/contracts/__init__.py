@@ -1,0 +1,140 @@
+"""Extract contracts: one YAML per extract, the single definition the generator writes,
+landing validates against, and the README renders."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import yaml
+
+PII_CLASSES = ("none", "low", "medium", "high", "critical")
+FORMATS = ("csv", "jsonl_batches")
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+_SIMPLE_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+}
+
+
+class ContractError(ValueError):
+    """A contract file is malformed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    pii: str
+    description: str
+    required: bool = False
+    path: str | None = None
+    allowed: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        if self.type in _SIMPLE_TYPES:
+            return _SIMPLE_TYPES[self.type]
+        precision, scale = _DECIMAL.match(self.type).groups()
+        return f"DECIMAL({precision},{scale})"
+
+    @property
+    def source_path(self) -> str:
+        """Where the value sits in the extract: a CSV column, or a dotted JSON path."""
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    source_system: str
+    description: str
+    format: str
+    primary_key: tuple[str, ...]
+    partition_by: str
+    immutable: bool
+    fields: tuple[Field, ...]
+    derived: tuple[Field, ...] = field(default=())
+    file_pattern: str = "*.csv"
+
+    def field(self, name: str) -> Field:
+        for f in (*self.fields, *self.derived):
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def columns(self) -> tuple[Field, ...]:
+        """Landed columns in order: contract fields, then derived ones."""
+        return (*self.fields, *self.derived)
+
+
+def _parse_field(contract: str, raw: dict) -> Field:
+    name = raw.get("name", "?")
+    type_ = str(raw.get("type", ""))
+    if type_ not in _SIMPLE_TYPES and not _DECIMAL.match(type_):
+        raise ContractError(f"{contract}.{name}: unknown type {type_!r}")
+    if raw.get("pii") not in PII_CLASSES:
+        raise ContractError(f"{contract}.{name}: pii must be one of {PII_CLASSES}, got {raw.get('pii')!r}")
+    if not raw.get("description"):
+        raise ContractError(f"{contract}.{name}: description is required")
+    allowed = raw.get("allowed")
+    return Field(
+        name=name,
+        type=type_,
+        pii=raw["pii"],
+        description=raw["description"],
+        required=bool(raw.get("required", False)),
+        path=raw.get("path"),
+        allowed=tuple(str(v) for v in allowed) if allowed else None,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        pattern=raw.get("pattern"),
+    )
+
+
+def parse_contract(raw: dict) -> Contract:
+    name = raw["name"]
+    if raw.get("format") not in FORMATS:
+        raise ContractError(f"{name}: format must be one of {FORMATS}")
+    fields = tuple(_parse_field(name, f) for f in raw["fields"])
+    derived = tuple(_parse_field(name, {**f, "required": True}) for f in raw.get("derived", []))
+    contract = Contract(
+        name=name,
+        source_system=raw["source_system"],
+        description=raw["description"],
+        format=raw["format"],
+        primary_key=tuple(raw["primary_key"]),
+        partition_by=raw["partition_by"],
+        immutable=bool(raw["immutable"]),
+        fields=fields,
+        derived=derived,
+        file_pattern=raw.get("file_pattern", "*.csv"),
+    )
+    names = [f.name for f in contract.columns]
+    for key in (*contract.primary_key, contract.partition_by):
+        if key not in names:
+            raise ContractError(f"{name}: {key!r} is not a field")
+    if contract.field(contract.partition_by).type not in ("timestamp", "date"):
+        raise ContractError(f"{name}: partition_by must name a timestamp or date field")
+    return contract
+
+
+@cache
+def load_contracts() -> dict[str, Contract]:
+    """All contracts shipped with the package, by extract name."""
+    folder = resources.files(__package__)
+    contracts = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            contract = parse_contract(yaml.safe_load(entry.read_text()))
+            contracts[contract.name] = contract
+    return contracts

@@ -1,0 +1,275 @@
+"""Land inbox extracts as typed, date-partitioned Parquet, exactly once.
+
+For one extract: read it as text, give every row that breaks a contract rule a quarantine
+reason, cast the rest, drop duplicate keys, and write one Parquet file per UTC event date,
+`raw/<source>/date=YYYY-MM-DD/part-<extract id>.parquet`. Files are named by the extract's
+content hash and published atomically; the manifest record, written last, marks the extract
+landed. So a crash at any point is repaired by landing again, and nothing lands twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contracts import Contract, load_contracts
+from orchestration.landing import manifest, readers
+from orchestration.landing.atomic import write_atomic
+from orchestration.landing.rules import (
+    UNREADABLE_FILE,
+    derived_columns,
+    partition_date,
+    quarantine_reason,
+    quote_ident,
+    quote_literal,
+    typed_columns,
+)
+from orchestration.settings import DataPaths
+
+# DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
+# on a daily partition while letting min/max statistics prune by time.
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+LINEAGE_COLUMNS = ("_extract_id", "_row_number", "_landed_at")
+
+
+class LandingInvariantError(RuntimeError):
+    """Rows received differ from rows landed + quarantined + duplicates: a landing bug."""
+
+
+@dataclass(frozen=True)
+class Extract:
+    source: str
+    path: Path
+    sha256: str
+
+    @property
+    def extract_id(self) -> str:
+        return self.sha256[:16]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
+    """Inbox files of a source without a manifest record, oldest name first."""
+    folder = paths.inbox_for(contract.name)
+    extracts = []
+    for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
+        extract = Extract(contract.name, path, content_hash(path))
+        if manifest.read_record(paths, contract.name, extract.sha256) is None:
+            extracts.append(extract)
+    return extracts
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for landing work; UTC so that timestamps and dates mean UTC."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
+    """Land every pending extract of one source, in file-name order."""
+    contract = load_contracts()[source]
+    with connect() as con:
+        return [land_extract(con, paths, contract, extract) for extract in pending_extracts(paths, contract)]
+
+
+def land_extract(
+    con: duckdb.DuckDBPyConnection, paths: DataPaths, contract: Contract, extract: Extract
+) -> manifest.ManifestRecord:
+    landed_at = datetime.now(UTC).replace(microsecond=0)
+    record = manifest.ManifestRecord(
+        source=contract.name,
+        sha256=extract.sha256,
+        file=str(extract.path.relative_to(paths.inbox)),
+        size_bytes=extract.path.stat().st_size,
+        landed_at=landed_at.isoformat(),
+        status="landed",
+    )
+    try:
+        readers.load_raw(con, contract, extract.path)
+    except readers.UnreadableExtract as exc:
+        _quarantine_whole_file(con, paths, contract, extract, record, str(exc))
+    else:
+        _land_rows(con, paths, contract, extract, record, landed_at)
+    if not record.is_conserved:
+        raise LandingInvariantError(f"rows of {extract.path} are unaccounted for: {record}")
+    manifest.write_record(paths, record)
+    return record
+
+
+def _land_rows(con, paths, contract, extract, record, landed_at) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT *, {quarantine_reason(contract)} AS _reason FROM {readers.RAW_TABLE}
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE quarantined AS
+        SELECT _row_number, _reason, _payload FROM checked WHERE _reason IS NOT NULL
+        UNION ALL
+        SELECT _row_number, _reason, _payload FROM {readers.REJECTS_TABLE}
+        """
+    )
+    rows_read = con.execute(f"SELECT count(*) FROM {readers.RAW_TABLE}").fetchone()[0]
+    rejects = con.execute(f"SELECT count(*) FROM {readers.REJECTS_TABLE}").fetchone()[0]
+    record.rows_received = rows_read + rejects
+
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT {", ".join(typed_columns(contract))}, _row_number FROM checked WHERE _reason IS NULL
+        """
+    )
+    derived = derived_columns(contract)
+    key = ", ".join(quote_ident(k) for k in contract.primary_key)
+    # Immutable records re-sent are identical, so the first copy is kept; mutable ones are
+    # re-exported with changes, so the last row of the file is the current one.
+    keep = "ASC" if contract.immutable else "DESC"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE deduped AS
+        WITH typed_and_derived AS (
+            SELECT *{"".join(", " + d for d in derived)} FROM typed
+        )
+        SELECT *, {partition_date(contract)} AS _date
+        FROM typed_and_derived
+        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row_number {keep}) = 1
+        """
+    )
+    record.duplicates_dropped = (
+        rows_read - _count(con, "quarantined WHERE _row_number IS NOT NULL") - _count(con, "deduped")
+    )
+    if contract.immutable:
+        record.duplicates_already_landed = _drop_already_landed(con, paths, contract, extract)
+        record.duplicates_dropped += record.duplicates_already_landed
+
+    partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
+    newest_before = _newest_landed_partition(paths, contract.name)
+    for day, rows in partitions.items():
+        _write_partition(con, paths, contract, extract, day, landed_at)
+        record.rows_by_partition[day.isoformat()] = rows
+        if newest_before is not None and day.isoformat() < newest_before:
+            record.late_rows += rows
+    record.rows_landed = sum(partitions.values())
+    reasons = con.execute("SELECT _reason, count(*) FROM quarantined GROUP BY 1 ORDER BY 1").fetchall()
+    record.quarantined_by_reason = dict(reasons)
+    record.rows_quarantined = sum(record.quarantined_by_reason.values())
+    if record.rows_quarantined:
+        _write_quarantine(con, paths, extract, landed_at)
+
+
+def _count(con, relation: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+
+def _landed_files(paths: DataPaths, source: str, days, exclude_extract: str) -> list[str]:
+    files = []
+    for day in days:
+        folder = paths.raw_for(source) / f"date={day.isoformat()}"
+        files += [str(p) for p in sorted(folder.glob("*.parquet")) if exclude_extract not in p.name]
+    return files
+
+
+def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Extract) -> int:
+    """Remove rows whose key an earlier extract already landed (a record re-sent later lands
+    in the same partition as its first copy, so only the touched partitions are read)."""
+    days = [row[0] for row in con.execute("SELECT DISTINCT _date FROM deduped").fetchall()]
+    files = _landed_files(paths, contract.name, days, extract.extract_id)
+    if not files:
+        return 0
+    key = ", ".join(quote_ident(k) for k in contract.primary_key)
+    before = _count(con, "deduped")
+    file_list = "[" + ", ".join(quote_literal(f) for f in files) + "]"
+    con.execute(
+        f"""
+        DELETE FROM deduped WHERE ({key}) IN (
+            SELECT ({key}) FROM read_parquet({file_list}, hive_partitioning = false)
+        )
+        """
+    )
+    return before - _count(con, "deduped")
+
+
+def _newest_landed_partition(paths: DataPaths, source: str) -> str | None:
+    days = [day for r in manifest.records(paths, source) for day in r.rows_by_partition]
+    return max(days, default=None)
+
+
+def _write_partition(con, paths, contract: Contract, extract: Extract, day, landed_at) -> None:
+    target = paths.raw_for(contract.name) / f"date={day.isoformat()}" / f"part-{extract.extract_id}.parquet"
+    columns = ", ".join(quote_ident(f.name) for f in contract.columns)
+
+    def copy(tmp: Path) -> None:
+        con.execute(
+            f"""
+            COPY (
+                SELECT {columns},
+                       {quote_literal(extract.extract_id)} AS _extract_id,
+                       _row_number,
+                       {quote_literal(landed_at.isoformat())}::TIMESTAMPTZ AS _landed_at
+                FROM deduped
+                WHERE _date = {quote_literal(day.isoformat())}::DATE
+                ORDER BY {quote_ident(contract.partition_by)}, _row_number
+            ) TO {quote_literal(str(tmp))} ({PARQUET_OPTIONS})
+            """
+        )
+
+    write_atomic(target, copy)
+
+
+def _write_quarantine(con, paths: DataPaths, extract: Extract, landed_at) -> None:
+    target = paths.quarantine_for(extract.source) / f"part-{extract.extract_id}.parquet"
+
+    def copy(tmp: Path) -> None:
+        con.execute(
+            f"""
+            COPY (
+                SELECT {quote_literal(extract.extract_id)} AS extract_id,
+                       {quote_literal(extract.path.name)} AS source_file,
+                       _row_number AS row_number,
+                       split_part(_reason, ':', 1) AS reason_code,
+                       nullif(split_part(_reason, ':', 2), '') AS field,
+                       _payload AS payload,
+                       {quote_literal(landed_at.isoformat())}::TIMESTAMPTZ AS quarantined_at
+                FROM quarantined
+                ORDER BY row_number NULLS LAST, payload
+            ) TO {quote_literal(str(tmp))} ({PARQUET_OPTIONS})
+            """
+        )
+
+    write_atomic(target, copy)
+
+
+def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -> None:
+    """A file that cannot be read at all goes to quarantine line by line, with the reason."""
+    lines = readers.count_data_lines(extract.path, contract)
+    con.execute("CREATE OR REPLACE TEMP TABLE lines (line VARCHAR)")
+    con.executemany("INSERT INTO lines VALUES (?)", [(line,) for line in lines])
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE quarantined AS
+        SELECT row_number() OVER () AS _row_number,
+               {quote_literal(UNREADABLE_FILE)} AS _reason,
+               to_json({{'line': line, 'error': {quote_literal(detail)}}}) AS _payload
+        FROM lines
+        """
+    )
+    record.status = "rejected"
+    record.detail = detail
+    record.rows_received = record.rows_quarantined = len(lines)
+    record.quarantined_by_reason = {UNREADABLE_FILE: len(lines)} if lines else {}
+    if lines:
+        _write_quarantine(con, paths, extract, datetime.fromisoformat(record.landed_at))

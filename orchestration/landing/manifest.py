@@ -1,0 +1,66 @@
+"""The landing manifest: one JSON record per extract, named by the extract's content hash.
+
+The record is written last, after every Parquet file of the extract is in place, so its
+existence is what makes an extract landed: an extract without one is landed again, and its
+files (named by the same hash) are rewritten identically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from orchestration.landing.atomic import write_text_atomic
+from orchestration.settings import DataPaths
+
+
+@dataclass
+class ManifestRecord:
+    source: str
+    sha256: str
+    file: str
+    size_bytes: int
+    landed_at: str
+    status: str  # "landed", or "rejected" when the whole file went to quarantine
+    rows_received: int = 0
+    rows_landed: int = 0
+    rows_quarantined: int = 0
+    duplicates_dropped: int = 0
+    duplicates_already_landed: int = 0
+    late_rows: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    rows_by_partition: dict[str, int] = field(default_factory=dict)
+    detail: str | None = None
+
+    @property
+    def extract_id(self) -> str:
+        return self.sha256[:16]
+
+    @property
+    def is_conserved(self) -> bool:
+        """rows received = landed + quarantined + duplicates, the landing invariant."""
+        return self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
+
+
+def record_path(paths: DataPaths, source: str, sha256: str) -> Path:
+    return paths.manifest / source / f"{sha256}.json"
+
+
+def read_record(paths: DataPaths, source: str, sha256: str) -> ManifestRecord | None:
+    path = record_path(paths, source, sha256)
+    if not path.exists():
+        return None
+    return ManifestRecord(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_record(paths: DataPaths, record: ManifestRecord) -> None:
+    text = json.dumps(asdict(record), indent=2, sort_keys=True)
+    write_text_atomic(record_path(paths, record.source, record.sha256), text)
+
+
+def records(paths: DataPaths, source: str) -> list[ManifestRecord]:
+    folder = paths.manifest / source
+    return [
+        ManifestRecord(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))
+    ]

@@ -1,0 +1,127 @@
+"""Read an extract into DuckDB as text, one column per contract field.
+
+Values stay VARCHAR here so that a bad value becomes a quarantine reason, not a read error.
+Each row keeps its position in the file (`_row_number`) and its original payload as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contracts import Contract
+from orchestration.landing.rules import UNPARSEABLE_ROW, quote_ident, quote_literal
+
+RAW_TABLE = "raw_rows"
+REJECTS_TABLE = "raw_rejects"
+
+
+class UnreadableExtract(Exception):
+    """The file as a whole cannot be read against its contract (bad header, broken JSON)."""
+
+
+def open_text(path: Path):
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+
+
+def count_data_lines(path: Path, contract: Contract) -> list[str]:
+    """Every data line of a file, for quarantining a file that cannot be parsed."""
+    with open_text(path) as handle:
+        lines = [line.rstrip("\r\n") for line in handle if line.strip()]
+    return lines[1:] if contract.format == "csv" else lines
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+    """Create temp tables RAW_TABLE (text columns, _row_number, _payload) and REJECTS_TABLE
+    (_row_number, _reason, _payload) for rows the parser itself could not split."""
+    if contract.format == "csv":
+        _load_csv(con, contract, path)
+    else:
+        _load_jsonl_batches(con, contract, path)
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+    with open_text(path) as handle:
+        header = next(csv.reader(handle), [])
+    missing = [f.name for f in contract.fields if f.required and f.name not in header]
+    if missing:
+        raise UnreadableExtract(f"header lacks required column(s) {', '.join(missing)}")
+    present = set(header)
+    columns = ", ".join(
+        quote_ident(f.name) if f.name in present else f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}"
+        for f in contract.fields
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
+        SELECT {columns},
+               row_number() OVER () AS _row_number,
+               to_json(src) AS _payload
+        FROM read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
+                      quote = '"', escape = '"', auto_detect = false,
+                      columns = {{{", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)}}},
+                      store_rejects = true, rejects_table = 'csv_reject_errors',
+                      rejects_scan = 'csv_reject_scans') AS src
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS
+        SELECT CAST(NULL AS BIGINT) AS _row_number,
+               {quote_literal(UNPARSEABLE_ROW)} AS _reason,
+               to_json({{'line_number': line, 'line': csv_line, 'error': error_message}}) AS _payload
+        FROM csv_reject_errors
+        """
+    )
+
+
+def _json_struct_type(contract: Contract) -> tuple[str, list[tuple[str, str]]]:
+    """The STRUCT type of one event (all leaves VARCHAR) and, per field, its SQL accessor."""
+    tree: dict[str, dict | None] = {}
+    accessors = []
+    for field in contract.fields:
+        parts = field.source_path.split(".")
+        if parts[0] == "$batch":
+            accessors.append((field.name, f"b.{quote_ident(parts[1])}"))
+            continue
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = None
+        accessors.append((field.name, "ev." + ".".join(quote_ident(p) for p in parts)))
+
+    def render(node: dict) -> str:
+        members = (f"{quote_ident(k)} {'VARCHAR' if v is None else render(v)}" for k, v in node.items())
+        return "STRUCT(" + ", ".join(members) + ")"
+
+    return render(tree), accessors
+
+
+def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+    event_type, accessors = _json_struct_type(contract)
+    batch_keys = sorted({a.split(".")[1].strip('"') for _, a in accessors if a.startswith("b.")})
+    batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch_keys)
+    selected = ", ".join(f"{accessor} AS {quote_ident(name)}" for name, accessor in accessors)
+    batch_payload = ", ".join(f"{quote_ident(k)} := b.{quote_ident(k)}" for k in batch_keys)
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
+            SELECT {selected},
+                   row_number() OVER () AS _row_number,
+                   to_json(struct_pack({batch_payload}, event := ev)) AS _payload
+            FROM read_json({quote_literal(str(path))}, format = 'newline_delimited',
+                           maximum_object_size = 268435456,
+                           columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
+                 unnest(b.events) AS u(ev)
+            """
+        )
+    except duckdb.Error as exc:
+        raise UnreadableExtract(f"not JSONL batches of the events contract: {exc}") from exc
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS "
+        f"SELECT 0::BIGINT AS _row_number, ''::VARCHAR AS _reason, ''::VARCHAR AS _payload LIMIT 0"
+    )

@@ -1,0 +1,52 @@
+"""Where things live. Everything hangs off DATA_DIR (default ./data), so tests and
+benchmarks run in a folder of their own."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> DataPaths:
+        return cls(Path(os.environ.get("DATA_DIR", "data")).resolve())
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def manifest(self) -> Path:
+        """One JSON record per landed extract, named by its content hash."""
+        return self.root / "manifest"
+
+    @property
+    def generator_truth(self) -> Path:
+        """What the generator planted: model parameters and dirt counts, for tests."""
+        return self.root / "generator" / "truth.json"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    def inbox_for(self, source: str) -> Path:
+        return self.inbox / source
+
+    def raw_for(self, source: str) -> Path:
+        return self.raw / source
+
+    def quarantine_for(self, source: str) -> Path:
+        return self.quarantine / source
