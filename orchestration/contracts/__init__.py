@@ -38,6 +38,8 @@ class Field:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    # Batch-level: the largest share of NULLs an optional field may have before the batch fails.
+    max_null_fraction: float | None = None
 
     @property
     def sql_type(self) -> str:
@@ -64,6 +66,8 @@ class Contract:
     fields: tuple[Field, ...]
     derived: tuple[Field, ...] = field(default=())
     file_pattern: str = "*.csv"
+    # Batch-level: the largest share of an extract's rows that may be quarantined.
+    max_quarantine_fraction: float = 0.05
 
     def field(self, name: str) -> Field:
         for f in (*self.fields, *self.derived):
@@ -98,6 +102,7 @@ def _parse_field(contract: str, raw: dict) -> Field:
         min=raw.get("min"),
         max=raw.get("max"),
         pattern=raw.get("pattern"),
+        max_null_fraction=raw.get("max_null_fraction"),
     )
 
 
@@ -118,6 +123,7 @@ def parse_contract(raw: dict) -> Contract:
         fields=fields,
         derived=derived,
         file_pattern=raw.get("file_pattern", "*.csv"),
+        max_quarantine_fraction=raw.get("max_quarantine_fraction", 0.05),
     )
     names = [f.name for f in contract.columns]
     for key in (*contract.primary_key, contract.partition_by):

@@ -19,7 +19,9 @@ import duckdb
 from orchestration.contracts import Contract, load_contracts
 from orchestration.landing import manifest, readers
 from orchestration.landing.atomic import write_atomic
+from orchestration.landing.expectations import validate_landed
 from orchestration.landing.rules import (
+    FAILED_EXPECTATIONS,
     UNREADABLE_FILE,
     derived_columns,
     partition_date,
@@ -78,15 +80,29 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
-    """Land every pending extract of one source, in file-name order."""
+    """Land every pending extract of one source, in file-name order, and validate each batch.
+
+    A batch that fails its expectations is moved whole to quarantine, so no later run can
+    read it by accident; its record says why. The manifest record is written last.
+    """
     contract = load_contracts()[source]
+    landed = []
     with connect() as con:
-        return [land_extract(con, paths, contract, extract) for extract in pending_extracts(paths, contract)]
+        for extract in pending_extracts(paths, contract):
+            record = land_extract(con, paths, contract, extract)
+            if record.status == "landed":
+                record.validation_failures = validate_landed(paths, contract, record).failures
+                if record.validation_failures:
+                    _quarantine_batch(paths, record)
+            manifest.write_record(paths, record)
+            landed.append(record)
+    return landed
 
 
 def land_extract(
     con: duckdb.DuckDBPyConnection, paths: DataPaths, contract: Contract, extract: Extract
 ) -> manifest.ManifestRecord:
+    """Write an extract's rows to raw and quarantine; the caller records it in the manifest."""
     landed_at = datetime.now(UTC).replace(microsecond=0)
     record = manifest.ManifestRecord(
         source=contract.name,
@@ -104,7 +120,6 @@ def land_extract(
         _land_rows(con, paths, contract, extract, record, landed_at)
     if not record.is_conserved:
         raise LandingInvariantError(f"rows of {extract.path} are unaccounted for: {record}")
-    manifest.write_record(paths, record)
     return record
 
 
@@ -273,3 +288,23 @@ def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -
     record.quarantined_by_reason = {UNREADABLE_FILE: len(lines)} if lines else {}
     if lines:
         _write_quarantine(con, paths, extract, datetime.fromisoformat(record.landed_at))
+
+
+def failed_batch_folder(paths: DataPaths, record: manifest.ManifestRecord) -> Path:
+    return paths.quarantine_for(record.source) / "failed_batches" / record.extract_id
+
+
+def _quarantine_batch(paths: DataPaths, record: manifest.ManifestRecord) -> None:
+    """Move every partition file of a batch that failed validation out of raw (each move is
+    an atomic rename) and count its rows as quarantined."""
+    target = failed_batch_folder(paths, record)
+    for day in record.rows_by_partition:
+        name = f"date={day}/part-{record.extract_id}.parquet"
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (paths.raw_for(record.source) / name).replace(target / name)
+    record.status = "failed_validation"
+    record.rows_quarantined += record.rows_landed
+    record.quarantined_by_reason[FAILED_EXPECTATIONS] = record.rows_landed
+    record.rows_landed = 0
+    record.rows_by_partition = {}
+    record.late_rows = 0

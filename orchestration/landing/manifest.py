@@ -22,7 +22,9 @@ class ManifestRecord:
     file: str
     size_bytes: int
     landed_at: str
-    status: str  # "landed", or "rejected" when the whole file went to quarantine
+    # "landed"; "rejected" when the file could not be read and went to quarantine line by line;
+    # "failed_validation" when the landed batch failed its expectations and was quarantined whole.
+    status: str
     rows_received: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
@@ -32,6 +34,7 @@ class ManifestRecord:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     rows_by_partition: dict[str, int] = field(default_factory=dict)
     detail: str | None = None
+    validation_failures: list[str] = field(default_factory=list)
 
     @property
     def extract_id(self) -> str:
@@ -61,6 +64,4 @@ def write_record(paths: DataPaths, record: ManifestRecord) -> None:
 
 def records(paths: DataPaths, source: str) -> list[ManifestRecord]:
     folder = paths.manifest / source
-    return [
-        ManifestRecord(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))
-    ]
+    return [ManifestRecord(**json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]

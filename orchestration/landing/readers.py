@@ -54,26 +54,37 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
         quote_ident(f.name) if f.name in present else f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}"
         for f in contract.fields
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
-        SELECT {columns},
-               row_number() OVER () AS _row_number,
-               to_json(src) AS _payload
-        FROM read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
-                      quote = '"', escape = '"', auto_detect = false,
-                      columns = {{{", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)}}},
-                      store_rejects = true, rejects_table = 'csv_reject_errors',
-                      rejects_scan = 'csv_reject_scans') AS src
-        """
-    )
+    # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
+    # text), never a silently truncated or padded row.
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
+            SELECT {columns},
+                   row_number() OVER () AS _row_number,
+                   to_json(src) AS _payload
+            FROM read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
+                          quote = '"', escape = '"', auto_detect = false,
+                          columns = {{{", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)}}},
+                          store_rejects = true, rejects_table = 'csv_reject_errors',
+                          rejects_scan = 'csv_reject_scans') AS src
+            """
+        )
+    except duckdb.Error as exc:
+        raise UnreadableExtract(f"not a CSV the parser can read: {exc}") from exc
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS
+        -- DuckDB logs one error per missing column; a broken line is one quarantined row.
         SELECT CAST(NULL AS BIGINT) AS _row_number,
                {quote_literal(UNPARSEABLE_ROW)} AS _reason,
-               to_json({{'line_number': line, 'line': csv_line, 'error': error_message}}) AS _payload
+               to_json({{
+                   'line_number': line,
+                   'line': trim(any_value(csv_line), chr(10) || chr(13)),
+                   'error': arg_min(error_message, column_idx)
+               }}) AS _payload
         FROM csv_reject_errors
+        GROUP BY line
         """
     )
 

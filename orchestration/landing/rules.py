@@ -18,6 +18,8 @@ PATTERN_MISMATCH = "pattern_mismatch"
 # Whole-row or whole-file failures, raised while reading rather than by a field rule.
 UNPARSEABLE_ROW = "unparseable_row"
 UNREADABLE_FILE = "unreadable_file"
+# The landed batch as a whole failed its Great Expectations suite.
+FAILED_EXPECTATIONS = "failed_expectations"
 
 
 def quote_ident(name: str) -> str:
