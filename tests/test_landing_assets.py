@@ -1,0 +1,76 @@
+"""The landing assets in Dagster: the code location loads, and the expectations check gates."""
+
+import dagster as dg
+
+from orchestration.contracts import load_contracts
+from orchestration.defs.landing import EXPECTATIONS_CHECK, landing_asset_key, landing_assets
+from orchestration.defs.partitions import daily_partitions
+from tests.conftest import order, write_csv
+
+
+def test_code_location_has_a_landing_asset_with_a_blocking_check_per_contract():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    assert set(graph.get_all_asset_keys()) == {landing_asset_key(s) for s in load_contracts()}
+    for source in load_contracts():
+        [check] = graph.get(landing_asset_key(source)).check_keys
+        assert check.name == EXPECTATIONS_CHECK
+        assert graph.get_check_spec(check).blocking
+    orders = graph.get(landing_asset_key("orders"))
+    assert orders.metadata["pii_classes"]["customer_id"] == "medium"
+
+
+@dg.asset(
+    deps=[landing_asset_key("orders")],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def downstream_of_orders() -> None:
+    """Stands in for the models that read landed orders."""
+
+
+def materialize_orders():
+    orders_asset = next(a for a in landing_assets if a.key == landing_asset_key("orders"))
+    return dg.materialize(
+        [orders_asset, downstream_of_orders],
+        partition_key="2026-11-01",
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def materialized(result, key):
+    return [
+        e.event_specific_data.materialization.partition
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.event_specific_data.materialization.asset_key == key
+    ]
+
+
+def test_a_good_batch_passes_its_check_and_lets_downstream_run(paths):
+    rows = [order(order_id=f"o{i}") for i in range(30)]
+    rows += [order(order_id="late", placed_at="2026-10-30T12:00:00.000Z")]
+    write_csv(paths, "orders", "orders_20261101.csv", rows)
+    result = materialize_orders()
+    assert result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    # The late row's partition is recorded as materialized too.
+    assert sorted(materialized(result, landing_asset_key("orders"))) == ["2026-10-30", "2026-11-01"]
+    assert materialized(result, downstream_of_orders.key) == ["2026-11-01"]
+
+
+def test_a_batch_failing_its_expectations_blocks_everything_downstream(paths):
+    good = [order(order_id=f"o{i}") for i in range(20)]
+    bad = [order(order_id=f"x{i}", currency="XXX") for i in range(20)]
+    write_csv(paths, "orders", "orders_20261101.csv", good + bad)
+    result = materialize_orders()
+    assert not result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    failed = evaluation.metadata["failed_extracts"].value
+    assert failed == {"orders/orders_20261101.csv": ["20 of 40 rows quarantined, more than 5%"]}
+    assert materialized(result, downstream_of_orders.key) == []
+    assert not paths.raw_for("orders").exists() or not any(paths.raw_for("orders").rglob("*.parquet"))
