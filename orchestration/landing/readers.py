@@ -43,6 +43,20 @@ def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> 
         _load_jsonl_batches(con, contract, path)
 
 
+def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, payload: str, source: str, unreadable: str):
+    """RAW_TABLE from a reader expression; a reader error means the file as a whole is unreadable."""
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
+            SELECT {columns}, row_number() OVER () AS _row_number, {payload} AS _payload
+            FROM {source}
+            """
+        )
+    except duckdb.Error as exc:
+        raise UnreadableExtract(f"{unreadable}: {exc}") from exc
+
+
 def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
     with open_text(path) as handle:
         header = next(csv.reader(handle), [])
@@ -56,22 +70,17 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     )
     # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
     # text), never a silently truncated or padded row.
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
-            SELECT {columns},
-                   row_number() OVER () AS _row_number,
-                   to_json(src) AS _payload
-            FROM read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
-                          quote = '"', escape = '"', auto_detect = false,
-                          columns = {{{", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)}}},
-                          store_rejects = true, rejects_table = 'csv_reject_errors',
-                          rejects_scan = 'csv_reject_scans') AS src
-            """
-        )
-    except duckdb.Error as exc:
-        raise UnreadableExtract(f"not a CSV the parser can read: {exc}") from exc
+    header_types = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
+    _create_raw_table(
+        con,
+        columns,
+        payload="to_json(src)",
+        source=f"""read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
+                           quote = '"', escape = '"', auto_detect = false, columns = {{{header_types}}},
+                           store_rejects = true, rejects_table = 'csv_reject_errors',
+                           rejects_scan = 'csv_reject_scans') AS src""",
+        unreadable="not a CSV the parser can read",
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS
@@ -117,21 +126,16 @@ def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path
     batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch_keys)
     selected = ", ".join(f"{accessor} AS {quote_ident(name)}" for name, accessor in accessors)
     batch_payload = ", ".join(f"{quote_ident(k)} := b.{quote_ident(k)}" for k in batch_keys)
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
-            SELECT {selected},
-                   row_number() OVER () AS _row_number,
-                   to_json(struct_pack({batch_payload}, event := ev)) AS _payload
-            FROM read_json({quote_literal(str(path))}, format = 'newline_delimited',
-                           maximum_object_size = 268435456,
-                           columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
-                 unnest(b.events) AS u(ev)
-            """
-        )
-    except duckdb.Error as exc:
-        raise UnreadableExtract(f"not JSONL batches of the events contract: {exc}") from exc
+    _create_raw_table(
+        con,
+        selected,
+        payload=f"to_json(struct_pack({batch_payload}, event := ev))",
+        source=f"""read_json({quote_literal(str(path))}, format = 'newline_delimited',
+                            maximum_object_size = 268435456,
+                            columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
+                  unnest(b.events) AS u(ev)""",
+        unreadable="not JSONL batches of the events contract",
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS "
         f"SELECT 0::BIGINT AS _row_number, ''::VARCHAR AS _reason, ''::VARCHAR AS _payload LIMIT 0"
