@@ -33,7 +33,7 @@ dev: install
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
 
 contracts: install
-	$(BIN)/commerce-analytics contracts > orchestration/contracts/README.md
+	$(BIN)/commerce-analytics contracts
 
 clean:
 	rm -rf target logs $(DATA_DIR)/inbox $(DATA_DIR)/raw $(DATA_DIR)/quarantine $(DATA_DIR)/manifest \

@@ -92,9 +92,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_contracts(args: argparse.Namespace) -> int:
-    from orchestration.contracts.render import render_markdown
+    from pathlib import Path
 
-    print(render_markdown(), end="")
+    from orchestration.contracts import dbt_sources, render
+
+    outputs = {render.REFERENCE_FILE: render.render_markdown(), dbt_sources.SOURCES_FILE: dbt_sources.render_sources()}
+    for path, text in outputs.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 
@@ -114,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generator_options(run)
     run.set_defaults(func=cmd_run)
 
-    contracts = commands.add_parser("contracts", help="print the extract contracts as Markdown")
+    contracts = commands.add_parser(
+        "contracts", help="write the contract reference and the dbt sources from the extract contracts"
+    )
     contracts.set_defaults(func=cmd_contracts)
     return parser
 

@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.contracts import PII_CLASSES, ContractError, load_contracts, parse_contract
-from orchestration.contracts.render import render_markdown
+from orchestration.contracts import PII_CLASSES, ContractError, dbt_sources, load_contracts, parse_contract, render
 
 SOURCES = {
     "events", "stores", "warehouses", "products", "customers", "orders", "order_items", "payment_attempts",
@@ -34,6 +33,9 @@ def test_a_field_without_pii_class_is_rejected_naming_it():
         parse_contract(raw)
 
 
-def test_the_contract_reference_in_the_repo_is_current():
-    documented = Path("orchestration/contracts/README.md").read_text()
-    assert documented == render_markdown(), "run `make contracts` to refresh orchestration/contracts/README.md"
+@pytest.mark.parametrize(
+    ("path", "render"),
+    [(render.REFERENCE_FILE, render.render_markdown), (dbt_sources.SOURCES_FILE, dbt_sources.render_sources)],
+)
+def test_files_generated_from_the_contracts_are_current(path, render):
+    assert Path(path).read_text() == render(), f"run `make contracts` to refresh {path}"
