@@ -1,0 +1,20 @@
+{#- A landed source, or an empty relation with its documented columns while no extract of it
+    has landed yet (DuckDB cannot read an empty glob). Keeps the source() lineage edge. -#}
+{% macro raw_source(table_name) %}
+    {%- set relation = source('raw', table_name) -%}
+    {%- if not execute -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', 'raw')
+        | selectattr('name', 'equalto', table_name) | first -%}
+    {%- set pattern = node.config.meta.raw_root ~ '/' ~ table_name ~ '/date=*/part-*.parquet' -%}
+    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
+    {%- if found > 0 -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for column in node.columns.values() -%}
+        {%- do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {{ return('(select ' ~ columns | join(', ') ~ ' where false)') }}
+{% endmacro %}

@@ -1,0 +1,9 @@
+{#- Coarsen an IP address before hashing it: IPv4 to its /24, IPv6 to its /48. -#}
+{% macro truncate_ip(ip) -%}
+    case
+        when {{ ip }} like '%:%'
+            then array_to_string(list_slice(string_split({{ ip }}, ':'), 1, 3), ':') || '::'
+        when {{ ip }} like '%.%.%.%'
+            then regexp_replace({{ ip }}, '\.[0-9]+$', '.0')
+    end
+{%- endmacro %}

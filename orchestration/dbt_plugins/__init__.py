@@ -1,0 +1,1 @@
+"""dbt-duckdb plugins, referenced by module name in profiles.yml."""
