@@ -1,0 +1,34 @@
+with source as (
+
+    select * from {{ raw_source('products') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'product_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        product_id,
+        store_id,
+        sku,
+        name,
+        category,
+        brand,
+        price,
+        unit_cost,
+        currency,
+        launched_at,
+        is_active,
+        updated_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,37 @@
+-- The only model where high-class personal data (name, email, phone, address) exists in clear;
+-- everything downstream reads the pseudonymised customer_id and the low-class fields only.
+with source as (
+
+    select * from {{ raw_source('customers') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'customer_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        {{ pseudonymize('customer_id') }} as customer_id,
+        store_id,
+        first_name,
+        last_name,
+        lower(trim(email)) as email,
+        phone,
+        address_line,
+        city,
+        {{ pseudonymize('postal_code') }} as postal_code,
+        country,
+        signup_channel,
+        created_at,
+        updated_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

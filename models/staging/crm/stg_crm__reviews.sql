@@ -1,0 +1,29 @@
+with source as (
+
+    select * from {{ raw_source('reviews') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'review_id', '_landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        review_id,
+        store_id,
+        product_id,
+        {{ pseudonymize('customer_id') }} as customer_id,
+        rating,
+        title,
+        created_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with source as (
+
+    select * from {{ raw_source('inventory_adjustments') }}
+
+),
+
+deduplicated as (
+
+    -- immutable: the first received copy wins
+    {{ deduplicate('source', 'adjustment_id', '_landed_at, _row_number') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        adjustment_id,
+        store_id,
+        warehouse_id,
+        product_id,
+        adjusted_at,
+        adjustment_type,
+        quantity_delta,
+        reference_id,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

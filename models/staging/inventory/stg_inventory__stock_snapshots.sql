@@ -1,0 +1,32 @@
+with source as (
+
+    select * from {{ raw_source('stock_snapshots') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate(
+        'source',
+        partition_by='snapshot_date, warehouse_id, product_id',
+        order_by='_landed_at desc, _row_number desc',
+    ) | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        snapshot_date,
+        store_id,
+        warehouse_id,
+        product_id,
+        on_hand,
+        taken_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

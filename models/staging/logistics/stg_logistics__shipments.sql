@@ -1,0 +1,35 @@
+with source as (
+
+    select * from {{ raw_source('shipments') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'shipment_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        shipment_id,
+        order_id,
+        store_id,
+        warehouse_id,
+        carrier,
+        destination_country,
+        destination_region,
+        shipped_at,
+        eta_at,
+        delivery_attempts,
+        delivered_at,
+        returned_to_origin as is_returned_to_origin,
+        updated_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

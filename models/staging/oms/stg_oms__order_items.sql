@@ -1,0 +1,31 @@
+with source as (
+
+    select * from {{ raw_source('order_items') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'order_item_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        order_item_id,
+        order_id,
+        store_id,
+        product_id,
+        quantity,
+        unit_price,
+        item_discount,
+        order_placed_at,
+        updated_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

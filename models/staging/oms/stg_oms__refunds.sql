@@ -1,0 +1,30 @@
+with source as (
+
+    select * from {{ raw_source('refunds') }}
+
+),
+
+deduplicated as (
+
+    -- immutable: the first received copy wins
+    {{ deduplicate('source', 'refund_id', '_landed_at, _row_number') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        refund_id,
+        order_id,
+        store_id,
+        refunded_at,
+        amount,
+        currency,
+        refund_type,
+        reason,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,29 @@
+with source as (
+
+    select * from {{ raw_source('stores') }}
+
+),
+
+deduplicated as (
+
+    -- re-exported on change: the latest received row wins
+    {{ deduplicate('source', 'store_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        store_id,
+        name,
+        country,
+        time_zone,
+        currency,
+        opened_at,
+        updated_at,
+        _landed_at as landed_at
+    from deduplicated
+
+)
+
+select * from renamed
