@@ -1,3 +1,5 @@
+{% set snapshot_key = 'snapshot_date, warehouse_id, product_id' %}
+
 with source as (
 
     select * from {{ raw_source('stock_snapshots') }}
@@ -7,11 +9,7 @@ with source as (
 deduplicated as (
 
     -- re-exported on change: the latest received row wins
-    {{ deduplicate(
-        'source',
-        partition_by='snapshot_date, warehouse_id, product_id',
-        order_by='_landed_at desc, _row_number desc',
-    ) | indent(4) }}
+    {{ deduplicate('source', snapshot_key, '_landed_at desc, _row_number desc') | indent(4) }}
 
 ),
 
