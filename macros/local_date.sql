@@ -1,0 +1,12 @@
+{#- The calendar date of a UTC timestamp in an IANA time zone (a store's local date). -#}
+{% macro local_date(timestamp, time_zone) %}
+    {{ return(adapter.dispatch('local_date', 'commerce_analytics')(timestamp, time_zone)) }}
+{% endmacro %}
+
+{% macro duckdb__local_date(timestamp, time_zone) -%}
+    cast(timezone({{ time_zone }}, {{ timestamp }}) as date)
+{%- endmacro %}
+
+{% macro spark__local_date(timestamp, time_zone) -%}
+    to_date(from_utc_timestamp({{ timestamp }}, {{ time_zone }}))
+{%- endmacro %}

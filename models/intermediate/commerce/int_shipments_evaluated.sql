@@ -1,0 +1,34 @@
+with shipments as (
+
+    select * from {{ ref('stg_logistics__shipments') }}
+
+),
+
+stores as (
+
+    select * from {{ ref('stg_oms__stores') }}
+
+)
+
+select
+    shipments.shipment_id,
+    shipments.order_id,
+    shipments.store_id,
+    shipments.warehouse_id,
+    shipments.carrier,
+    shipments.destination_country,
+    shipments.destination_region,
+    shipments.shipped_at,
+    {{ local_date('shipments.shipped_at', 'stores.time_zone') }} as ship_date,
+    shipments.eta_at,
+    shipments.delivered_at,
+    shipments.delivery_attempts,
+    shipments.is_returned_to_origin,
+    shipments.delivered_at is not null as is_delivered,
+    shipments.delivered_at is not null and shipments.delivered_at <= shipments.eta_at as is_on_time,
+    shipments.delivered_at is not null and shipments.delivery_attempts = 1 as is_first_attempt,
+    {{ dbt.datediff('shipments.shipped_at', 'shipments.delivered_at', 'second') }}
+    / 3600.0 as delivery_hours
+from shipments
+inner join stores
+    on shipments.store_id = stores.store_id

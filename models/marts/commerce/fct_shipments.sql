@@ -1,0 +1,19 @@
+select
+    shipment_id,
+    order_id,
+    store_id,
+    warehouse_id,
+    carrier,
+    destination_country,
+    destination_region,
+    shipped_at,
+    ship_date,
+    eta_at,
+    delivered_at,
+    delivery_attempts,
+    is_returned_to_origin,
+    is_delivered,
+    is_on_time,
+    is_first_attempt,
+    delivery_hours
+from {{ ref('int_shipments_evaluated') }}
