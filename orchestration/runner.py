@@ -38,6 +38,8 @@ def run_job(job_name: str, first: date, last: date) -> dg.ExecuteInProcessResult
         warnings.simplefilter("ignore", category=dg.BetaWarning)
         return defs.get_job_def(job_name).execute_in_process(
             instance=instance(),
+            # The CLI prints its own summary; Dagster's console shows warnings and failures only.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
         )

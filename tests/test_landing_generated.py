@@ -29,7 +29,7 @@ def events(paths, where="true"):
 
 def test_every_file_is_landed_once_with_its_rows_accounted_for(landed):
     _, truth, records = landed
-    received = {r.file: r.rows_received for rs in records.values() for r in rs}
+    received = {f"inbox/{r.file}": r.rows_received for rs in records.values() for r in rs}
     assert received == truth["files"]
     for rs in records.values():
         for r in rs:

@@ -19,7 +19,7 @@ import duckdb
 from orchestration.contracts import Contract, load_contracts
 from orchestration.landing import manifest, readers
 from orchestration.landing.atomic import write_atomic
-from orchestration.landing.expectations import validate_landed
+from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
     FAILED_EXPECTATIONS,
     UNREADABLE_FILE,
@@ -80,23 +80,21 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
-    """Land every pending extract of one source, in file-name order, and validate each batch.
+    """Land every pending extract of one source, in file-name order, then validate the batch.
 
     A batch that fails its expectations is moved whole to quarantine, so no later run can
-    read it by accident; its record says why. The manifest record is written last.
+    read it by accident; each record says why. Manifest records are written last.
     """
     contract = load_contracts()[source]
-    landed = []
     with connect() as con:
-        for extract in pending_extracts(paths, contract):
-            record = land_extract(con, paths, contract, extract)
-            if record.status == "landed":
-                record.validation_failures = validate_landed(paths, contract, record).failures
-                if record.validation_failures:
-                    _quarantine_batch(paths, record)
-            manifest.write_record(paths, record)
-            landed.append(record)
-    return landed
+        records = [land_extract(con, paths, contract, extract) for extract in pending_extracts(paths, contract)]
+    failures = validate_batch(paths, contract, records)
+    for record in records:
+        if failures and record.status == "landed":
+            record.validation_failures = failures
+            _quarantine_batch(paths, record)
+        manifest.write_record(paths, record)
+    return records
 
 
 def land_extract(
