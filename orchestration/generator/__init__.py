@@ -1,0 +1,228 @@
+"""Synthetic e-commerce data: the storefront clickstream and the back-office extracts of up to six
+stores, with known model parameters and planted defects recorded in a truth file."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
+
+from orchestration.contracts import load_contracts
+from orchestration.settings import DataPaths
+
+from .clickstream import Collector, StoreTraffic, visit_lengths
+from .clock import DAY_MS, LocalClock, Window, iso
+from .config import DirtRates, GeneratorConfig, rng_for
+from .crm import ConsentLog, customer_extract, review_extract
+from .customers import purchases_per_customer, simulate_customers
+from .devices import COUNTRY_CODES, Devices, home_countries, make_devices
+from .dirt import cell_defects, duplicate_rows, plant_cell_defects
+from .event_json import EventEncoder
+from .ids import backoffice_ids
+from .inventory import inventory_extracts, simulate_inventory
+from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
+from .reference import FOREIGN_SHARE, Store, build_stores, reference_extracts
+from .sessions import BOT_SHARE, Pages
+from .traffic import hourly_intensity
+from .writers import CSV_SLICE_ROWS, Extract, Sink
+
+__all__ = ["DirtRates", "GeneratorConfig", "generate"]
+
+VISITS_PER_DEVICE = 1.8  # anonymous devices return now and then
+SCRAPER_EVENTS = (300, 5000)  # bounds of the scraper's daily visit, otherwise 5 % of daily events
+
+
+def generate(paths: DataPaths, config: GeneratorConfig) -> dict:
+    """Write every extract of the window into the inbox and return the truth (also written to disk)."""
+    window = Window(config.start_date, config.days)
+    sink = Sink(paths, window, load_contracts())
+    stores = build_stores(config, window.start_ms)
+    shares = np.array([s.spec.traffic_share for s in stores])
+    shares = shares / shares.sum()
+
+    traffic, extracts = [], defaultdict(list)
+    for store, share in zip(stores, shares, strict=True):
+        t, store_extracts = _simulate_store(config, window, store, share)
+        traffic.append(t)
+        for e in store_extracts:
+            extracts[e.name].append(e)
+    for name, columns in reference_extracts(stores, window.start_ms).items():
+        extracts[name].append(Extract(name, columns, np.full(len(next(iter(columns.values()))), window.start_ms)))
+
+    collector = Collector(config, window, sink)
+    for day in range(config.days):
+        collector.write_day(traffic, day)
+    for t in traffic:
+        extracts["consent_logs"].append(t.consent.extract(t.customer_ids))
+
+    quarantine, duplicates = {"events": collector.truth.quarantine}, {"events": collector.truth.duplicates}
+    for name in sorted(extracts):
+        found, copies = _export(sink, Extract.concat(extracts.pop(name)), config)
+        if found:
+            quarantine[name] = found
+        if name == "payment_attempts":
+            duplicates[name] = copies
+    sink.close()
+
+    truth = _truth(config, window, traffic, sink, collector, quarantine, duplicates)
+    paths.generator_truth.parent.mkdir(parents=True, exist_ok=True)
+    paths.generator_truth.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    return truth
+
+
+def _simulate_store(
+    config: GeneratorConfig, window: Window, store: Store, share: float
+) -> tuple[StoreTraffic, list[Extract]]:
+    """One store's customers, devices, orders and stock over the whole window; the clickstream is
+    written later, day by day, from the returned StoreTraffic."""
+    spec = store.spec
+    clock = LocalClock(spec.time_zone, window.start_ms - 2 * DAY_MS, window.end_ms + 2 * DAY_MS)
+    intensity = hourly_intensity(clock, window)
+    day_events = config.events_per_day * share * intensity.reshape(config.days, 24).sum(axis=1)
+    pages = Pages.of(store)
+
+    # customers scale with traffic, so the share of visits that buy stays near the store's conversion
+    per_visit = visit_lengths(config.seed, store, pages)
+    visits = day_events.sum() / (per_visit["browse"] + BOT_SHARE * per_visit["bot"])  # human visits
+    n_customers = max(1, round(spec.conversion * visits / purchases_per_customer(config, store, window, intensity)))
+    rng = rng_for(config.seed, "devices", store.index)
+    n_anonymous = max(100, round(visits / VISITS_PER_DEVICE))
+    countries = home_countries(rng, n_anonymous, spec.country, spec.foreign, FOREIGN_SHARE)
+    anonymous = make_devices(rng, countries, config.rates.clock_skew_devices)
+    customers, purchases, customer_devices = simulate_customers(
+        config, store, window, intensity, n_customers, n_anonymous
+    )
+    devices = Devices.concat([anonymous, customer_devices, _scraper_device(rng, spec.country)])
+
+    plan = plan_orders(config, store, customers, purchases, customer_devices, n_anonymous)
+    inventory = simulate_inventory(config, plan, clock, window)
+    book = finish_orders(config, plan, inventory.lines, inventory.stockout)
+    customer_ids = backoffice_ids("cus", store.id, np.arange(n_customers), 7)
+
+    t = StoreTraffic(
+        store=store,
+        pages=pages,
+        encoder=EventEncoder(store, pages),
+        devices=devices,
+        n_anonymous=n_anonymous,
+        scraper=len(devices) - 1,
+        intensity=intensity,
+        day_events=day_events,
+        scraper_events=int(np.clip(config.events_per_day // 20, *SCRAPER_EVENTS)) if store.index == 0 else 0,
+        book=book,
+        customer_ids=customer_ids,
+        consent=ConsentLog(store, devices, config.days),
+    )
+    t.measure_visits(config.seed)
+
+    def local_month(ms: np.ndarray) -> np.ndarray:
+        return clock.local_ms(ms).astype("datetime64[ms]").astype("datetime64[M]")
+
+    late_refund = window.contains(book.refund_ms) & (local_month(book.refund_ms) > local_month(plan.placed_ms))
+    t.facts = {
+        "currency": spec.currency,
+        "time_zone": spec.time_zone,
+        "bgnbd": {**spec.bgnbd, "rate_unit": "purchases per day"},
+        "gamma_gamma": {**spec.gamma_gamma, "gamma": spec.gamma_gamma["gamma"] * spec.price_factor},
+        "conversion_target": spec.conversion,
+        "customers": n_customers,
+        "orders": len(book),
+        "anonymous_devices": n_anonymous,
+        "stockout_cancellations": int(book.stockout.sum()),
+        "orders_without_purchase_event": int(devices.ad_blocker[plan.device].sum()),
+        "refunds_after_order_month": int(late_refund.sum()),
+        "snapshot_mismatches": inventory.snapshot_mismatches,
+    }
+    extracts = [
+        *order_extracts(book, customer_ids),
+        customer_extract(store, customers, customer_ids),
+        review_extract(book, customer_ids),
+        *inventory_extracts(plan, inventory, window),
+    ]
+    return t, extracts
+
+
+def _scraper_device(rng: np.random.Generator, country: str) -> Devices:
+    """A desktop Chrome that accepts the banner: nothing but its pace gives it away."""
+    scraper = make_devices(rng, np.array([COUNTRY_CODES.index(country)]), 0.0)
+    scraper.platform[:] = 0
+    scraper.device_type[:] = 0
+    scraper.user_agent[:] = 0
+    scraper.analytics[:] = 0
+    scraper.withdraws[:] = False
+    scraper.gpc[:] = scraper.dnt[:] = False
+    return scraper
+
+
+def _export(sink: Sink, extract: Extract, config: GeneratorConfig) -> tuple[dict[str, int], int]:
+    """Write an extract's daily files with its planted defects; returns (quarantine counts, duplicates).
+    Rows are formatted a slice at a time, so memory stays flat however big a day is."""
+    rows, bounds = sink.export_days(extract)
+    rng = rng_for(config.seed, "dirt", extract.name)
+    defects = cell_defects(config.rates).get(extract.name, [])
+    found, copies = defaultdict(int), 0
+    for day in sink.file_days(extract.name):
+        out = sink.csv_file(extract.name, day)
+        for start in range(bounds[day], bounds[day + 1], CSV_SLICE_ROWS):
+            columns = sink.format(extract, rows[start : min(start + CSV_SLICE_ROWS, bounds[day + 1])])
+            for label, count in plant_cell_defects(rng, columns, defects).items():
+                found[label] += count
+            if extract.name == "payment_attempts":
+                n = len(columns["payment_attempt_id"])
+                order = duplicate_rows(rng, n, config.rates.payment_duplicate_rows)
+                copies += len(order) - n
+                columns = {k: v.take(pa.array(order)) for k, v in columns.items()}
+            out.write(columns)
+        out.close()
+    return dict(found), copies
+
+
+def _truth(
+    config: GeneratorConfig,
+    window: Window,
+    traffic: list[StoreTraffic],
+    sink: Sink,
+    collector: Collector,
+    quarantine: dict,
+    duplicates: dict,
+) -> dict:
+    ct = collector.truth
+    consent = defaultdict(int)
+    for t in traffic:
+        for k, v in t.consent.truth().items():
+            consent[k] += v
+    stores = {t.store.id: t.facts for t in traffic}
+    return {
+        "config": config.as_dict(),
+        "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},
+        "stores": stores,
+        "customers": sum(s["customers"] for s in stores.values()),
+        "orders": sum(s["orders"] for s in stores.values()),
+        "events": {"unique": ct.unique_events, "written": sink.rows.get("events", 0)},
+        "rows": dict(sorted(sink.rows.items())),
+        "files": dict(sorted(sink.files.items())),
+        "dirt": {
+            "duplicates": duplicates,
+            "late_events": ct.late_events,
+            "clock_skew_devices": len(ct.skewed_devices),
+            "clock_skew_events": ct.skewed_events,
+            "purchase_reloads": ct.reloads,
+            "quarantine": {name: dict(sorted(counts.items())) for name, counts in sorted(quarantine.items())},
+            "snapshot_mismatches": sum(s["snapshot_mismatches"] for s in stores.values()),
+        },
+        "bots": {
+            "ua_pattern": {"events": sum(ct.bot_events.values()), "by_agent": dict(sorted(ct.bot_events.items()))},
+            "behavioural": {"events": ct.scraper_events, "anonymous_ids": ct.scraper_ids},
+        },
+        "consent": dict(consent),
+        "reconciliation": {
+            "orders_without_purchase_event": sum(s["orders_without_purchase_event"] for s in stores.values()),
+            "purchase_events_without_order": ct.phantom_purchases,
+        },
+        "gateways": {g: {"success_rate": v[0], "latency_median_ms": v[1]} for g, v in GATEWAYS.items()},
+        "carriers": {
+            c: {"promised_days": v[0], "on_time_rate": v[1], "first_attempt_rate": v[3]} for c, v in CARRIERS.items()
+        },
+    }
