@@ -22,9 +22,10 @@ def landed(tmp_path_factory):
 
 def events(paths, where="true"):
     glob = paths.raw_for("events") / "*" / "*.parquet"
-    return duckdb.sql(
+    [(count,)] = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true) WHERE {where}"
-    ).fetchone()[0]
+    ).fetchall()
+    return count
 
 
 def test_every_file_is_landed_once_with_its_rows_accounted_for(landed):
@@ -46,7 +47,7 @@ def test_each_malformed_row_is_quarantined_with_the_reason_it_was_planted_with(l
         for r in rs:
             for reason, count in r.quarantined_by_reason.items():
                 found[reason] = found.get(reason, 0) + count
-        assert found == planted.get(source, {}), source
+        assert found == {reason: n for reason, n in planted.get(source, {}).items() if n}, source
 
 
 def test_resent_rows_are_dropped_as_duplicates(landed):

@@ -86,8 +86,13 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     read it by accident; each record says why. Manifest records are written last.
     """
     contract = load_contracts()[source]
+    records = []
+    # Rows are late when they land in a partition older than the newest one already landed.
+    newest = _newest_landed_partition(paths, source)
     with connect() as con:
-        records = [land_extract(con, paths, contract, extract) for extract in pending_extracts(paths, contract)]
+        for extract in pending_extracts(paths, contract):
+            records.append(land_extract(con, paths, contract, extract, newest))
+            newest = max([newest or "", *records[-1].rows_by_partition]) or None
     failures = validate_batch(paths, contract, records)
     for record in records:
         if failures and record.status == "landed":
@@ -98,7 +103,11 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
 
 
 def land_extract(
-    con: duckdb.DuckDBPyConnection, paths: DataPaths, contract: Contract, extract: Extract
+    con: duckdb.DuckDBPyConnection,
+    paths: DataPaths,
+    contract: Contract,
+    extract: Extract,
+    newest_landed: str | None = None,
 ) -> manifest.ManifestRecord:
     """Write an extract's rows to raw and quarantine; the caller records it in the manifest."""
     landed_at = datetime.now(UTC).replace(microsecond=0)
@@ -115,13 +124,13 @@ def land_extract(
     except readers.UnreadableExtract as exc:
         _quarantine_whole_file(con, paths, contract, extract, record, str(exc))
     else:
-        _land_rows(con, paths, contract, extract, record, landed_at)
+        _land_rows(con, paths, contract, extract, record, landed_at, newest_landed)
     if not record.is_conserved:
         raise LandingInvariantError(f"rows of {extract.path} are unaccounted for: {record}")
     return record
 
 
-def _land_rows(con, paths, contract, extract, record, landed_at) -> None:
+def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
@@ -170,11 +179,10 @@ def _land_rows(con, paths, contract, extract, record, landed_at) -> None:
         record.duplicates_dropped += record.duplicates_already_landed
 
     partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
-    newest_before = _newest_landed_partition(paths, contract.name)
     for day, rows in partitions.items():
         _write_partition(con, paths, contract, extract, day, landed_at)
         record.rows_by_partition[day.isoformat()] = rows
-        if newest_before is not None and day.isoformat() < newest_before:
+        if newest_landed is not None and day.isoformat() < newest_landed:
             record.late_rows += rows
     record.rows_landed = sum(partitions.values())
     reasons = con.execute("SELECT _reason, count(*) FROM quarantined GROUP BY 1 ORDER BY 1").fetchall()
