@@ -128,8 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad options reach us as ValueError from the config classes
+        parser.exit(2, f"commerce-analytics: error: {exc}\n")
 
 
 if __name__ == "__main__":

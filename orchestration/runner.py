@@ -36,7 +36,7 @@ def run_job(job_name: str, first: date, last: date) -> dg.ExecuteInProcessResult
     start, end = partition_range(first, last)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=dg.BetaWarning)
-        return defs.get_job_def(job_name).execute_in_process(
+        return defs.resolve_job_def(job_name).execute_in_process(
             instance=instance(),
             # The CLI prints its own summary; Dagster's console shows warnings and failures only.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

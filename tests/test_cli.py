@@ -1,0 +1,31 @@
+"""The command line: `run` generates and lands through Dagster and reports what it landed."""
+
+import pytest
+
+from orchestration.cli import main
+from orchestration.landing import manifest
+
+
+def test_run_generates_lands_and_prints_the_accounting(paths, capsys):
+    assert main(["run", "--days", "2", "--stores", "1", "--events-per-day", "2000", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("events ", "orders "))}
+    for source in ("events", "orders"):
+        records = manifest.records(paths, source)
+        expected = [
+            len(records),
+            sum(r.rows_received for r in records),
+            sum(r.rows_landed for r in records),
+            sum(r.rows_quarantined for r in records),
+            sum(r.duplicates_dropped for r in records),
+        ]
+        assert [int(v.replace(",", "")) for v in rows[source]] == expected
+        assert expected[2] > 0
+    assert f"raw Parquet: {paths.raw}" in out
+
+
+def test_bad_options_end_in_a_clear_error(paths, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--stores", "9"])
+    assert exit_info.value.code == 2
+    assert "stores must be between 1 and 6" in capsys.readouterr().err
