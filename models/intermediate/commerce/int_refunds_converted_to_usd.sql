@@ -25,6 +25,8 @@ select
     refunds.refunded_at,
     {{ local_date('refunds.refunded_at', 'stores.time_zone') }} as refund_date,
     orders.order_date,
+    -- A cancelled order never counted in GMV, so its refund must not reduce net revenue.
+    coalesce(orders.is_cancelled, false) as is_cancelled_order,
     refunds.refund_type,
     refunds.reason,
     refunds.currency,
