@@ -37,7 +37,6 @@ SCRAPER_EVENTS = (300, 5000)  # bounds of the scraper's daily visit, otherwise 5
 def generate(paths: DataPaths, config: GeneratorConfig) -> dict:
     """Write every extract of the window into the inbox and return the truth (also written to disk)."""
     window = Window(config.start_date, config.days)
-    sink = Sink(paths, window, load_contracts())
     stores = build_stores(config, window.start_ms)
     shares = np.array([s.spec.traffic_share for s in stores])
     shares = shares / shares.sum()
@@ -48,23 +47,21 @@ def generate(paths: DataPaths, config: GeneratorConfig) -> dict:
         traffic.append(t)
         for e in store_extracts:
             extracts[e.name].append(e)
-    for name, columns in reference_extracts(stores, window.start_ms).items():
-        extracts[name].append(Extract(name, columns, np.full(len(next(iter(columns.values()))), window.start_ms)))
 
-    collector = Collector(config, window, sink)
-    for day in range(config.days):
-        collector.write_day(traffic, day)
-    for t in traffic:
-        extracts["consent_logs"].append(t.consent.extract(t.customer_ids))
+    with Sink(paths, window, load_contracts()) as sink:  # waits for the compression threads on exit
+        collector = Collector(config, window, sink)
+        for day in range(config.days):
+            collector.write_day(traffic, day)
+        for t in traffic:
+            extracts["consent_logs"].append(t.consent.extract(t.customer_ids))
 
-    quarantine, duplicates = {"events": collector.truth.quarantine}, {"events": collector.truth.duplicates}
-    for name in sorted(extracts):
-        found, copies = _export(sink, Extract.concat(extracts.pop(name)), config)
-        if found:
-            quarantine[name] = found
-        if name == "payment_attempts":
-            duplicates[name] = copies
-    sink.close()
+        quarantine, duplicates = {"events": collector.truth.quarantine}, {"events": collector.truth.duplicates}
+        for name in sorted(extracts):
+            found, copies = _export(sink, Extract.concat(extracts.pop(name)), config)
+            if found:
+                quarantine[name] = found
+            if name == "payment_attempts":
+                duplicates[name] = copies
 
     truth = _truth(config, window, traffic, sink, collector, quarantine, duplicates)
     paths.generator_truth.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +137,7 @@ def _simulate_store(
         customer_extract(store, customers, customer_ids),
         review_extract(book, customer_ids),
         *inventory_extracts(plan, inventory, window),
+        *reference_extracts(store, window.start_ms),  # after the orders, which set the codes' max uses
     ]
     return t, extracts
 

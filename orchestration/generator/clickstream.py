@@ -46,7 +46,7 @@ RETURNING_SKEW = 1.5  # device draw u**k: a few devices return often, most once
 
 
 def _bot_length(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.clip(3 + rng.geometric(0.08, n), 3, 60)
+    return np.minimum(2 + rng.geometric(0.14, n), 40)
 
 
 @dataclass
@@ -303,8 +303,9 @@ class Collector:
         context: VisitContext,
         rng: np.random.Generator,
     ) -> tuple[pa.StringArray, list[tuple[int, int]]]:
-        """Cut each visit's events into batches of 10-50, plant the dirt, and frame the JSON. Returns the
-        events' strings and the (start, end) event ranges that make up the file."""
+        """Cut each visit's events into batches (a flush size of 10-50 drawn per visit; a shorter visit is
+        one batch), plant the dirt, and frame the JSON. Returns the events' strings and the (start, end)
+        event ranges that make up the file."""
         m, store_index = len(events), t.store.index
         v = events.visit
         rank = rank_in_group(v)

@@ -79,32 +79,31 @@ class LocalClock:
         return int(datetime(d.year, d.month, d.day, tzinfo=self.zone).timestamp()) * SECOND_MS
 
 
-def _two_digits(out: np.ndarray, col: int, value: np.ndarray) -> None:
-    out[:, col] = 48 + value // 10
-    out[:, col + 1] = 48 + value % 10
+# `HH:MM:SS` for every second of a day and `mmm` for every millisecond: formatting is table lookups
+_TIMES = np.frombuffer(
+    "".join(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)).encode(), dtype=np.uint64
+)
+_MILLIS = np.frombuffer("".join(f"{m:03d}" for m in range(1000)).encode(), dtype=np.uint8).reshape(-1, 3)
 
 
-def _date_table(first_day: int, span: int) -> np.ndarray:
-    days = np.arange(first_day, first_day + span).astype("datetime64[D]").astype("S10")
-    return days.view(np.uint8).reshape(-1, 10)
+def _dates(days: np.ndarray) -> np.ndarray:
+    """`YYYY-MM-DD` per day since the epoch as an (n, 10) byte matrix, from a table of the days spanned."""
+    first = int(days.min())
+    table = np.arange(first, int(days.max()) + 1).astype("datetime64[D]").astype("S10").view("V10")
+    return table[days - first].view(np.uint8).reshape(-1, 10)
 
 
 def iso_bytes(ms: np.ndarray) -> np.ndarray:
-    """`YYYY-MM-DDTHH:MM:SS.mmmZ` as an (n, 24) byte matrix; arithmetic only, no per-row formatting."""
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ` as an (n, 24) byte matrix; table lookups, no per-row formatting."""
     ms = np.asarray(ms, dtype=np.int64)
     out = np.empty((len(ms), 24), dtype=np.uint8)
     if not len(ms):
         return out
     days, rem = np.divmod(ms, DAY_MS)
-    first = int(days.min())
-    out[:, :10] = _date_table(first, int(days.max()) - first + 1)[days - first]
-    out[:, [10, 13, 16, 19, 23]] = np.frombuffer(b"T::.Z", dtype=np.uint8)
-    _two_digits(out, 11, rem // HOUR_MS)
-    _two_digits(out, 14, rem // MINUTE_MS % 60)
-    _two_digits(out, 17, rem // SECOND_MS % 60)
-    millis = rem % SECOND_MS
-    out[:, 20] = 48 + millis // 100
-    _two_digits(out, 21, millis % 100)
+    out[:, :10] = _dates(days)
+    out[:, [10, 19, 23]] = np.frombuffer(b"T.Z", dtype=np.uint8)
+    out[:, 11:19] = _TIMES[rem // SECOND_MS].view(np.uint8).reshape(-1, 8)
+    out[:, 20:23] = _MILLIS[rem % SECOND_MS]
     return out
 
 
@@ -113,8 +112,7 @@ def date_bytes(days: np.ndarray) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
     if not len(days):
         return np.empty((0, 10), dtype=np.uint8)
-    first = int(days.min())
-    return _date_table(first, int(days.max()) - first + 1)[days - first]
+    return _dates(days)
 
 
 def iso(ms: int) -> str:

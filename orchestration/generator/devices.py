@@ -138,20 +138,21 @@ def make_devices(
     analytics = rng.choice(3, size=n, p=[0.82, 0.10, 0.08])
     skewed = rng.random(n) < skew_rate
     magnitude = np.exp(rng.uniform(np.log(2 * MINUTE_MS), np.log(5 * HOUR_MS), n))
+    small = np.int8  # millions of devices: traits are codes into short tables
     return Devices(
-        platform=platform,
-        device_type=_UA_TYPE[user_agent],
-        user_agent=user_agent,
-        country=countries,
-        locale=countries,  # LOCALES is aligned with COUNTRY_CODES
-        time_zone=zone,
+        platform=platform.astype(small),
+        device_type=_UA_TYPE[user_agent].astype(small),
+        user_agent=user_agent.astype(small),
+        country=countries.astype(small),
+        locale=countries.astype(small),  # LOCALES is aligned with COUNTRY_CODES
+        time_zone=zone.astype(small),
         ip=_ip(rng, n, _PUBLIC_OCTETS),
         gpc=web & (rng.random(n) < 0.06),
         dnt=web & (rng.random(n) < 0.09),
-        analytics=analytics,
+        analytics=analytics.astype(small),
         marketing=(analytics == 0) & (rng.random(n) < 0.6),
         withdraws=(analytics == 0) & (rng.random(n) < 0.04),
-        skew_ms=np.where(skewed, np.rint(magnitude) * rng.choice([-1, 1], n), 0).astype(np.int64),
+        skew_ms=np.where(skewed, np.rint(magnitude) * rng.choice([-1, 1], n), 0).astype(np.int32),
         ad_blocker=web & (rng.random(n) < ad_blocker_rate),
     )
 

@@ -1,10 +1,12 @@
 """Clickstream events as collector JSON, built column-wise.
 
-Every event becomes one string: an optional batch opening (`{"batch_id":..,"events":[`) or a comma,
-the event object, and an optional batch closing (`]}` + newline). Laid end to end they are the JSONL
-file, so a chunk is one Arrow element-wise join. Optional keys are omitted: each key has a table of
-rendered pieces with and without a leading comma (the first present key of an object takes the one
-without) plus an empty piece for absent values."""
+Every event becomes one string: a batch opening (`{"batch_id":..,"events":[`) or a comma, the event
+object, and a batch closing (`]}` + newline) or nothing. Laid end to end they are the JSONL file, so a
+chunk is one Arrow element-wise join of a few pieces: the event's id and time (fixed width, from numpy),
+its type and vocabulary properties (rendered once per distinct combination in the chunk), its cart, order
+and value, and its visit's ids and context (rendered once per visit). Optional keys are omitted: each key
+has a table of rendered pieces with and without a leading comma (the first present key of an object
+takes the one without) plus an empty piece for absent values."""
 
 from __future__ import annotations
 
@@ -38,16 +40,29 @@ def quoted(values) -> list[str]:
     return [json.dumps(v, ensure_ascii=False) for v in values]
 
 
-def object_body(parts: list[tuple[pa.StringArray, np.ndarray]]) -> list[pa.StringArray]:
-    """Pieces of one JSON object per row from (keyed table, code per row; -1 = absent) in key order."""
-    first = np.full(len(parts[0][1]), -1)
+def object_body(parts: list[tuple[pa.StringArray, np.ndarray]], preceded: np.ndarray | None = None) -> list:
+    """Pieces of one JSON object per row from (keyed table, code per row; -1 = absent) in key order.
+    `preceded` marks rows whose object already has a key before these parts."""
+    first = np.where(preceded, -2, -1) if preceded is not None else np.full(len(parts[0][1]), -1)
     for k, (_, code) in enumerate(parts):
-        first = np.where((first < 0) & (code >= 0), k, first)
+        first = np.where((first == -1) & (code >= 0), k, first)
     out = []
     for k, (table, code) in enumerate(parts):
         half = (len(table) - 1) // 2
         out.append(table.take(pa.array(np.where(code < 0, 2 * half, code + half * (first == k)))))
     return out
+
+
+def distinct_rows(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(representative row of each distinct combination of small non-negative-or--1 codes, and each
+    row's combination), via one int64 key."""
+    key, scale = np.zeros(len(codes[0]), dtype=np.int64), 1
+    for code in codes:
+        key += (code + 1) * scale
+        scale *= int(code.max(initial=0)) + 2
+    assert scale < 2**62, "code combinations do not fit an int64 key"
+    _, representative, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return representative, inverse
 
 
 def number_pieces(key: str, values: np.ndarray, absent: int, render) -> tuple[pa.StringArray, np.ndarray]:
@@ -157,34 +172,46 @@ class EventEncoder:
             if broken.any():
                 head = pc.replace_with_mask(head, pa.array(broken), alternative(np.flatnonzero(broken)))
 
-        value_table, value_code = number_pieces("value", events.value, NA, lambda v: decimal_strings(v, 2))
+        # the event type and the properties that come from small vocabularies are rendered once per
+        # distinct combination, the per-visit and per-event values (cart, order, value) per event
         results_table, results_code = number_pieces("results_count", events.results, -1, int_strings)
         position_table, position_code = number_pieces("list_position", events.position, -1, int_strings)
+        static = [
+            (self.url, events.page),
+            (self.referrer, events.referrer),
+            (self.utm, np.where(events.campaign >= 0, self.utm_code[np.maximum(events.campaign, 0)], -1)),
+            (self.query, events.query),
+            (results_table, results_code),
+            (self.product, events.product),
+            (position_table, position_code),
+            (self.placement, events.placement),
+        ]
+        representative, combination = distinct_rows([event_type] + [code for _, code in static])
+        typed = pc.binary_join_element_wise(
+            self.event_type.take(pa.array(event_type[representative])),
+            *object_body([(table, code[representative]) for table, code in static]),
+            "",
+        )
+        has_static = np.any([code[representative] >= 0 for _, code in static], axis=0)[combination]
+        value_table, value_code = number_pieces("value", events.value, NA, lambda v: decimal_strings(v, 2))
         has_order = visits.order.is_valid().to_numpy(zero_copy_only=False)
-        properties = object_body(
+        dynamic = object_body(
             [
-                (self.url, events.page),
-                (self.referrer, events.referrer),
-                (self.utm, np.where(events.campaign >= 0, self.utm_code[np.maximum(events.campaign, 0)], -1)),
-                (self.query, events.query),
-                (results_table, results_code),
-                (self.product, events.product),
-                (position_table, position_code),
-                (self.placement, events.placement),
                 (keyed_pieces("cart_id", visits.cart), np.where(events.cart, events.visit, -1)),
                 (
                     keyed_pieces("order_id", visits.order.fill_null("")),
                     np.where(events.order & has_order[events.visit], events.visit, -1),
                 ),
                 (value_table, value_code),
-            ]
+            ],
+            preceded=has_static,
         )
         tail = events.visit + len(visits.context) * events.logged_in
         return pc.binary_join_element_wise(
             batch_prefix,
             head,
-            self.event_type.take(pa.array(event_type)),
-            *properties,
+            typed.take(pa.array(combination)),
+            *dynamic,
             visits.tails.take(pa.array(tail)),
             batch_suffix,
             "",

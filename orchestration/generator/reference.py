@@ -11,7 +11,8 @@ from faker import Faker
 
 from .clock import DAY_MS, HOUR_MS, epoch_ms
 from .config import GeneratorConfig, rng_for
-from .text import serial_ids
+from .ids import backoffice_ids
+from .writers import Extract, repeat
 
 
 @dataclass(frozen=True)
@@ -475,11 +476,10 @@ def _catalog(spec: StoreSpec, index: int, config: GeneratorConfig, window_start_
     launched = (launched // 1000 * 1000).astype(np.int64)
     active = new | (rng.random(n) >= 0.04)  # a few old products are discontinued
     ranks = rng.permutation(n) + 1
-    serial = np.arange(1, n + 1)
     category_code = np.array([c[0][:3].upper() for c in CATEGORIES])[category]
     return Catalog(
-        product_id=serial_ids(f"prd-{spec.store_id}-", serial, 4),
-        sku=pa.array([f"{spec.store_id.upper()}-{c}-{s:04d}" for c, s in zip(category_code, serial, strict=True)]),
+        product_id=backoffice_ids("prd", spec.store_id, np.arange(n), 4),
+        sku=pa.array([f"{spec.store_id.upper()}-{c}-{i:04d}" for i, c in enumerate(category_code, start=1)]),
         name=names,
         category=category,
         brand=brands,
@@ -508,7 +508,7 @@ def _promotions(spec: StoreSpec, window_start_ms: int) -> Promotions:
             shares.append(np.nan if share is None else share)
     n_promos = len(PROMOTIONS)
     return Promotions(
-        promotion_id=serial_ids(f"promo-{spec.store_id}-", np.arange(1, n_promos + 1), 3),
+        promotion_id=backoffice_ids("promo", spec.store_id, np.arange(n_promos), 3),
         name=[p[0] for p in PROMOTIONS],
         kind=np.array(kinds),
         value=np.array(values, dtype=np.int64),
@@ -516,7 +516,7 @@ def _promotions(spec: StoreSpec, window_start_ms: int) -> Promotions:
         ends_ms=np.array(ends, dtype=np.int64),
         code_promotion=np.array(code_promo),
         code=codes,
-        code_id=serial_ids(f"dc-{spec.store_id}-", np.arange(1, len(codes) + 1), 3),
+        code_id=backoffice_ids("dc", spec.store_id, np.arange(len(codes)), 3),
         code_share_of_orders=np.array(shares),
     )
 
@@ -558,79 +558,71 @@ def build_stores(config: GeneratorConfig, window_start_ms: int) -> list[Store]:
     return stores
 
 
-def reference_extracts(stores: list[Store], window_start_ms: int) -> dict[str, dict]:
-    """Columns of the reference extracts, exported once on the first day."""
-    as_of = window_start_ms - DAY_MS + 6 * HOUR_MS
-    out: dict[str, dict[str, list]] = {
-        k: {} for k in ("stores", "warehouses", "products", "promotions", "discount_codes")
-    }
+def reference_extracts(store: Store, window_start_ms: int) -> list[Extract]:
+    """The store's reference data, exported once on the first day."""
+    spec, catalog, promo = store.spec, store.catalog, store.promotions
+    as_of = window_start_ms - DAY_MS + 6 * HOUR_MS  # last changed the morning before the window
 
-    def add(extract: str, **columns) -> None:
-        for name, values in columns.items():
-            out[extract].setdefault(name, []).append(values)
+    def extract(extract_name: str, /, **columns) -> Extract:
+        n = len(next(iter(columns.values())))
+        values = {k: repeat(v, n) if isinstance(v, str) else v for k, v in columns.items()}
+        return Extract(extract_name, values, export_ms=np.full(n, window_start_ms))
 
-    for s in stores:
-        spec, cat, promo = s.spec, s.catalog, s.promotions
-        opened = epoch_ms(spec.opened) + 9 * HOUR_MS
-        add(
+    n_wh, n, n_p = len(spec.warehouses), len(catalog), len(promo.name)
+    return [
+        extract(
             "stores",
-            store_id=[spec.store_id],
-            name=[spec.name],
-            country=[spec.country],
-            time_zone=[spec.time_zone],
-            currency=[spec.currency],
-            opened_at=[opened],
-            updated_at=[as_of],
-        )
-        n_wh = len(spec.warehouses)
-        add(
+            store_id=pa.array([spec.store_id]),
+            name=spec.name,
+            country=spec.country,
+            time_zone=spec.time_zone,
+            currency=spec.currency,
+            opened_at=np.array([epoch_ms(spec.opened) + 9 * HOUR_MS]),
+            updated_at=np.array([as_of]),
+        ),
+        extract(
             "warehouses",
-            warehouse_id=s.warehouse_ids,
-            store_id=[spec.store_id] * n_wh,
-            name=[w.name for w in spec.warehouses],
-            country=[spec.country] * n_wh,
-            region=[w.region for w in spec.warehouses],
-            lead_time_days=[w.lead_time_days for w in spec.warehouses],
-            updated_at=[as_of] * n_wh,
-        )
-        n = len(cat)
-        add(
+            warehouse_id=pa.array(store.warehouse_ids),
+            store_id=spec.store_id,
+            name=pa.array([w.name for w in spec.warehouses]),
+            country=spec.country,
+            region=pa.array([w.region for w in spec.warehouses]),
+            lead_time_days=np.array([w.lead_time_days for w in spec.warehouses]),
+            updated_at=np.full(n_wh, as_of),
+        ),
+        extract(
             "products",
-            product_id=cat.product_id.to_pylist(),
-            store_id=[spec.store_id] * n,
-            sku=cat.sku.to_pylist(),
-            name=cat.name,
-            category=[CATEGORIES[c][0] for c in cat.category],
-            brand=cat.brand,
-            price=cat.price,
-            unit_cost=cat.unit_cost,
-            currency=[spec.currency] * n,
-            launched_at=cat.launched_ms,
-            is_active=cat.active,
+            product_id=catalog.product_id,
+            store_id=spec.store_id,
+            sku=catalog.sku,
+            name=pa.array(catalog.name),
+            category=pa.array([CATEGORIES[c][0] for c in catalog.category]),
+            brand=pa.array(catalog.brand),
+            price=catalog.price,
+            unit_cost=catalog.unit_cost,
+            currency=spec.currency,
+            launched_at=catalog.launched_ms,
+            is_active=catalog.active,
             updated_at=np.full(n, as_of),
-        )
-        n_p = len(promo.name)
-        add(
+        ),
+        extract(
             "promotions",
-            promotion_id=promo.promotion_id.to_pylist(),
-            store_id=[spec.store_id] * n_p,
-            name=promo.name,
-            promotion_type=[PROMOTION_TYPES[k] for k in promo.kind],
+            promotion_id=promo.promotion_id,
+            store_id=spec.store_id,
+            name=pa.array(promo.name),
+            promotion_type=pa.array([PROMOTION_TYPES[k] for k in promo.kind]),
             discount_value=promo.value,
             starts_at=promo.starts_ms,
             ends_at=promo.ends_ms,
             updated_at=np.full(n_p, as_of),
-        )
-        n_c = len(promo.code)
-        add(
+        ),
+        extract(
             "discount_codes",
-            discount_code_id=promo.code_id.to_pylist(),
-            promotion_id=promo.promotion_id.take(pa.array(promo.code_promotion)).to_pylist(),
-            store_id=[spec.store_id] * n_c,
-            code=promo.code,
+            discount_code_id=promo.code_id,
+            promotion_id=promo.promotion_id.take(pa.array(promo.code_promotion)),
+            store_id=spec.store_id,
+            code=pa.array(promo.code),
             max_uses=promo.max_uses,
             created_at=promo.starts_ms[promo.code_promotion] - 2 * DAY_MS,
-        )
-    return {
-        k: {c: np.concatenate([np.asarray(v) for v in vals]) for c, vals in cols.items()} for k, cols in out.items()
-    }
+        ),
+    ]

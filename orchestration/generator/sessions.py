@@ -90,7 +90,7 @@ REFERRERS = tuple(sorted({c[1] for c in CAMPAIGNS if c[1]}))
 CAMPAIGN_REFERRER = np.array([REFERRERS.index(c[1]) if c[1] else -1 for c in CAMPAIGNS])
 CAMPAIGN_CHANGE_RATE = 0.04  # a visit re-enters through another campaign link
 PHANTOM_PURCHASE_RATE = 0.03  # checkouts whose purchase event names an order the OMS never got
-BOT_SHARE = 0.03  # bot visits per human visit
+BOT_SHARE = 0.025  # bot visits per human visit: about 5 % of events
 
 
 @dataclass

@@ -128,14 +128,15 @@ class Sink:
         self.files[relative] = int(rows)
         self.rows[extract] = self.rows.get(extract, 0) + int(rows)
 
-    def _export_rows(self, extract: Extract) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, export day) of an extract in file order: by day, then by time of the change."""
+    def export_days(self, extract: Extract) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, bounds): the rows to export in file order (by day, then by time of the change), and where
+        each day's rows start among them."""
         # rows stamped a moment before the window (a visit that began before midnight) go out on day one
         day = np.maximum(self.window.day_of(extract.export_ms), 0)
         inside = (extract.export_ms != NA) & (day < self.window.days)
         rows = latest_per_day(extract, day, np.flatnonzero(inside))
         rows = rows[np.lexsort((rows, extract.export_ms[rows], day[rows]))]
-        return rows, day[rows]
+        return rows, np.searchsorted(day[rows], np.arange(self.window.days + 1))
 
     def format(self, extract: Extract, rows: np.ndarray) -> dict[str, pa.StringArray]:
         contract = self.contracts[extract.name]
@@ -153,11 +154,6 @@ class Sink:
             for f in contract.fields
         }
 
-    def export_days(self, extract: Extract) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, bounds): the rows to export in file order, and where each day's rows start in it."""
-        rows, day = self._export_rows(extract)
-        return rows, np.searchsorted(day, np.arange(self.window.days + 1))
-
     def file_days(self, name: str) -> range:
         return range(1) if name in REFERENCE_EXTRACTS else range(self.window.days)
 
@@ -174,10 +170,15 @@ class Sink:
             self._pending.pop(0).result()
         return future
 
-    def close(self) -> None:
-        for job in self._pending:
-            job.result()
-        self._pool.shutdown()
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            for job in self._pending:
+                job.result()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
 
 
 class CsvFile:
@@ -227,7 +228,12 @@ class EventsFile:
         data = events.buffers()[2]
         pieces = [data[int(offsets[a]) : int(offsets[b])] for a, b in runs if b > a]
         self.events += sum(b - a for a, b in runs)
-        self._then(lambda: [self._out.write(self._compressor.compress(piece)) for piece in pieces])
+
+        def compress() -> None:
+            for piece in pieces:
+                self._out.write(self._compressor.compress(piece))
+
+        self._then(compress)
 
     def close(self) -> None:
         def finish() -> None:
