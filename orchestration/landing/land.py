@@ -76,6 +76,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for landing work; UTC so that timestamps and dates mean UTC."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
