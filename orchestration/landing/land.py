@@ -141,7 +141,8 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
-        SELECT _row_number, _reason, _payload FROM checked WHERE _reason IS NOT NULL
+        SELECT _row_number, _reason, CAST(to_json(_payload) AS VARCHAR) AS _payload
+        FROM checked WHERE _reason IS NOT NULL
         UNION ALL
         SELECT _row_number, _reason, _payload FROM {readers.REJECTS_TABLE}
         """
@@ -165,10 +166,18 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
         f"""
         CREATE OR REPLACE TEMP TABLE deduped AS
         WITH typed_and_derived AS (
-            SELECT *{"".join(", " + d for d in derived)} FROM typed
+            SELECT *{"".join(", " + d for d in derived)}, {partition_date(contract)} AS _date FROM typed
+        ),
+        -- Few keys repeat: rank only their rows, and let the rest through untouched, which
+        -- is a hash aggregate and an anti-join instead of a window over the whole extract.
+        repeated_keys AS (
+            SELECT {key} FROM typed GROUP BY {key} HAVING count(*) > 1
         )
-        SELECT *, {partition_date(contract)} AS _date
-        FROM typed_and_derived
+        SELECT * FROM typed_and_derived ANTI JOIN repeated_keys USING ({key})
+        UNION ALL BY NAME
+        SELECT * FROM (
+            SELECT * FROM typed_and_derived SEMI JOIN repeated_keys USING ({key})
+        )
         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row_number {keep}) = 1
         """
     )

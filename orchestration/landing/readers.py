@@ -35,8 +35,9 @@ def count_data_lines(path: Path, contract: Contract) -> list[str]:
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
-    """Create temp tables RAW_TABLE (text columns, _row_number, _payload) and REJECTS_TABLE
-    (_row_number, _reason, _payload) for rows the parser itself could not split."""
+    """Create temp tables RAW_TABLE (text columns, _row_number, and _payload, the original row
+    as a struct, serialised only if the row is quarantined) and REJECTS_TABLE (_row_number,
+    _reason, _payload as JSON text) for rows the parser itself could not split."""
     if contract.format == "csv":
         _load_csv(con, contract, path)
     else:
@@ -74,7 +75,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     _create_raw_table(
         con,
         columns,
-        payload="to_json(src)",
+        payload="src",
         source=f"""read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
                            quote = '"', escape = '"', auto_detect = false, columns = {{{header_types}}},
                            store_rejects = true, rejects_table = 'csv_reject_errors',
@@ -129,7 +130,7 @@ def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path
     _create_raw_table(
         con,
         selected,
-        payload=f"to_json(struct_pack({batch_payload}, event := ev))",
+        payload=f"struct_pack({batch_payload}, event := ev)",
         source=f"""read_json({quote_literal(str(path))}, format = 'newline_delimited',
                             maximum_object_size = 268435456,
                             columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
