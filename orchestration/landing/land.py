@@ -35,7 +35,6 @@ from orchestration.settings import DataPaths
 # DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
 # on a daily partition while letting min/max statistics prune by time.
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
-LINEAGE_COLUMNS = ("_extract_id", "_row_number", "_landed_at")
 
 
 class LandingInvariantError(RuntimeError):
@@ -286,7 +285,7 @@ def _write_quarantine(con, paths: DataPaths, extract: Extract, landed_at) -> Non
 
 def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -> None:
     """A file that cannot be read at all goes to quarantine line by line, with the reason."""
-    lines = readers.count_data_lines(extract.path, contract)
+    lines = readers.data_lines(extract.path, contract)
     con.execute("CREATE OR REPLACE TEMP TABLE lines (line VARCHAR)")
     con.executemany("INSERT INTO lines VALUES (?)", [(line,) for line in lines])
     con.execute(

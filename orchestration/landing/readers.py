@@ -27,7 +27,7 @@ def open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
 
 
-def count_data_lines(path: Path, contract: Contract) -> list[str]:
+def data_lines(path: Path, contract: Contract) -> list[str]:
     """Every data line of a file, for quarantining a file that cannot be parsed."""
     with open_text(path) as handle:
         lines = [line.rstrip("\r\n") for line in handle if line.strip()]
