@@ -91,3 +91,16 @@ def test_orders_in_the_facts_are_the_generated_orders_less_the_quarantined(wareh
         paths, "SELECT count(*) FROM marts.fct_orders WHERE NOT regexp_full_match(customer_id, '[0-9a-f]{64}')"
     )
     assert clear_ids == 0
+
+
+def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_staging(warehouse):
+    paths, truth, _ = warehouse
+    found = dict(
+        query(
+            paths,
+            "SELECT bot_family, count(*) FROM main.stg_storefront__events WHERE bot_family IS NOT NULL GROUP BY 1",
+        )
+    )
+    assert found == truth["bots"]["ua_pattern"]["by_agent"]
+    columns = {name for (name,) in query(paths, "SELECT column_name FROM (DESCRIBE main.stg_storefront__events)")}
+    assert not columns & {"ip", "user_agent", "user_id"}
