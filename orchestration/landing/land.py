@@ -146,9 +146,8 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
         SELECT _row_number, _reason, _payload FROM {readers.REJECTS_TABLE}
         """
     )
-    rows_read = con.execute(f"SELECT count(*) FROM {readers.RAW_TABLE}").fetchone()[0]
-    rejects = con.execute(f"SELECT count(*) FROM {readers.REJECTS_TABLE}").fetchone()[0]
-    record.rows_received = rows_read + rejects
+    rows_read = _count(con, readers.RAW_TABLE)
+    record.rows_received = rows_read + _count(con, readers.REJECTS_TABLE)
 
     con.execute(
         f"""
@@ -157,7 +156,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
         """
     )
     derived = derived_columns(contract)
-    key = ", ".join(quote_ident(k) for k in contract.primary_key)
+    key = _key_columns(contract)
     # Immutable records re-sent are identical, so the first copy is kept; mutable ones are
     # re-exported with changes, so the last row of the file is the current one.
     keep = "ASC" if contract.immutable else "DESC"
@@ -205,6 +204,10 @@ def _count(con, relation: str) -> int:
     return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
 
 
+def _key_columns(contract: Contract) -> str:
+    return ", ".join(quote_ident(k) for k in contract.primary_key)
+
+
 def _landed_files(paths: DataPaths, source: str, days, exclude_extract: str) -> list[str]:
     files = []
     for day in days:
@@ -220,7 +223,7 @@ def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Ext
     files = _landed_files(paths, contract.name, days, extract.extract_id)
     if not files:
         return 0
-    key = ", ".join(quote_ident(k) for k in contract.primary_key)
+    key = _key_columns(contract)
     before = _count(con, "deduped")
     file_list = "[" + ", ".join(quote_literal(f) for f in files) + "]"
     con.execute(
