@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def partition_file(day: str, extract_id: str) -> str:
+    """Where one extract's rows of one UTC date live, relative to its source folder (hive layout)."""
+    return f"date={day}/part-{extract_id}.parquet"
+
+
 @dataclass(frozen=True)
 class DataPaths:
     root: Path
@@ -47,6 +52,9 @@ class DataPaths:
 
     def raw_for(self, source: str) -> Path:
         return self.raw / source
+
+    def landed_file(self, source: str, day: str, extract_id: str) -> Path:
+        return self.raw_for(source) / partition_file(day, extract_id)
 
     def quarantine_for(self, source: str) -> Path:
         return self.quarantine / source

@@ -68,7 +68,7 @@ def _context():
 def landed_batch(paths: DataPaths, records: list[ManifestRecord], columns: list[str]) -> pd.DataFrame:
     """The rows some extracts landed, across all the partitions they wrote."""
     files = [
-        paths.raw_for(record.source) / f"date={day}" / f"part-{record.extract_id}.parquet"
+        paths.landed_file(record.source, day, record.extract_id)
         for record in records
         for day in sorted(record.rows_by_partition)
     ]

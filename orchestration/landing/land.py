@@ -30,7 +30,7 @@ from orchestration.landing.rules import (
     quote_literal,
     typed_columns,
 )
-from orchestration.settings import DataPaths
+from orchestration.settings import DataPaths, partition_file
 
 # DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
 # on a daily partition while letting min/max statistics prune by time.
@@ -242,7 +242,7 @@ def _newest_landed_partition(paths: DataPaths, source: str) -> str | None:
 
 
 def _write_partition(con, paths, contract: Contract, extract: Extract, day, landed_at) -> None:
-    target = paths.raw_for(contract.name) / f"date={day.isoformat()}" / f"part-{extract.extract_id}.parquet"
+    target = paths.landed_file(contract.name, day.isoformat(), extract.extract_id)
     columns = ", ".join(quote_ident(f.name) for f in contract.columns)
 
     def copy(tmp: Path) -> None:
@@ -317,9 +317,9 @@ def _quarantine_batch(paths: DataPaths, record: manifest.ManifestRecord) -> None
     an atomic rename) and count its rows as quarantined."""
     target = failed_batch_folder(paths, record)
     for day in record.rows_by_partition:
-        name = f"date={day}/part-{record.extract_id}.parquet"
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        (paths.raw_for(record.source) / name).replace(target / name)
+        moved = target / partition_file(day, record.extract_id)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        paths.landed_file(record.source, day, record.extract_id).replace(moved)
     record.status = "failed_validation"
     record.rows_quarantined += record.rows_landed
     record.quarantined_by_reason[FAILED_EXPECTATIONS] = record.rows_landed
