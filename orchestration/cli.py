@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from orchestration.ltv.cli import add_ltv_command
 from orchestration.settings import DataPaths
 
 
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "contracts", help="write the contract reference and the dbt sources from the extract contracts"
     )
     contracts.set_defaults(func=cmd_contracts)
+    add_ltv_command(commands)
     return parser
 
 

@@ -1,0 +1,6 @@
+"""Predictive customer lifetime value: (M)BG/NBD purchases and Gamma-Gamma spend, fitted with scipy.
+
+`models` holds the likelihoods and predictions, `predict` goes from transactions to predictions, `cli` is
+the `commerce-analytics ltv` command. Nothing is imported here, so the CLI starts without scipy."""
+
+VARIANTS = ("mbgnbd", "bgnbd")  # purchase models; the first is the default (see models.py)

@@ -1,0 +1,87 @@
+"""From a table of transactions to fitted parameters and per-customer predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .models import (
+    Fit,
+    expected_average_value,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
+
+DAY = pd.Timedelta(days=1)
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class LtvResult:
+    purchases: Fit
+    spend: Fit | None  # None when too few repeat customers to fit Gamma-Gamma
+    as_of: pd.Timestamp
+    predictions: pd.DataFrame
+
+
+def summarise(
+    transactions: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    customer="customer_id",
+    at="ordered_at",
+    amount="amount",
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """One row per customer: frequency x (repeat purchases), recency t_x and age T in days, mean value of
+    the repeat purchases (the Gamma-Gamma convention), and totals. Transactions after as_of are ignored."""
+    frame = transactions[[customer, at, amount]].rename(columns={customer: "customer_id", at: "at", amount: "amount"})
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["amount"] = frame["amount"].astype(float)
+    as_of = frame["at"].max() if as_of is None else pd.Timestamp(as_of)
+    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of
+    frame = frame[frame["at"] <= as_of].sort_values(["customer_id", "at"], kind="stable")
+    first = frame.groupby("customer_id", sort=True)["at"].transform("min")
+    frame["repeat_amount"] = np.where(frame["at"].to_numpy() > first.to_numpy(), frame["amount"], np.nan)
+    # the first transaction opens the history; a second one at the very same instant is still a repeat
+    is_first = ~frame.duplicated("customer_id")
+    frame.loc[~is_first, "repeat_amount"] = frame.loc[~is_first, "amount"]
+    per = frame.groupby("customer_id", sort=True).agg(
+        transactions=("at", "size"),
+        first_at=("at", "min"),
+        last_at=("at", "max"),
+        total_amount=("amount", "sum"),
+        mean_repeat_value=("repeat_amount", "mean"),
+    )
+    per["frequency"] = per["transactions"] - 1
+    per["recency_days"] = (per["last_at"] - per["first_at"]) / DAY
+    per["age_days"] = (as_of - per["first_at"]) / DAY
+    return per.reset_index(), as_of
+
+
+def fit_and_predict(
+    transactions: pd.DataFrame,
+    horizon_days: float = 12 * DAYS_PER_MONTH,
+    as_of: pd.Timestamp | None = None,
+    model: str = "mbgnbd",
+    **columns: str,
+) -> LtvResult:
+    """Fit the purchase and spend models on one population and predict each customer's next horizon_days."""
+    per, as_of = summarise(transactions, as_of, **columns)
+    x, t_x, T = (per[c].to_numpy(dtype=float) for c in ("frequency", "recency_days", "age_days"))
+    purchases = fit_bgnbd(x, t_x, T, model)
+    try:
+        spend = fit_gamma_gamma(x, per["mean_repeat_value"].fillna(0).to_numpy())
+    except ValueError:
+        spend = None
+    per["probability_alive"] = probability_alive(purchases.params, x, t_x, T, model)
+    per["predicted_purchases"] = expected_purchases(purchases.params, horizon_days, x, t_x, T, model)
+    if spend is not None and spend.params["q"] > 1:
+        value = expected_average_value(spend.params, x, per["mean_repeat_value"].fillna(0).to_numpy())
+    else:  # no usable spend model: fall back to the customer's own mean, else the population's
+        value = per["total_amount"] / per["transactions"]
+    per["expected_average_value"] = value
+    per["predicted_value"] = per["predicted_purchases"] * per["expected_average_value"]
+    return LtvResult(purchases=purchases, spend=spend, as_of=as_of, predictions=per)
