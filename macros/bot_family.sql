@@ -12,7 +12,7 @@
     {%- set rows = run_query('select bot_family, pattern from ' ~ patterns ~ ' order by priority') -%}
     case
     {%- for row in rows %}
-        when regexp_matches(lower({{ user_agent }}), '{{ row[1] | replace("'", "''") }}') then '{{ row[0] }}'
+        when {{ regex_matches('lower(' ~ user_agent ~ ')', "'" ~ (row[1] | replace("'", "''")) ~ "'") }} then '{{ row[0] }}'
     {%- endfor %}
     end
 {% endmacro %}

@@ -85,7 +85,8 @@ payments_per_order as (
     select
         order_id,
         count(*) as payment_attempts,
-        min(case when status = 'captured' then attempted_at end) as captured_at
+        min(case when status = 'captured' then attempted_at end) as captured_at,
+        max(landed_at) as payments_landed_at
     from payments
     group by order_id
 
@@ -141,7 +142,9 @@ final as (
         localized.shipping_amount,
         localized.tax_amount,
         localized.total_amount,
-        coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount
+        coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount,
+        -- when the order or its payments last landed: incremental session models key on it
+        greatest(localized.landed_at, payments_per_order.payments_landed_at) as source_landed_at
     from localized
     left join items_per_order
         on localized.order_id = items_per_order.order_id

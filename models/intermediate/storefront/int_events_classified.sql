@@ -1,0 +1,117 @@
+-- Every clickstream event with the one reason it may not count (NULL when it counts), in order
+-- of precedence: a bot (user agent or event rate), a GPC or DNT signal, no analytics consent in
+-- force at the event's time, a reloaded purchase confirmation. Nothing is dropped here, so the
+-- data-quality scorecard can count each exclusion.
+with events as (
+
+    select * from {{ ref('stg_storefront__events') }}
+
+),
+
+stores as (
+
+    select * from {{ ref('stg_oms__stores') }}
+
+),
+
+consent_periods as (
+
+    select * from {{ ref('int_analytics_consent_periods') }}
+
+),
+
+localized as (
+
+    select
+        events.*,
+        {{ local_date('events.event_at', 'stores.time_zone') }} as event_date
+    from events
+    inner join stores
+        on events.store_id = stores.store_id
+
+),
+
+device_days as (
+
+    select
+        store_id,
+        anonymous_id,
+        event_date,
+        count(*) as events,
+        {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }} as active_seconds
+    from localized
+    group by
+        store_id,
+        anonymous_id,
+        event_date
+
+),
+
+-- A device is a bot for the local day when it sent many events faster than a person clicks
+-- (scrapers run at about one a second; people stay below one every few seconds on average).
+behavioural_bots as (
+
+    select
+        store_id,
+        anonymous_id,
+        event_date
+    from device_days
+    where
+        events >= {{ var('bot_min_events') }}
+        and events * 60 > {{ var('bot_max_events_per_minute') }} * active_seconds
+
+),
+
+with_consent as (
+
+    select
+        localized.*,
+        consent_periods.is_granted as has_analytics_consent,
+        consent_periods.landed_at as consent_landed_at
+    from localized
+    left join consent_periods
+        on
+            localized.store_id = consent_periods.store_id
+            and localized.anonymous_id = consent_periods.anonymous_id
+            and localized.event_at >= consent_periods.valid_from
+            and (consent_periods.valid_to is null or localized.event_at < consent_periods.valid_to)
+
+),
+
+-- A reload of the order confirmation page sends the purchase again under a new event id.
+purchase_copies as (
+
+    select
+        event_id,
+        row_number() over (
+            partition by store_id, order_id
+            order by event_at, event_id
+        ) as copy_number
+    from localized
+    where event_type = 'purchase' and order_id is not null
+
+),
+
+classified as (
+
+    select
+        with_consent.*,
+        case
+            when with_consent.bot_family is not null then 'bot_user_agent'
+            when behavioural_bots.anonymous_id is not null then 'bot_behaviour'
+            when with_consent.has_gpc_signal or with_consent.has_dnt_signal then 'privacy_signal'
+            when not coalesce(with_consent.has_analytics_consent, false) then 'no_analytics_consent'
+            when purchase_copies.copy_number > 1 then 'duplicate_purchase'
+        end as exclusion_reason
+    from with_consent
+    left join behavioural_bots
+        on
+            with_consent.store_id = behavioural_bots.store_id
+            and with_consent.anonymous_id = behavioural_bots.anonymous_id
+            and with_consent.event_date = behavioural_bots.event_date
+    left join purchase_copies
+        on with_consent.event_id = purchase_copies.event_id
+
+)
+
+select * from classified

@@ -1,0 +1,198 @@
+-- Incremental by store and local date: a session never crosses the store's local midnight, so a
+-- rebuilt partition re-cuts its sessions whole. `partition_landed_at` is the latest landing time of
+-- any input of the partition (excluded events included), so downstream models see the change too.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['store_id', 'event_date'],
+        on_schema_change='fail',
+    )
+}}
+
+with events as (
+
+    select * from {{ ref('int_events_classified') }}
+
+),
+
+devices as (
+
+    select * from {{ ref('int_devices_identified') }}
+
+),
+
+stitched as (
+
+    select
+        events.*,
+        devices.customer_id as stitched_customer_id,
+        coalesce(devices.customer_id, events.anonymous_id) as visitor_id,
+        -- greatest() skips NULLs on DuckDB and Spark alike
+        greatest(events.landed_at, events.consent_landed_at, devices.identified_landed_at) as source_landed_at
+    from events
+    left join devices
+        on
+            events.store_id = devices.store_id
+            and events.anonymous_id = devices.anonymous_id
+
+),
+
+partitions as (
+
+    select
+        store_id,
+        event_date,
+        max(source_landed_at) as partition_landed_at
+    from stitched
+    group by
+        store_id,
+        event_date
+
+),
+
+{% if is_incremental() %}
+rebuilt as (
+
+    {{ rebuilt_partitions('partitions', 'event_date') | indent(4) }}
+
+),
+{% endif %}
+
+counted as (
+
+    select
+        stitched.*,
+        partitions.partition_landed_at,
+        {{ dbt.concat(["coalesce(stitched.utm_source, '')", "'/'", "coalesce(stitched.utm_medium, '')", "'/'", "coalesce(stitched.utm_campaign, '')"]) }} as campaign_key
+    from stitched
+    inner join partitions
+        on
+            stitched.store_id = partitions.store_id
+            and stitched.event_date = partitions.event_date
+    {%- if is_incremental() %}
+    inner join rebuilt
+        on
+            stitched.store_id = rebuilt.store_id
+            and stitched.event_date = rebuilt.event_date
+    {%- endif %}
+    where stitched.exclusion_reason is null
+
+),
+
+with_previous as (
+
+    select
+        *,
+        lag(event_at) over (
+            partition by store_id, event_date, visitor_id
+            order by event_at, event_id
+        ) as previous_event_at,
+        lag(campaign_key) over (
+            partition by store_id, event_date, visitor_id
+            order by event_at, event_id
+        ) as previous_campaign_key
+    from counted
+
+),
+
+session_starts as (
+
+    select
+        *,
+        case
+            when previous_event_at is null then 1
+            when {{ dbt.datediff('previous_event_at', 'event_at', 'second') }} > {{ var('session_timeout_minutes') }} * 60 then 1
+            {%- if var('session_split_on_campaign_change') %}
+            when campaign_key <> previous_campaign_key then 1
+            {%- endif %}
+            else 0
+        end as is_session_start
+    from with_previous
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(is_session_start) over (
+            partition by store_id, event_date, visitor_id
+            order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as visitor_session_number
+    from session_starts
+
+),
+
+with_session_key as (
+
+    select
+        *,
+        first_value(event_id) over (
+            partition by store_id, event_date, visitor_id, visitor_session_number
+            order by event_at, event_id
+            rows between unbounded preceding and unbounded following
+        ) as session_first_event_id,
+        row_number() over (
+            partition by store_id, event_date, visitor_id, visitor_session_number
+            order by event_at, event_id
+        ) as event_number
+    from numbered
+
+),
+
+-- A page view is an event that loads a page; its time on page runs to the session's next one.
+page_views as (
+
+    select
+        event_id,
+        lead(event_at) over (
+            partition by store_id, event_date, visitor_id, visitor_session_number
+            order by event_at, event_id
+        ) as next_page_view_at
+    from with_session_key
+    where page_path is not null
+
+),
+
+final as (
+
+    select
+        with_session_key.event_id,
+        store_id,
+        event_date,
+        event_at,
+        event_type,
+        -- stable across rebuilds: the same events give the same id
+        {{ dbt.hash(dbt.concat(['store_id', "'|'", 'visitor_id', "'|'", 'session_first_event_id'])) }} as session_id,
+        event_number,
+        page_views.event_id is not null as is_page_view,
+        {{ dbt.datediff('event_at', 'page_views.next_page_view_at', 'millisecond') }} / 1000.0 as seconds_on_page,
+        visitor_id,
+        anonymous_id,
+        stitched_customer_id as customer_id,
+        page_path,
+        referrer,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        search_query,
+        results_count,
+        product_id,
+        list_position,
+        recommendation_placement,
+        cart_id,
+        order_id,
+        value,
+        device_type,
+        platform,
+        country,
+        partition_landed_at
+    from with_session_key
+    left join page_views
+        on with_session_key.event_id = page_views.event_id
+
+)
+
+select * from final
