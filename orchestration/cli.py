@@ -24,6 +24,11 @@ def _add_generator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clean", action="store_true", help="generate without any dirt")
 
 
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    parser.add_argument("--lookback-days", type=int, help="days incremental models rebuild before the window")
+
+
 def _generator_config(args: argparse.Namespace):
     from orchestration.generator import GeneratorConfig
 
@@ -60,26 +65,91 @@ def _print_landing_summary(paths: DataPaths, sources: list[str]) -> None:
         )
 
 
-def _land(paths: DataPaths, first: date, last: date) -> int:
-    from orchestration.contracts import load_contracts
-    from orchestration.runner import run_job
-
-    result = run_job("land_all", first, last)
-    _print_landing_summary(paths, list(load_contracts()))
-    failed_checks = [
+def _failed_checks(result) -> list[str]:
+    return [
         e.event_specific_data.asset_check_key.to_user_string()
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.event_specific_data.passed
+        and e.event_specific_data.severity.value == "ERROR"
     ]
-    if failed_checks:
-        print(f"blocking checks failed: {', '.join(failed_checks)}", file=sys.stderr)
+
+
+def _run(job: str, first: date, last: date, dbt_config: dict | None = None):
+    from orchestration.runner import run_job
+
+    result = run_job(job, first, last, dbt_config)
+    if failed := _failed_checks(result):
+        print(f"blocking checks failed: {', '.join(failed)}", file=sys.stderr)
+    return result
+
+
+def _land(paths: DataPaths, first: date, last: date) -> int:
+    from orchestration.contracts import load_contracts
+
+    result = _run("land_all", first, last)
+    _print_landing_summary(paths, list(load_contracts()))
     print(f"raw Parquet: {paths.raw}\nquarantine:  {paths.quarantine}\nmanifest:    {paths.manifest}")
     return 0 if result.success else 1
+
+
+def _print_kpis(paths: DataPaths, day: date) -> None:
+    """The day's KPIs per store, read from the published marts as an analyst would."""
+    from orchestration import analyst
+
+    with analyst.connect(paths) as con:
+        marts = analyst.known_marts(con)
+    # kpis_daily carries the clickstream KPIs too; revenue_daily is the fallback of older builds.
+    sessions = ", sessions, round(conversion_rate, 4) as conversion_rate" if "kpis_daily" in marts else ""
+    mart = "kpis_daily" if "kpis_daily" in marts else "revenue_daily"
+    print(f"\nKPIs of {day} (store-local date) from {mart}:")
+    analyst.run_sql(
+        paths,
+        f"select store_id, currency, orders, gmv, net_revenue, gmv_usd, net_revenue_usd{sessions}"
+        f" from {mart} where date = '{day}' order by store_id",
+    )
+
+
+def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date) -> int:
+    from orchestration.contracts import load_contracts
+    from orchestration.dbt_project import prepare_manifest
+    from orchestration.json_logs import log_file
+    from orchestration.publish import published_path
+
+    prepare_manifest()  # the models as they are now, so the assets match what dbt builds
+    result = _run("build_all", first, last, dbt_config)
+    _print_landing_summary(paths, list(load_contracts()))
+    if result.success:
+        _print_kpis(paths, kpi_day)
+    else:
+        print(f"the build failed: the published marts are unchanged; see {paths.root / 'alerts'}", file=sys.stderr)
+    where = {
+        "raw Parquet": paths.raw,
+        "quarantine": paths.quarantine,
+        "warehouse": paths.warehouse,
+        "published marts": f"{published_path(paths)} (query it: commerce-analytics sql / export)",
+        "run logs": log_file(paths),
+    }
+    print("\n" + "\n".join(f"{name + ':':<17}{place}" for name, place in where.items()))
+    return 0 if result.success else 1
+
+
+def _dbt_config(args: argparse.Namespace) -> dict:
+    config = {"full_refresh": args.full_refresh}
+    if args.lookback_days is not None:
+        config["lookback_days"] = args.lookback_days
+    return config
 
 
 def cmd_land(args: argparse.Namespace) -> int:
     today = datetime.now(UTC).date()
     return _land(DataPaths.from_env(), args.date or today, args.date or today)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    first = args.from_date or datetime.now(UTC).date()
+    last = args.to_date or first
+    return _build(DataPaths.from_env(), first, last, _dbt_config(args), last)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -89,7 +159,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _generator_config(args)
     truth = generate(paths, config)
     print(f"generated {len(truth['files'])} extracts into {paths.inbox}")
-    return _land(paths, config.start_date, config.start_date + timedelta(days=config.days - 1))
+    last = config.start_date + timedelta(days=config.days - 1)
+    return _build(paths, config.start_date, last, _dbt_config(args), last)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from orchestration.publish import publish_marts
+
+    published = publish_marts(DataPaths.from_env(), store=args.store)
+    rows = sum(rows for rows, _ in published.digests.values())
+    print(f"published {len(published.digests)} marts ({rows:,} rows) to {published.path}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from orchestration import analyst
+
+    analyst.run_sql(DataPaths.from_env(), args.query, args.output)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration import analyst
+
+    output = Path(args.output or f"{args.mart}.{args.format}")
+    rows = analyst.export_mart(
+        DataPaths.from_env(), args.mart, args.format, output, args.store, args.from_date, args.to_date
+    )
+    print(f"wrote {rows:,} rows of {args.mart} to {output}", file=sys.stderr)
+    return 0
 
 
 def cmd_contracts(args: argparse.Namespace) -> int:
@@ -117,9 +217,35 @@ def build_parser() -> argparse.ArgumentParser:
     land.add_argument("--date", type=date.fromisoformat, help="partition to run as (default: today, UTC)")
     land.set_defaults(func=cmd_land)
 
-    run = commands.add_parser("run", help="generate, then land and build everything through Dagster")
+    run = commands.add_parser("run", help="generate, then land, build, check and publish everything through Dagster")
     _add_generator_options(run)
+    _add_build_options(run)
     run.set_defaults(func=cmd_run)
+
+    build = commands.add_parser("build", help="land, build, check and publish a date range as one Dagster run")
+    build.add_argument("--from", dest="from_date", type=date.fromisoformat, help="first partition (default today)")
+    build.add_argument("--to", dest="to_date", type=date.fromisoformat, help="last partition (default --from)")
+    _add_build_options(build)
+    build.set_defaults(func=cmd_build)
+
+    publish = commands.add_parser("publish", help="publish the warehouse's marts (of one store) for analysts")
+    publish.add_argument("--store", help="only this store's rows, to $DATA_DIR/marts_<store>.duckdb")
+    publish.set_defaults(func=cmd_publish)
+
+    sql = commands.add_parser("sql", help="query the published marts ($DATA_DIR/marts.duckdb, read-only)")
+    sql.add_argument("query", help='e.g. "select * from kpis_daily limit 5"')
+    sql.add_argument("--csv", dest="output", action="store_const", const="csv", default="table")
+    sql.add_argument("--json", dest="output", action="store_const", const="json", help="JSON lines")
+    sql.set_defaults(func=cmd_sql)
+
+    export = commands.add_parser("export", help="stream one published mart to CSV or Parquet")
+    export.add_argument("mart")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    export.add_argument("--store", help="only this store's rows")
+    export.add_argument("--from", dest="from_date", type=date.fromisoformat, help="first date, inclusive")
+    export.add_argument("--to", dest="to_date", type=date.fromisoformat, help="last date, inclusive")
+    export.add_argument("--output", help="file to write (default ./<mart>.<format>)")
+    export.set_defaults(func=cmd_export)
 
     contracts = commands.add_parser(
         "contracts", help="write the contract reference and the dbt sources from the extract contracts"
@@ -132,9 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from orchestration.analyst import AnalystError
+    from orchestration.publish import NothingToPublish
+
     try:
         return args.func(args)
-    except ValueError as exc:  # bad options reach us as ValueError from the config classes
+    # Bad options reach us as ValueError from the config classes; the others are the analyst's
+    # and publisher's clear refusals.
+    except (ValueError, AnalystError, NothingToPublish) as exc:
         parser.exit(2, f"commerce-analytics: error: {exc}\n")
 
 

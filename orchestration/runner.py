@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.partitions import daily_partitions
+from orchestration.json_logs import logger_config
+from orchestration.settings import DataPaths
 
 
 def instance() -> dg.DagsterInstance:
@@ -29,17 +32,31 @@ def partition_range(first: date, last: date) -> tuple[str, str]:
     return inside[0], inside[-1]
 
 
-def run_job(job_name: str, first: date, last: date) -> dg.ExecuteInProcessResult:
-    """Run a partitioned job over [first, last] as one run (single-run backfill)."""
+def run_job(
+    job_name: str, first: date, last: date, dbt_config: dict | None = None, on: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run a partitioned job over [first, last] as one run (single-run backfill).
+
+    `dbt_config` (`full_refresh`, `lookback_days`) configures the dbt build of jobs that have one.
+    A failed run leaves an alert record, as the run-failure sensor does for daemon-launched runs.
+    """
+    from orchestration.alerts import summary, write_alert
     from orchestration.definitions import defs
 
     start, end = partition_range(first, last)
+    on = on or instance()
+    # The CLI prints its own summary; Dagster's console shows warnings and failures only.
+    run_config = logger_config("WARNING")
+    if dbt_config is not None:
+        run_config["ops"] = {"warehouse_models": {"config": dbt_config}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=dg.BetaWarning)
-        return defs.resolve_job_def(job_name).execute_in_process(
-            instance=instance(),
-            # The CLI prints its own summary; Dagster's console shows warnings and failures only.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=on,
+            run_config=run_config,
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
         )
+    if not result.success:
+        print(summary(write_alert(DataPaths.from_env(), on, result.run_id)), file=sys.stderr)
+    return result

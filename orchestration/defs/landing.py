@@ -11,6 +11,7 @@ import dagster as dg
 from orchestration.contracts import Contract, load_contracts
 from orchestration.defs.partitions import daily_partitions
 from orchestration.landing.land import land_source
+from orchestration.locks import exclusive
 from orchestration.settings import DataPaths
 
 EXPECTATIONS_CHECK = "batch_expectations"
@@ -48,7 +49,10 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
         retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
     )
     def land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        records = land_source(DataPaths.from_env(), contract.name)
+        paths = DataPaths.from_env()
+        # Two runs landing one source at once would race on the same temporary file names.
+        with exclusive(paths, f"landing-{contract.name}", log=context.log):
+            records = land_source(paths, contract.name)
         requested = set(context.partition_keys)
         rows_by_day: dict[str, int] = {}
         for record in records:

@@ -1,0 +1,97 @@
+"""The dbt models as Dagster assets, partitioned like the landing assets they read.
+
+A partition run builds with the vars `window_start` / `window_end` (UTC dates, end exclusive)
+of its partitions; a backfill of a range is one run (one dbt build over the whole window).
+Every error-severity dbt test is a blocking asset check: dbt skips the models below a failing
+test, and the step fails, so every Dagster asset downstream (publish) is skipped too.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+from orchestration import warehouse
+from orchestration.dbt_project import dbt_project
+from orchestration.defs.partitions import daily_partitions
+from orchestration.settings import DataPaths
+
+WAREHOUSE_POOL = "warehouse"
+
+# Owners by layer unless a model's meta names one: the platform team owns what mirrors the
+# sources, analytics engineering owns business logic and the marts.
+LAYER_OWNERS = {"staging": "team:data-platform"}
+DEFAULT_OWNER = "team:analytics-engineering"
+
+# dbt exits 1 when a model or test fails (the data's fault: retrying cannot help) and 2 when dbt
+# itself could not run (a lock held elsewhere, a full disk): only the latter is retried.
+DBT_RUNTIME_ERROR = 2
+MAX_RETRIES = 2
+
+# Under `dagster dev` the manifest is re-parsed on every load; elsewhere the CLI (and the tests)
+# prepare it before loading the definitions.
+dbt_project.prepare_if_dev()
+
+
+class DomainTranslator(DagsterDbtTranslator):
+    """Groups models by layer and domain folder; owners and PII classes from the dbt YAML."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # fqn: [project, layer, domain, ..., name]; seeds sit at [project, name].
+        folders = dbt_resource_props["fqn"][1:-1]
+        return "_".join(folders[:2]) if folders else "reference_data"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        meta = dbt_resource_props.get("meta", {})
+        if meta.get("owner"):
+            return [meta["owner"]]
+        layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
+        return [LAYER_OWNERS.get(layer, DEFAULT_OWNER)]
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        columns = dbt_resource_props.get("columns", {})
+        pii = {name: column.get("meta", {}).get("pii", "unclassified") for name, column in columns.items()}
+        return {**super().get_metadata(dbt_resource_props), **({"pii_classes": pii} if pii else {})}
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    lookback_days: int | None = None
+
+
+def build_args(window: dg.TimeWindow, config: DbtBuildConfig) -> list[str]:
+    dbt_vars: dict[str, Any] = {
+        "window_start": window.start.date().isoformat(),
+        "window_end": window.end.date().isoformat(),
+    }
+    if config.lookback_days is not None:
+        dbt_vars["lookback_days"] = config.lookback_days
+    return ["build", "--vars", json.dumps(dbt_vars), *(["--full-refresh"] if config.full_refresh else [])]
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=DomainTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    paths = DataPaths.from_env()
+    args = build_args(context.partition_time_window, config)
+    context.log.info(f"dbt {' '.join(args)}")
+    with warehouse.writer(paths, log=context.log):
+        warehouse.forget_build(paths)
+        invocation = dbt.cli(
+            args, context=context, target_path=paths.root / "dbt" / context.run_id[:8], raise_on_error=False
+        )
+        yield from invocation.stream()
+        if invocation.process.returncode == DBT_RUNTIME_ERROR:
+            raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=5 * 2**context.retry_number)
+        if not invocation.is_successful():
+            raise invocation.get_error() or DagsterDbtCliRuntimeError("dbt build failed")
+        warehouse.record_build(paths, context.run_id)

@@ -1,0 +1,43 @@
+"""Publishing the marts is the last asset: it runs only when every mart built, every blocking
+dbt test passed and the reconciliation checks passed, so analysts never see a failed build."""
+
+import dagster as dg
+
+from orchestration import warehouse
+from orchestration.defs.dbt import WAREHOUSE_POOL, warehouse_models
+from orchestration.defs.partitions import daily_partitions
+from orchestration.publish import NothingToPublish, publish_marts
+from orchestration.settings import DataPaths
+
+MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+
+
+@dg.asset(
+    key=["published", "marts"],
+    deps=MART_KEYS,
+    group_name="published",
+    description="The marts schema, copied atomically to $DATA_DIR/marts.duckdb (read-only) for analysts.",
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"duckdb"},
+    owners=["team:data-platform"],
+    pool=WAREHOUSE_POOL,
+)
+def published_marts(context: dg.AssetExecutionContext) -> None:
+    paths = DataPaths.from_env()
+    try:
+        published = publish_marts(paths, built_by_run=context.run_id)
+    except NothingToPublish:
+        # Another run rebuilt the warehouse after ours: it publishes that build after its checks.
+        builder = warehouse.built_by(paths)
+        context.log.warning(f"warehouse rebuilt by run {builder} since this run's build; not publishing")
+        context.add_output_metadata({"published": False, "superseded_by": str(builder)})
+        return
+    context.add_output_metadata(
+        {
+            "published": True,
+            "path": str(published.path),
+            "marts": len(published.digests),
+            "digests": dg.MetadataValue.json(published.digests),
+        }
+    )

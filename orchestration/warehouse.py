@@ -1,0 +1,49 @@
+"""The live warehouse file: one writer at a time, and which run's build it holds.
+
+Every step that opens `warehouse.duckdb` (the dbt build, the reconciliation checks, publishing)
+does so inside `writer()`. A run's steps are separate, so between its build and its publish
+another run may rebuild: the build record names the run whose dbt build last completed, and
+publishing refuses a warehouse that another run built (that run publishes it after its own
+checks). A failed or running build leaves no record, so nothing publishes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.landing.atomic import write_text_atomic
+from orchestration.locks import exclusive
+from orchestration.settings import DataPaths
+
+LOCK_NAME = "warehouse"
+
+
+@contextlib.contextmanager
+def writer(paths: DataPaths, log: logging.Logger | None = None) -> Iterator[None]:
+    with exclusive(paths, LOCK_NAME, log=log):
+        yield
+
+
+def _build_record(paths: DataPaths) -> Path:
+    return paths.root / "warehouse.build.json"
+
+
+def forget_build(paths: DataPaths) -> None:
+    """A build starts: the warehouse holds no complete build until it ends well."""
+    _build_record(paths).unlink(missing_ok=True)
+
+
+def record_build(paths: DataPaths, run_id: str) -> None:
+    record = {"run_id": run_id, "built_at": datetime.now(UTC).isoformat()}
+    write_text_atomic(_build_record(paths), json.dumps(record))
+
+
+def built_by(paths: DataPaths) -> str | None:
+    """The run whose dbt build the warehouse holds, or None while none completed."""
+    path = _build_record(paths)
+    return json.loads(path.read_text(encoding="utf-8"))["run_id"] if path.exists() else None
