@@ -1,14 +1,17 @@
-{#- The (store_id, date) partitions an incremental model rebuilds whole: each partition whose
-    inputs landed after the model's last build (late events, consent decisions and logins that
-    re-stitch a device all raise a partition's `partition_landed_at`), plus, when a run names its
-    window, every date from the window's start less `lookback_days`. -#}
-{% macro rebuilt_partitions(partitions, date_column) -%}
+{#- The (store_id, date) partitions an incremental model rebuilds whole, from `rows` carrying
+    `partition_landed_at`: each partition whose inputs landed after the model's last build (late
+    events, consent decisions, logins that re-stitch a device, late payments all raise it), plus,
+    when a run names its window, every date from the window's start less `lookback_days`. -#}
+{% macro rebuilt_partitions(rows, date_column) -%}
     select
         store_id,
         {{ date_column }}
-    from {{ partitions }}
-    where
-        partition_landed_at > (
+    from {{ rows }}
+    group by
+        store_id,
+        {{ date_column }}
+    having
+        max(partition_landed_at) > (
             select coalesce(max(partition_landed_at), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }}
         )

@@ -1,0 +1,166 @@
+-- Store x local date x product: the product's own funnel within a session, in order: viewed,
+-- added to cart at or after the view, bought in a captured order of the same session at or after
+-- the add. Search-level steps have no product, so they are not part of this funnel.
+with events as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_session_conversions') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('int_order_items_converted_to_usd') }}
+
+),
+
+views as (
+
+    select
+        session_id,
+        store_id,
+        event_date as session_date,
+        product_id,
+        min(event_at) as reached_at
+    from events
+    where event_type = 'product_view' and product_id is not null
+    group by
+        session_id,
+        store_id,
+        event_date,
+        product_id
+
+),
+
+additions as (
+
+    select
+        views.session_id,
+        views.product_id,
+        min(events.event_at) as reached_at
+    from views
+    inner join events
+        on
+            views.session_id = events.session_id
+            and views.product_id = events.product_id
+            and events.event_type = 'add_to_cart'
+            and events.event_at >= views.reached_at
+    group by
+        views.session_id,
+        views.product_id
+
+),
+
+purchases as (
+
+    select
+        additions.session_id,
+        additions.product_id,
+        min(events.event_at) as reached_at
+    from additions
+    inner join events
+        on
+            additions.session_id = events.session_id
+            and events.event_type = 'purchase'
+            and events.event_at >= additions.reached_at
+    inner join conversions
+        on
+            events.session_id = conversions.session_id
+            and events.order_id = conversions.order_id
+            and conversions.is_captured
+    inner join order_items
+        on
+            conversions.order_id = order_items.order_id
+            and additions.product_id = order_items.product_id
+    group by
+        additions.session_id,
+        additions.product_id
+
+),
+
+session_products as (
+
+    select
+        views.store_id,
+        views.session_date,
+        views.product_id,
+        views.reached_at as viewed_at,
+        additions.reached_at as added_at,
+        purchases.reached_at as purchased_at
+    from views
+    left join additions
+        on
+            views.session_id = additions.session_id
+            and views.product_id = additions.product_id
+    left join purchases
+        on
+            views.session_id = purchases.session_id
+            and views.product_id = purchases.product_id
+
+),
+
+steps as (
+
+    select
+        store_id,
+        session_date,
+        product_id,
+        1 as step_number,
+        'product_view' as step_name,
+        viewed_at as reached_at,
+        added_at as next_step_reached_at
+    from session_products
+    union all
+    select
+        store_id,
+        session_date,
+        product_id,
+        2 as step_number,
+        'add_to_cart' as step_name,
+        added_at as reached_at,
+        purchased_at as next_step_reached_at
+    from session_products
+    where added_at is not null
+    union all
+    select
+        store_id,
+        session_date,
+        product_id,
+        3 as step_number,
+        'payment_captured' as step_name,
+        purchased_at as reached_at,
+        cast(null as {{ dbt.type_timestamp() }}) as next_step_reached_at
+    from session_products
+    where purchased_at is not null
+
+),
+
+per_step as (
+
+    select
+        store_id,
+        session_date as date,
+        product_id,
+        step_number,
+        step_name,
+        count(*) as entrants,
+        case when step_number < 3 then count(next_step_reached_at) end as reached_next
+    from steps
+    group by
+        store_id,
+        session_date,
+        product_id,
+        step_number,
+        step_name
+
+)
+
+select
+    *,
+    {{ ratio('entrants - reached_next', 'entrants') }} as drop_off_rate
+from per_step

@@ -1,0 +1,30 @@
+-- Incremental by store and local date, like the session summaries it publishes.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['store_id', 'session_date'],
+        on_schema_change='fail',
+    )
+}}
+
+with sessions as (
+
+    select * from {{ ref('int_sessions_summarized') }}
+
+){% if is_incremental() %},
+
+rebuilt as (
+
+    {{ rebuilt_partitions('sessions', 'session_date') | indent(4) }}
+
+){% endif %}
+
+select sessions.*
+from sessions
+{%- if is_incremental() %}
+inner join rebuilt
+    on
+        sessions.store_id = rebuilt.store_id
+        and sessions.session_date = rebuilt.session_date
+{%- endif %}
