@@ -46,8 +46,15 @@ def _hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return h
 
 
+# Parameters are searched within [1e-4, 1e6]: a fit that runs to a bound means the data cannot tell the
+# heterogeneity apart (too short a history), which the caller sees as converged=False.
+LOG_BOUNDS = (np.log(1e-4), np.log(1e6))
+MIN_REPEAT_CUSTOMERS = 10
+
+
 def _fit(neg_ll, names: tuple[str, ...], start: np.ndarray) -> Fit:
-    result = minimize(neg_ll, np.log(start), method="L-BFGS-B")
+    result = minimize(neg_ll, np.log(start), method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(start))
+    at_bound = np.any(np.isclose(result.x, LOG_BOUNDS[0]) | np.isclose(result.x, LOG_BOUNDS[1]))
     theta = result.x
     params = np.exp(theta)
     try:
@@ -59,7 +66,7 @@ def _fit(neg_ll, names: tuple[str, ...], start: np.ndarray) -> Fit:
         params=dict(zip(names, params.tolist(), strict=True)),
         std_errors=dict(zip(names, se.tolist(), strict=True)),
         log_likelihood=-float(result.fun),
-        converged=bool(result.success),
+        converged=bool(result.success) and not at_bound,
     )
 
 
@@ -86,8 +93,8 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, variant: str = "mbg
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     if variant not in VARIANTS:
         raise ValueError(f"unknown model {variant!r}; choose one of {VARIANTS}")
-    if len(x) < 10:
-        raise ValueError("at least 10 customers are needed to fit the purchase model")
+    if np.count_nonzero(x > 0) < MIN_REPEAT_CUSTOMERS:
+        raise ValueError(f"at least {MIN_REPEAT_CUSTOMERS} customers with a repeat purchase are needed to fit")
     scale = max(float(np.mean(T)), 1e-9)
 
     def neg_ll(theta: np.ndarray) -> float:

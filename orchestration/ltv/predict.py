@@ -72,6 +72,8 @@ def fit_and_predict(
     per, as_of = summarise(transactions, as_of, **columns)
     x, t_x, T = (per[c].to_numpy(dtype=float) for c in ("frequency", "recency_days", "age_days"))
     purchases = fit_bgnbd(x, t_x, T, model)
+    if not purchases.converged:
+        raise ValueError(f"the purchase model did not converge to an interior optimum: {purchases.params}")
     try:
         spend = fit_gamma_gamma(x, per["mean_repeat_value"].fillna(0).to_numpy())
     except ValueError:

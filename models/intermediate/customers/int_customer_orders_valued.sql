@@ -1,0 +1,69 @@
+-- One row per non-cancelled order with its customer's order history and its value net of every
+-- refund of the order (whenever refunded) and its cost of goods at the products' unit cost.
+with orders as (
+
+    select * from {{ ref('int_orders_converted_to_usd') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('int_order_items_converted_to_usd') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_catalog__products') }}
+
+),
+
+cost_per_order as (
+
+    select
+        order_items.order_id,
+        sum(order_items.quantity * products.unit_cost) as cogs
+    from order_items
+    inner join products
+        on order_items.product_id = products.product_id
+    group by order_items.order_id
+
+),
+
+valued as (
+
+    select
+        orders.order_id,
+        orders.store_id,
+        orders.customer_id,
+        orders.placed_at,
+        orders.order_date,
+        cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date) as order_month,
+        orders.currency,
+        orders.has_refund,
+        orders.gmv,
+        orders.discounts,
+        orders.refunded_amount,
+        orders.gmv - orders.discounts - orders.refunded_amount as net_revenue,
+        orders.gmv_usd - orders.discounts_usd - orders.refunded_amount_usd as net_revenue_usd,
+        cast(coalesce(cost_per_order.cogs, 0) as decimal(18, 2)) as cogs,
+        {{ to_usd('coalesce(cost_per_order.cogs, 0)', 'orders.usd_per_unit') }} as cogs_usd,
+        row_number() over (
+            partition by orders.customer_id
+            order by orders.placed_at, orders.order_id
+        ) as customer_order_number
+    from orders
+    left join cost_per_order
+        on orders.order_id = cost_per_order.order_id
+    where not orders.is_cancelled
+
+)
+
+select
+    *,
+    net_revenue - cogs as gross_margin,
+    net_revenue_usd - cogs_usd as gross_margin_usd,
+    customer_order_number = 1 as is_first_order,
+    min(order_date) over (partition by customer_id) as first_order_date,
+    min(order_month) over (partition by customer_id) as cohort_month
+from valued
