@@ -25,15 +25,15 @@ sales_per_day as (
         store_id,
         order_date as date,
         count(*) as orders,
-        sum(items_sold) as items_sold,
+        cast(sum(items_sold) as {{ dbt.type_bigint() }}) as items_sold,
         count(distinct customer_id) as unique_purchasers,
         sum(gmv) as gmv,
         sum(discounts) as discounts,
         sum(gmv_usd) as gmv_usd,
         sum(discounts_usd) as discounts_usd,
-        sum(case when has_refund then 1 else 0 end) as orders_refunded,
-        sum(case when is_delivered then 1 else 0 end) as orders_delivered,
-        sum(case when is_delivered and has_return then 1 else 0 end) as orders_returned
+        count(case when has_refund then 1 end) as orders_refunded,
+        count(case when is_delivered then 1 end) as orders_delivered,
+        count(case when is_delivered and has_return then 1 end) as orders_returned
     from orders
     where not is_cancelled
     group by

@@ -107,12 +107,12 @@ engagement as (
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as events,
-        sum(case when is_page_view then 1 else 0 end) as page_views,
-        sum(case when event_type = 'search' then 1 else 0 end) as searches,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
-        sum(case when event_type = 'checkout_started' then 1 else 0 end) as checkouts_started,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_events,
+        count(case when is_page_view then 1 end) as page_views,
+        count(case when event_type = 'search' then 1 end) as searches,
+        count(case when event_type = 'product_view' then 1 end) as product_views,
+        count(case when event_type = 'add_to_cart' then 1 end) as add_to_carts,
+        count(case when event_type = 'checkout_started' then 1 end) as checkouts_started,
+        count(case when event_type = 'purchase' then 1 end) as purchase_events,
         max(session_partition_landed_at) as partition_landed_at
     from session_events
     group by
@@ -188,7 +188,7 @@ conversions_per_session as (
 
     select
         session_id,
-        sum(case when is_captured then 1 else 0 end) as orders,
+        count(case when is_captured then 1 end) as orders,
         sum(case when is_captured then gmv else 0 end) as revenue,
         sum(case when is_captured then gmv_usd else 0 end) as revenue_usd
     from conversions

@@ -17,7 +17,7 @@ per_category as (
         order_items.order_date as date,
         coalesce(products.category, '(unknown)') as category,
         count(distinct order_items.order_id) as orders,
-        sum(order_items.quantity) as units_sold,
+        cast(sum(order_items.quantity) as {{ dbt.type_bigint() }}) as units_sold,
         sum(order_items.line_gmv) as gmv,
         sum(order_items.line_gmv_usd) as gmv_usd
     from order_items

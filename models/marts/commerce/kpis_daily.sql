@@ -55,8 +55,8 @@ sessions_per_day as (
         session_date as date,
         count(*) as sessions,
         count(distinct visitor_id) as visitors,
-        sum(case when is_converted then 1 else 0 end) as converted_sessions,
-        sum(case when is_bounce then 1 else 0 end) as bounced_sessions,
+        count(case when is_converted then 1 end) as converted_sessions,
+        count(case when is_bounce then 1 end) as bounced_sessions,
         sum(duration_seconds) as session_seconds
     from sessions
     group by
@@ -71,8 +71,8 @@ carts_per_day as (
         store_id,
         created_date as date,
         count(*) as carts_created,
-        sum(case when status = 'abandoned' then 1 else 0 end) as carts_abandoned,
-        sum(case when status = 'open' then 1 else 0 end) as carts_open
+        count(case when status = 'abandoned' then 1 end) as carts_abandoned,
+        count(case when status = 'open' then 1 end) as carts_open
     from carts
     group by
         store_id,
@@ -85,8 +85,8 @@ payments_per_day as (
     select
         store_id,
         attempt_date as date,
-        sum(case when status = 'captured' then 1 else 0 end) as payments_captured,
-        sum(case when status = 'failed' then 1 else 0 end) as payments_failed
+        count(case when status = 'captured' then 1 end) as payments_captured,
+        count(case when status = 'failed' then 1 end) as payments_failed
     from payments
     group by
         store_id,
@@ -100,10 +100,10 @@ shipments_per_day as (
         store_id,
         ship_date as date,
         count(*) as shipments,
-        sum(case when is_returned_to_origin then 1 else 0 end) as shipments_returned_to_origin,
-        sum(case when is_delivered then 1 else 0 end) as shipments_delivered,
-        sum(case when is_on_time then 1 else 0 end) as shipments_on_time,
-        sum(case when is_first_attempt then 1 else 0 end) as shipments_first_attempt,
+        count(case when is_returned_to_origin then 1 end) as shipments_returned_to_origin,
+        count(case when is_delivered then 1 end) as shipments_delivered,
+        count(case when is_on_time then 1 end) as shipments_on_time,
+        count(case when is_first_attempt then 1 end) as shipments_first_attempt,
         sum(delivery_hours) as delivery_hours
     from shipments
     group by
@@ -117,10 +117,10 @@ discovery_per_day as (
     select
         store_id,
         event_date as date,
-        sum(case when event_type = 'search' then 1 else 0 end) as searches,
-        sum(case when event_type = 'search' and results_count = 0 then 1 else 0 end) as zero_result_searches,
-        sum(case when event_type = 'recommendation_impression' then 1 else 0 end) as recommendation_impressions,
-        sum(case when event_type = 'recommendation_click' then 1 else 0 end) as recommendation_clicks
+        count(case when event_type = 'search' then 1 end) as searches,
+        count(case when event_type = 'search' and results_count = 0 then 1 end) as zero_result_searches,
+        count(case when event_type = 'recommendation_impression' then 1 end) as recommendation_impressions,
+        count(case when event_type = 'recommendation_click' then 1 end) as recommendation_clicks
     from events
     group by
         store_id,

@@ -21,9 +21,9 @@ sessions_per_segment as (
         coalesce(device_type, '(unknown)') as device_type,
         coalesce(country, '(unknown)') as country,
         count(*) as sessions,
-        sum(case when is_converted then 1 else 0 end) as converted_sessions,
-        sum(case when is_bounce then 1 else 0 end) as bounced_sessions,
-        sum(page_views) as page_views,
+        count(case when is_converted then 1 end) as converted_sessions,
+        count(case when is_bounce then 1 end) as bounced_sessions,
+        cast(sum(page_views) as {{ dbt.type_bigint() }}) as page_views,
         sum(duration_seconds) as session_seconds
     from sessions
     group by 1, 2, 3, 4, 5, 6
@@ -40,7 +40,7 @@ orders_per_segment as (
         device_type,
         country,
         count(*) as orders,
-        sum(items_sold) as items_sold,
+        cast(sum(items_sold) as {{ dbt.type_bigint() }}) as items_sold,
         sum(gmv) as gmv,
         sum(gmv_usd) as gmv_usd,
         sum(discounts) as discounts,

@@ -17,7 +17,7 @@ sessions_per_platform as (
         session_date as date,
         platform,
         count(*) as sessions,
-        sum(case when is_converted then 1 else 0 end) as converted_sessions
+        count(case when is_converted then 1 end) as converted_sessions
     from sessions
     group by
         store_id,

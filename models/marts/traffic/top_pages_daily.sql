@@ -37,7 +37,7 @@ entrances_per_page as (
         session_date as date,
         landing_page_path as page_path,
         count(*) as entrances,
-        sum(case when is_bounce then 1 else 0 end) as bounces
+        count(case when is_bounce then 1 end) as bounces
     from sessions
     where landing_page_path is not null
     group by

@@ -14,8 +14,8 @@ per_source as (
         medium,
         count(*) as sessions,
         count(distinct visitor_id) as visitors,
-        sum(case when is_converted then 1 else 0 end) as conversions,
-        sum(orders) as orders,
+        count(case when is_converted then 1 end) as conversions,
+        cast(sum(orders) as {{ dbt.type_bigint() }}) as orders,
         sum(revenue) as revenue,
         sum(revenue_usd) as revenue_usd
     from sessions
