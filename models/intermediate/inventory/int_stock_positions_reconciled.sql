@@ -33,15 +33,19 @@ adjustments_per_day as (
         product_id,
         adjustment_date as date,
         cast(sum(case when adjustment_type = 'receipt' then quantity_delta else 0 end) as {{ dbt.type_bigint() }})
-        as units_received,
+            as units_received,
         cast(-sum(case when adjustment_type = 'sale' then quantity_delta else 0 end) as {{ dbt.type_bigint() }})
-        as units_sold,
+            as units_sold,
         cast(sum(case when adjustment_type = 'return' then quantity_delta else 0 end) as {{ dbt.type_bigint() }})
-        as units_returned,
+            as units_returned,
         cast(-sum(case when adjustment_type = 'shrinkage' then quantity_delta else 0 end) as {{ dbt.type_bigint() }})
-        as units_shrunk,
-        cast(sum(case when adjustment_type = 'manual_correction' then quantity_delta else 0 end) as {{ dbt.type_bigint() }})
-        as units_corrected,
+            as units_shrunk,
+        cast(
+            sum(
+                case when adjustment_type = 'manual_correction' then quantity_delta else 0 end
+            ) as {{ dbt.type_bigint() }}
+        )
+            as units_corrected,
         cast(sum(quantity_delta) as {{ dbt.type_bigint() }}) as net_change
     from adjustments
     group by
@@ -115,8 +119,8 @@ spine as (
         on positions.store_id = store_last_days.store_id
     inner join calendar
         on
-            calendar.date_day >= positions.opening_date
-            and calendar.date_day <= store_last_days.last_date
+            positions.opening_date <= calendar.date_day
+            and store_last_days.last_date >= calendar.date_day
 
 ),
 

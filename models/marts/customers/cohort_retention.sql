@@ -49,14 +49,15 @@ cohort_months as (
         cohorts.currency,
         cohorts.cohort_size,
         cast(months.date_month as date) as activity_month,
-        {{ dbt.datediff('cohorts.cohort_month', 'months.date_month', 'month') }} as months_since_first_order
+        {{ dbt.datediff('cohorts.cohort_month', 'months.date_month', 'month') }}
+            as months_since_first_order
     from cohorts
     inner join store_last_months
         on cohorts.store_id = store_last_months.store_id
     inner join months
         on
-            months.date_month >= cohorts.cohort_month
-            and months.date_month <= store_last_months.last_month
+            cohorts.cohort_month <= months.date_month
+            and store_last_months.last_month >= months.date_month
 
 ),
 
@@ -140,5 +141,5 @@ select
     cumulative_net_revenue_usd,
     cast(cumulative_net_revenue / nullif(cohort_size, 0) as decimal(18, 2)) as cumulative_net_revenue_per_customer,
     cast(cumulative_net_revenue_usd / nullif(cohort_size, 0) as decimal(18, 2))
-    as cumulative_net_revenue_per_customer_usd
+        as cumulative_net_revenue_per_customer_usd
 from cumulated

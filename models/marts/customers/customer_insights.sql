@@ -93,7 +93,7 @@ ranked_segments as (
         *,
         row_number() over (
             partition by store_id, date, segment_type
-            order by measure desc, segment
+            order by measure desc, segment asc
         ) as segment_rank
     from segments
 

@@ -12,9 +12,9 @@ select
     count(*) as reviews,
     cast(sum(rating) as {{ dbt.type_bigint() }}) as rating_total,
     sum(rating) / nullif(count(*), 0) as mean_rating,
-    {%- for stars in range(1, 6) %}
-    count(case when rating = {{ stars }} then 1 end) as ratings_{{ stars }}_star{{ "," if not loop.last }}
-    {%- endfor %}
+    {% for stars in range(1, 6) -%}
+        count(case when rating = {{ stars }} then 1 end) as ratings_{{ stars }}_star{% if not loop.last %},{% endif %}
+    {% endfor -%}
 from reviews
 group by
     store_id,

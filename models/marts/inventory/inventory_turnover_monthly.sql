@@ -54,7 +54,7 @@ monthly as (
         month_start_date,
         product_id,
         currency,
-        count(*) as days,
+        count(*) as stock_days,
         max(date) as last_date,
         cast(sum(units_sold) as {{ dbt.type_bigint() }}) as units_sold,
         cast(sum(units_received) as {{ dbt.type_bigint() }}) as units_received,
@@ -79,7 +79,7 @@ select
     month_start_date,
     product_id,
     currency,
-    days,
+    stock_days,
     units_sold,
     units_received,
     units_shrunk,
@@ -91,5 +91,6 @@ select
     cogs / nullif(mean_inventory_value_at_cost, 0) as inventory_turnover,
     units_shrunk / nullif(mean_units_on_hand, 0) as shrinkage_rate,
     last_receipt_date,
-    {{ dbt.datediff('last_receipt_date', 'last_date', 'day') }} as days_since_last_receipt
+    {{ dbt.datediff('last_receipt_date', 'last_date', 'day') }}
+        as days_since_last_receipt
 from monthly

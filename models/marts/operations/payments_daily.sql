@@ -47,7 +47,7 @@ order_gateways as (
             method,
             row_number() over (
                 partition by order_id
-                order by case when is_captured then 0 else 1 end, attempted_at desc, payment_attempt_id
+                order by case when is_captured then 0 else 1 end asc, attempted_at desc, payment_attempt_id asc
             ) as attempt_rank
         from attempts
     ) as ranked
@@ -66,7 +66,7 @@ attempts_per_day as (
         count(case when is_captured then 1 end) as captured_attempts,
         count(case when status = 'failed' then 1 end) as failed_attempts,
         {%- for code in decline_codes %}
-        count(case when decline_code = '{{ code }}' then 1 end) as declined_{{ code }},
+            count(case when decline_code = '{{ code }}' then 1 end) as declined_{{ code }},
         {%- endfor %}
         sum(amount) as attempted_amount,
         sum(case when is_captured then amount else 0 end) as captured_amount,
@@ -94,14 +94,14 @@ refunds_per_day as (
         refunds.store_id,
         refunds.refund_date as date,
         coalesce(order_gateways.gateway, 'none') as gateway,
-        coalesce(order_gateways.method, 'none') as method,
+        coalesce(order_gateways.method, 'none') as method,  -- noqa: RF04
         count(*) as refunds,
         count(case when refunds.refund_type = 'partial' then 1 end) as partial_refunds,
         sum(refunds.amount) as refunded_amount,
         sum(case when refunds.refund_type = 'partial' then refunds.amount else 0 end) as partially_refunded_amount,
         sum(refunds.amount_usd) as refunded_amount_usd,
         sum(case when refunds.refund_type = 'partial' then refunds.amount_usd else 0 end)
-        as partially_refunded_amount_usd
+            as partially_refunded_amount_usd
     from refunds
     left join order_gateways
         on refunds.order_id = order_gateways.order_id
@@ -119,7 +119,7 @@ chargebacks_per_day as (
         chargebacks.store_id,
         chargebacks.opened_date as date,
         coalesce(attempts.gateway, 'none') as gateway,
-        coalesce(attempts.method, 'none') as method,
+        coalesce(attempts.method, 'none') as method,  -- noqa: RF04
         count(*) as chargebacks,
         count(case when chargebacks.status = 'lost' then 1 end) as chargebacks_lost,
         sum(chargebacks.amount) as chargeback_amount,
@@ -180,7 +180,7 @@ select
     attempts_per_day.captured_attempts
     / nullif(attempts_per_day.captured_attempts + attempts_per_day.failed_attempts, 0) as payment_success_rate,
     {%- for code in decline_codes %}
-    coalesce(attempts_per_day.declined_{{ code }}, 0) as declined_{{ code }},
+        coalesce(attempts_per_day.declined_{{ code }}, 0) as declined_{{ code }},
     {%- endfor %}
     coalesce(attempts_per_day.attempted_amount, 0) as attempted_amount,
     coalesce(attempts_per_day.captured_amount, 0) as captured_amount,
