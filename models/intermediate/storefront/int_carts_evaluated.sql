@@ -78,7 +78,8 @@ evaluated as (
         first_additions.created_at,
         first_additions.created_date,
         captures.captured_at,
-        {{ dbt.dateadd('hour', var('cart_conversion_window_hours'), 'first_additions.created_at') }} as window_closes_at,
+        {{ dbt.dateadd('hour', var('cart_conversion_window_hours'), 'first_additions.created_at') }}
+            as window_closes_at,
         horizon.observed_until
     from first_additions
     cross join horizon

@@ -38,7 +38,7 @@ device_days as (
         anonymous_id,
         event_date,
         count(*) as events,
-        {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }} as active_seconds
+        {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }} as active_seconds  -- noqa: LT05
     from localized
     group by
         store_id,
@@ -114,4 +114,5 @@ classified as (
 
 )
 
-select * from classified
+-- the staging columns pass through unchanged
+select * from classified  -- noqa: AM04

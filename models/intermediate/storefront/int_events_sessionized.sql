@@ -64,7 +64,11 @@ counted as (
     select
         stitched.*,
         partitions.partition_landed_at,
-        {{ dbt.concat(["coalesce(stitched.utm_source, '')", "'/'", "coalesce(stitched.utm_medium, '')", "'/'", "coalesce(stitched.utm_campaign, '')"]) }} as campaign_key
+        {{ dbt.concat([
+            "coalesce(stitched.utm_source, '')", "'/'",
+            "coalesce(stitched.utm_medium, '')", "'/'",
+            "coalesce(stitched.utm_campaign, '')",
+        ]) }} as campaign_key
     from stitched
     inner join partitions
         on
@@ -88,6 +92,11 @@ with_previous as (
             partition by store_id, event_date, visitor_id
             order by event_at, event_id
         ) as previous_event_at,
+        {{ dbt.datediff(
+            'lag(event_at) over (partition by store_id, event_date, visitor_id order by event_at, event_id)',
+            'event_at',
+            'millisecond',
+        ) }} as milliseconds_since_previous,
         lag(campaign_key) over (
             partition by store_id, event_date, visitor_id
             order by event_at, event_id
@@ -102,10 +111,8 @@ session_starts as (
         *,
         case
             when previous_event_at is null then 1
-            when {{ dbt.datediff('previous_event_at', 'event_at', 'second') }} > {{ var('session_timeout_minutes') }} * 60 then 1
-            {%- if var('session_split_on_campaign_change') %}
-            when campaign_key <> previous_campaign_key then 1
-            {%- endif %}
+            when milliseconds_since_previous > {{ var('session_timeout_minutes') }} * 60000 then 1
+            when {{ var('session_split_on_campaign_change') }} and campaign_key <> previous_campaign_key then 1
             else 0
         end as is_session_start
     from with_previous
@@ -160,35 +167,39 @@ final as (
 
     select
         with_session_key.event_id,
-        store_id,
-        event_date,
-        event_at,
-        event_type,
+        with_session_key.store_id,
+        with_session_key.event_date,
+        with_session_key.event_at,
+        with_session_key.event_type,
         -- stable across rebuilds: the same events give the same id
-        {{ dbt.hash(dbt.concat(['store_id', "'|'", 'visitor_id', "'|'", 'session_first_event_id'])) }} as session_id,
-        event_number,
+        {{ dbt.hash(dbt.concat([
+            'with_session_key.store_id', "'|'",
+            'with_session_key.visitor_id', "'|'",
+            'with_session_key.session_first_event_id',
+        ])) }} as session_id,
+        with_session_key.event_number,
         page_views.event_id is not null as is_page_view,
-        {{ dbt.datediff('event_at', 'page_views.next_page_view_at', 'millisecond') }} / 1000.0 as seconds_on_page,
-        visitor_id,
-        anonymous_id,
-        stitched_customer_id as customer_id,
-        page_path,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        search_query,
-        results_count,
-        product_id,
-        list_position,
-        recommendation_placement,
-        cart_id,
-        order_id,
-        value,
-        device_type,
-        platform,
-        country,
-        partition_landed_at
+        {{ dbt.datediff('with_session_key.event_at', 'page_views.next_page_view_at', 'millisecond') }} / 1000.0 as seconds_on_page,  -- noqa: LT05
+        with_session_key.visitor_id,
+        with_session_key.anonymous_id,
+        with_session_key.stitched_customer_id as customer_id,
+        with_session_key.page_path,
+        with_session_key.referrer,
+        with_session_key.utm_source,
+        with_session_key.utm_medium,
+        with_session_key.utm_campaign,
+        with_session_key.search_query,
+        with_session_key.results_count,
+        with_session_key.product_id,
+        with_session_key.list_position,
+        with_session_key.recommendation_placement,
+        with_session_key.cart_id,
+        with_session_key.order_id,
+        with_session_key.value,
+        with_session_key.device_type,
+        with_session_key.platform,
+        with_session_key.country,
+        with_session_key.partition_landed_at
     from with_session_key
     left join page_views
         on with_session_key.event_id = page_views.event_id

@@ -2,10 +2,8 @@
 -- session's first step-k event at or after it reached step k-1. A store's own rows in the
 -- funnel_steps seed replace the '*' default. A purchase is a step only once its order's payment
 -- was captured (the backend's word, not the browser's).
-{%- set max_steps = 1 -%}
-{%- if execute -%}
-    {%- set max_steps = run_query('select max(step_number) from ' ~ ref('funnel_steps')).columns[0].values()[0] -%}
-{%- endif %}
+{#- Funnels longer than the var are cut; steps past a store's last one come out empty. -#}
+{%- set max_steps = var('funnel_max_steps') %}
 
 with events as (
 
@@ -50,7 +48,7 @@ store_steps as (
     from stores
     inner join funnel_steps
         on
-            funnel_steps.store_id = stores.store_id
+            stores.store_id = funnel_steps.store_id
             or (
                 funnel_steps.store_id = '*'
                 and stores.store_id not in (select store_id from stores_with_own_funnel)
@@ -96,37 +94,37 @@ step_1 as (
 ),
 {%- for step in range(2, max_steps + 1) %}
 
-step_{{ step }} as (
+    step_{{ step }} as (
 
-    select
-        step_events.session_id,
-        step_events.store_id,
-        step_events.session_date,
-        min(step_events.event_at) as reached_at
-    from step_events
-    inner join step_{{ step - 1 }} as previous_step
-        on
-            step_events.session_id = previous_step.session_id
-            and step_events.event_at >= previous_step.reached_at
-    where step_events.step_number = {{ step }}
-    group by
-        step_events.session_id,
-        step_events.store_id,
-        step_events.session_date
+        select
+            step_events.session_id,
+            step_events.store_id,
+            step_events.session_date,
+            min(step_events.event_at) as reached_at
+        from step_events
+        inner join step_{{ step - 1 }} as previous_step
+            on
+                step_events.session_id = previous_step.session_id
+                and step_events.event_at >= previous_step.reached_at
+        where step_events.step_number = {{ step }}
+        group by
+            step_events.session_id,
+            step_events.store_id,
+            step_events.session_date
 
-),
+    ),
 {%- endfor %}
 
 reached as (
     {%- for step in range(1, max_steps + 1) %}
 
-    select
-        step_{{ step }}.*,
-        {{ step }} as step_number
-    from step_{{ step }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            step_{{ step }}.*,
+            {{ step }} as step_number
+        from step_{{ step }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 )

@@ -206,8 +206,7 @@ final as (
         engagement.customer_id,
         engagement.started_at,
         engagement.ended_at,
-        {{ dbt.datediff('engagement.started_at', 'engagement.ended_at', 'millisecond') }} / 1000.0
-            as duration_seconds,
+        {{ dbt.datediff('engagement.started_at', 'engagement.ended_at', 'millisecond') }} / 1000.0 as duration_seconds,  -- noqa: LT05
         engagement.events,
         engagement.page_views,
         engagement.page_views = 1 as is_bounce,

@@ -30,13 +30,13 @@ visitors_in_window as (
         store_days.store_id,
         store_days.date,
         visitor_days.visitor_id,
-        {{ dbt.datediff('visitor_days.date', 'store_days.date', 'day') }} as days_ago
+        {{ dbt.datediff('visitor_days.date', 'store_days.date', 'day') }} as days_ago  -- noqa: LT05
     from store_days
     inner join visitor_days
         on
             store_days.store_id = visitor_days.store_id
-            and visitor_days.date <= store_days.date
-            and visitor_days.date > {{ dbt.dateadd('day', -30, 'store_days.date') }}
+            and store_days.date >= visitor_days.date
+            and {{ dbt.dateadd('day', -30, 'store_days.date') }} < visitor_days.date
 
 )
 

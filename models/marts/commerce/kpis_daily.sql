@@ -130,15 +130,30 @@ discovery_per_day as (
 
 store_days as (
 
-    select store_id, date from sales
+    select
+        store_id,
+        date
+    from sales
     union
-    select store_id, date from sessions_per_day
+    select
+        store_id,
+        date
+    from sessions_per_day
     union
-    select store_id, date from carts_per_day
+    select
+        store_id,
+        date
+    from carts_per_day
     union
-    select store_id, date from payments_per_day
+    select
+        store_id,
+        date
+    from payments_per_day
     union
-    select store_id, date from shipments_per_day
+    select
+        store_id,
+        date
+    from shipments_per_day
 
 ),
 

@@ -52,9 +52,23 @@ orders_per_segment as (
 
 segments as (
 
-    select store_id, date, platform, channel_group, device_type, country from sessions_per_segment
+    select
+        store_id,
+        date,
+        platform,
+        channel_group,
+        device_type,
+        country
+    from sessions_per_segment
     union
-    select store_id, date, platform, channel_group, device_type, country from orders_per_segment
+    select
+        store_id,
+        date,
+        platform,
+        channel_group,
+        device_type,
+        country
+    from orders_per_segment
 
 ),
 

@@ -45,9 +45,17 @@ orders_per_platform as (
 
 platforms as (
 
-    select store_id, date, platform from sessions_per_platform
+    select
+        store_id,
+        date,
+        platform
+    from sessions_per_platform
     union
-    select store_id, date, platform from orders_per_platform
+    select
+        store_id,
+        date,
+        platform
+    from orders_per_platform
 
 ),
 

@@ -51,8 +51,7 @@ timed_steps as (
         steps.step_name,
         steps.is_last_step,
         steps.next_step_reached_at,
-        {{ dbt.datediff('steps.reached_at', 'steps.next_step_reached_at', 'millisecond') }} / 1000.0
-            as seconds_to_next,
+        {{ dbt.datediff('steps.reached_at', 'steps.next_step_reached_at', 'millisecond') }} / 1000.0 as seconds_to_next,  -- noqa: LT05
         partitions.partition_landed_at
     from steps
     inner join partitions

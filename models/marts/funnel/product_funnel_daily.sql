@@ -49,7 +49,7 @@ additions as (
             views.session_id = events.session_id
             and views.product_id = events.product_id
             and events.event_type = 'add_to_cart'
-            and events.event_at >= views.reached_at
+            and views.reached_at <= events.event_at
     group by
         views.session_id,
         views.product_id
@@ -67,7 +67,7 @@ purchases as (
         on
             additions.session_id = events.session_id
             and events.event_type = 'purchase'
-            and events.event_at >= additions.reached_at
+            and additions.reached_at <= events.event_at
     inner join conversions
         on
             events.session_id = conversions.session_id

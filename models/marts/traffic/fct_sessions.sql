@@ -20,7 +20,8 @@ rebuilt as (
 
 ){% endif %}
 
-select sessions.*
+-- the contract in _traffic__models.yml pins the columns
+select sessions.*  -- noqa: AM04
 from sessions
 {%- if is_incremental() %}
 inner join rebuilt
