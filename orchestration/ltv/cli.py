@@ -77,15 +77,15 @@ def cmd_ltv(args: argparse.Namespace) -> int:
     columns = {"customer": args.customer_column, "at": args.time_column, "amount": args.amount_column}
     outputs = []
     for group, rows in groups:
-        label = f"{args.group_column}={group[0] if isinstance(group, tuple) else group}: " if args.group_column else ""
+        name = group[0] if isinstance(group, tuple) else group
+        label = f"{args.group_column}={name}: " if args.group_column else ""
         started = time.perf_counter()
-        result = fit_and_predict(
-            rows,
-            args.horizon_months * DAYS_PER_MONTH,
-            pd.Timestamp(args.as_of) if args.as_of else None,
-            args.model,
-            **columns,
-        )
+        as_of = pd.Timestamp(args.as_of) if args.as_of else None
+        try:
+            result = fit_and_predict(rows, args.horizon_months * DAYS_PER_MONTH, as_of, args.model, **columns)
+        except ValueError as exc:  # one group too small to fit must not stop the others
+            print(f"{label}skipped: {exc}")
+            continue
         elapsed = time.perf_counter() - started
         fitted = ", ".join(
             f"{k}={v:.4g} (se {result.purchases.std_errors[k]:.2g})" for k, v in result.purchases.params.items()
@@ -97,8 +97,10 @@ def cmd_ltv(args: argparse.Namespace) -> int:
             print(f"{label}gamma-gamma: too few repeat customers; mean order value used instead")
         frame = result.predictions[OUTPUT_COLUMNS]
         if args.group_column:
-            frame = frame.assign(**{args.group_column: group[0] if isinstance(group, tuple) else group})
+            frame = frame.assign(**{args.group_column: name})
         outputs.append(frame)
+    if not outputs:
+        raise ValueError("no group of transactions could be fitted")
     _write(pd.concat(outputs, ignore_index=True), args.output)
     print(f"wrote {sum(len(f) for f in outputs):,} predictions to {args.output}")
     return 0
