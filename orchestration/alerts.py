@@ -13,12 +13,23 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.json_logs import scrub
 from orchestration.landing.atomic import write_text_atomic
 from orchestration.settings import DataPaths
 
 
 def alert_path(paths: DataPaths, run_id: str) -> Path:
     return paths.root / "alerts" / f"{run_id}.json"
+
+
+def _error_text(error) -> str:
+    """The error's own lines and its cause's, compacted and scrubbed (dbt quotes the failing node)."""
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    text = " ".join(" ".join(m.split()) for m in messages)
+    return scrub(text)[:1000]
 
 
 def failure_record(instance: dg.DagsterInstance, run_id: str) -> dict:
@@ -30,7 +41,7 @@ def failure_record(instance: dg.DagsterInstance, run_id: str) -> dict:
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
     ]
     failed_steps = [
-        {"step": e.step_key, "error": e.event_specific_data.error.message.strip().splitlines()[0]}
+        {"step": e.step_key, "error": _error_text(e.event_specific_data.error)}
         for e in events
         if e.event_type == dg.DagsterEventType.STEP_FAILURE
     ]

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import duckdb
 
-from orchestration.publish import MARTS_SCHEMA, published_path
+from orchestration.publish import PUBLISHED_SCHEMA, published_marts, published_path
 from orchestration.settings import DataPaths
 
 FETCH_ROWS = 10_000
@@ -32,7 +32,6 @@ def connect(paths: DataPaths) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise AnalystError(f"no published marts at {path}: run make run first")
     con = duckdb.connect(str(path), read_only=True)
-    con.execute(f"SET schema = '{MARTS_SCHEMA}'")  # `from kpis_daily` as well as `from marts.kpis_daily`
     con.execute("SET enable_progress_bar = false")
     return con
 
@@ -95,15 +94,6 @@ def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO = sys
         WRITERS[output](cursor, out)
 
 
-def known_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [MARTS_SCHEMA]
-        ).fetchall()
-    ]
-
-
 def _date_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     """The mart's calendar column: `date`, or else the first `<x>_date` / `month`."""
     columns = [
@@ -111,7 +101,7 @@ def _date_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
         for (name, kind) in con.execute(
             "select column_name, data_type from information_schema.columns"
             " where table_schema = ? and table_name = ? order by ordinal_position",
-            [MARTS_SCHEMA, mart],
+            [PUBLISHED_SCHEMA, mart],
         ).fetchall()
         if kind == "DATE"
     ]
@@ -135,7 +125,7 @@ def export_mart(
     Returns the rows written.
     """
     with connect(paths) as con:
-        marts = known_marts(con)
+        marts = published_marts(con)
         if mart not in marts:
             raise AnalystError(f"unknown mart {mart!r}; known marts: {', '.join(marts)}")
         where, params = [], []
@@ -150,7 +140,7 @@ def export_mart(
             if last:
                 where.append(f'"{column}" <= ?')
                 params.append(last)
-        query = f'select * from {MARTS_SCHEMA}."{mart}"' + (f" where {' and '.join(where)}" if where else "")
+        query = f'select * from "{mart}"' + (f" where {' and '.join(where)}" if where else "")
         output.parent.mkdir(parents=True, exist_ok=True)
         target = str(output).replace("'", "''")
         [(rows,)] = _execute(con, f"COPY ({query}) TO '{target}' ({EXPORT_FORMATS[fmt]})", params).fetchall()

@@ -96,9 +96,10 @@ def _land(paths: DataPaths, first: date, last: date) -> int:
 def _print_kpis(paths: DataPaths, day: date) -> None:
     """The day's KPIs per store, read from the published marts as an analyst would."""
     from orchestration import analyst
+    from orchestration.publish import published_marts
 
     with analyst.connect(paths) as con:
-        marts = analyst.known_marts(con)
+        marts = published_marts(con)
     # kpis_daily carries the clickstream KPIs too; revenue_daily is the fallback of older builds.
     sessions = ", sessions, round(conversion_rate, 4) as conversion_rate" if "kpis_daily" in marts else ""
     mart = "kpis_daily" if "kpis_daily" in marts else "revenue_daily"
@@ -112,11 +113,12 @@ def _print_kpis(paths: DataPaths, day: date) -> None:
 
 def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date) -> int:
     from orchestration.contracts import load_contracts
-    from orchestration.dbt_project import prepare_manifest
+    from orchestration.dbt_project import prepare_manifest, window_vars
     from orchestration.json_logs import log_file
     from orchestration.publish import published_path
 
-    prepare_manifest()  # the models as they are now, so the assets match what dbt builds
+    # The models as they are now, so the assets match what dbt builds.
+    prepare_manifest(window_vars(first, last + timedelta(days=1)))
     result = _run("build_all", first, last, dbt_config)
     _print_landing_summary(paths, list(load_contracts()))
     if result.success:

@@ -6,7 +6,9 @@ the CLI and the tests call `prepare_manifest()` before loading the definitions.
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -20,16 +22,19 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 
 
-def prepare_manifest() -> Path:
-    """Parse the project into target/manifest.json with the dbt beside this Python."""
+def window_vars(start: date, end: date) -> dict[str, str]:
+    """The dbt vars of a partition window: UTC dates, start inclusive, end exclusive."""
+    return {"window_start": start.isoformat(), "window_end": end.isoformat()}
+
+
+def prepare_manifest(dbt_vars: dict | None = None) -> Path:
+    """Parse the project into target/manifest.json with the dbt beside this Python.
+
+    Parsing with the vars of the coming build leaves a partial-parse file the build can reuse
+    (dbt parses from scratch whenever its vars change).
+    """
+    args = ["parse", "--quiet", *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-        ["parse", "--quiet"], target_path=dbt_project.target_path
+        args, target_path=dbt_project.target_path
     ).wait()
     return dbt_project.manifest_path
-
-
-def ensure_manifest() -> Path:
-    """The manifest, parsed first if this checkout has none yet (a fresh clone)."""
-    if dbt_project.manifest_path.exists():
-        return dbt_project.manifest_path
-    return prepare_manifest()

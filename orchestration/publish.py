@@ -8,6 +8,7 @@ only, and the writer touches it only through the rename, so analysts never block
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from orchestration.landing.atomic import atomic_target
 from orchestration.settings import DataPaths
 
 MARTS_SCHEMA = "marts"
+# In the published file the marts sit in its default schema: the file's catalog is named `marts`,
+# so both `from kpis_daily` and `from marts.kpis_daily` find them in any DuckDB client.
+PUBLISHED_SCHEMA = "main"
 READ_ONLY = 0o444
 
 
@@ -36,17 +40,26 @@ def published_path(paths: DataPaths, store: str | None = None) -> Path:
     return paths.root / (f"marts_{store}.duckdb" if store else "marts.duckdb")
 
 
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables"
+            " where table_catalog = ? and table_schema = ? order by table_name",
+            [catalog, schema],
+        ).fetchall()
+    ]
+
+
+def published_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts of the published file `con` has open."""
+    [(catalog,)] = con.execute("select current_database()").fetchall()
+    return _tables(con, catalog, PUBLISHED_SCHEMA)
+
+
 def mart_digests(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    marts = con.execute(
-        "select table_name from information_schema.tables"
-        " where table_catalog = current_database() and table_schema = ? order by table_name",
-        [MARTS_SCHEMA],
-    ).fetchall()
-    digest = 'select count(*), coalesce(sum(hash(m)), 0) from {schema}."{mart}" m'
-    return {
-        mart: [int(v) for v in con.execute(digest.format(schema=MARTS_SCHEMA, mart=mart)).fetchone()]
-        for (mart,) in marts
-    }
+    digest = 'select count(*), coalesce(sum(hash(m)), 0) from "{mart}" m'
+    return {mart: [int(v) for v in con.execute(digest.format(mart=mart)).fetchone()] for mart in published_marts(con)}
 
 
 def published_digests(path: Path) -> dict[str, list]:
@@ -55,37 +68,35 @@ def published_digests(path: Path) -> dict[str, list]:
 
 
 def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list]:
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{target}' AS published")
         con.execute(f"ATTACH '{source}' AS warehouse (READ_ONLY)")
-        marts = [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables"
-                " where table_catalog = 'warehouse' and table_schema = ? order by table_name",
-                [MARTS_SCHEMA],
-            ).fetchall()
-        ]
+        con.execute("USE published")
+        marts = _tables(con, "warehouse", MARTS_SCHEMA)
         if not marts:
             raise NothingToPublish(f"{source} has no {MARTS_SCHEMA} schema")
-        con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
         for mart in marts:
             where = " where store_id = $store" if store else ""
             con.execute(
-                f'CREATE TABLE {MARTS_SCHEMA}."{mart}" AS SELECT * FROM warehouse.{MARTS_SCHEMA}."{mart}"{where}',
+                f'CREATE TABLE "{mart}" AS SELECT * FROM warehouse.{MARTS_SCHEMA}."{mart}"{where}',
                 {"store": store} if store else {},
             )
-        con.execute("DETACH warehouse")
-        con.execute("CHECKPOINT")
-        return mart_digests(con)
+        digests = mart_digests(con)
+        con.execute("CHECKPOINT published")
+        con.execute("USE memory")
+        con.execute("DETACH published")
+    return digests
 
 
-def publish_marts(paths: DataPaths, store: str | None = None, built_by_run: str | None = None) -> Published:
+def publish_marts(
+    paths: DataPaths, store: str | None = None, built_by_run: str | None = None, log: logging.Logger | None = None
+) -> Published:
     """Copy the marts (of one store, if given) to their published file, atomically.
 
     With `built_by_run`, publish only if the warehouse holds that run's completed dbt build.
     """
     target = published_path(paths, store)
-    with warehouse.writer(paths):
+    with warehouse.writer(paths, log):
         builder = warehouse.built_by(paths)
         if builder is None or (built_by_run and builder != built_by_run):
             raise NothingToPublish(f"the warehouse holds no completed build of run {built_by_run or 'any'}")

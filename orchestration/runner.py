@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import dagster as dg
 from orchestration.defs.partitions import daily_partitions
 from orchestration.json_logs import logger_config
 from orchestration.settings import DataPaths
+
+DBT_OP = "warehouse_models"
 
 
 def instance() -> dg.DagsterInstance:
@@ -33,12 +36,18 @@ def partition_range(first: date, last: date) -> tuple[str, str]:
 
 
 def run_job(
-    job_name: str, first: date, last: date, dbt_config: dict | None = None, on: dg.DagsterInstance | None = None
+    job_name: str,
+    first: date,
+    last: date,
+    dbt_config: dict | None = None,
+    on: dg.DagsterInstance | None = None,
+    selection: dg.AssetSelection | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Run a partitioned job over [first, last] as one run (single-run backfill).
+    """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run.
 
     `dbt_config` (`full_refresh`, `lookback_days`) configures the dbt build of jobs that have one.
-    A failed run leaves an alert record, as the run-failure sensor does for daemon-launched runs.
+    dbt's progress goes to `$DATA_DIR/logs/dbt.log` rather than the terminal. A failed run
+    leaves an alert record, as the run-failure sensor does for daemon-launched runs.
     """
     from orchestration.alerts import summary, write_alert
     from orchestration.definitions import defs
@@ -47,16 +56,25 @@ def run_job(
     on = on or instance()
     # The CLI prints its own summary; Dagster's console shows warnings and failures only.
     run_config = logger_config("WARNING")
-    if dbt_config is not None:
-        run_config["ops"] = {"warehouse_models": {"config": dbt_config}}
-    with warnings.catch_warnings():
+    paths = DataPaths.from_env()
+    dbt_log = paths.root / "logs" / "dbt.log"
+    dbt_log.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), dbt_log.open("a", encoding="utf-8") as log, redirect_stdout(log):
         warnings.simplefilter("ignore", category=dg.BetaWarning)
-        result = defs.resolve_job_def(job_name).execute_in_process(
+        job = defs.resolve_job_def(job_name)
+        if selection is not None:
+            graph = defs.resolve_asset_graph()
+            job = job.get_subset(
+                asset_selection=selection.resolve(graph), asset_check_selection=selection.resolve_checks(graph)
+            )
+        if dbt_config is not None and job.graph.has_node_named(DBT_OP):
+            run_config["ops"] = {DBT_OP: {"config": dbt_config}}
+        result = job.execute_in_process(
             instance=on,
             run_config=run_config,
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
         )
     if not result.success:
-        print(summary(write_alert(DataPaths.from_env(), on, result.run_id)), file=sys.stderr)
+        print(summary(write_alert(paths, on, result.run_id)), file=sys.stderr)
     return result

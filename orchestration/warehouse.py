@@ -25,8 +25,15 @@ LOCK_NAME = "warehouse"
 
 @contextlib.contextmanager
 def writer(paths: DataPaths, log: logging.Logger | None = None) -> Iterator[None]:
+    """Hold the warehouse; with a run's log, the hold is logged (when, and for how long)."""
     with exclusive(paths, LOCK_NAME, log=log):
-        yield
+        if log:
+            log.info("warehouse lock acquired")
+        try:
+            yield
+        finally:
+            if log:
+                log.info("warehouse lock released")
 
 
 def _build_record(paths: DataPaths) -> Path:

@@ -5,8 +5,7 @@ Reconciliation is blocking: a mart whose orders or GMV per store and local day d
 the others): a source fails it when its newest landed extract is older than its interval.
 """
 
-from __future__ import annotations
-
+import logging
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -54,9 +53,9 @@ def reconciliation_sql(mart: str) -> str:
     """
 
 
-def reconcile(paths: DataPaths, mart: str) -> list[dict]:
+def reconcile(paths: DataPaths, mart: str, log: logging.Logger | None = None) -> list[dict]:
     """The store-days on which `mart` and the order facts disagree."""
-    with warehouse.writer(paths), duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with warehouse.writer(paths, log), duckdb.connect(str(paths.warehouse), read_only=True) as con:
         cursor = con.execute(reconciliation_sql(mart))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -71,8 +70,8 @@ def _reconciliation_check(mart: str) -> dg.AssetChecksDefinition:
         pool=WAREHOUSE_POOL,
         description=f"Orders and GMV of {mart} per store and local day equal those of fct_orders.",
     )
-    def check() -> dg.AssetCheckResult:
-        mismatches = reconcile(DataPaths.from_env(), mart)
+    def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        mismatches = reconcile(DataPaths.from_env(), mart, context.log)
         return dg.AssetCheckResult(
             passed=not mismatches,
             severity=dg.AssetCheckSeverity.ERROR,

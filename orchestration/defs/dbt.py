@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_project, window_vars
 from orchestration.defs.partitions import daily_partitions
 from orchestration.settings import DataPaths
 
@@ -63,13 +63,13 @@ class DbtBuildConfig(dg.Config):
 
 
 def build_args(window: dg.TimeWindow, config: DbtBuildConfig) -> list[str]:
-    dbt_vars: dict[str, Any] = {
-        "window_start": window.start.date().isoformat(),
-        "window_end": window.end.date().isoformat(),
-    }
+    dbt_vars: dict[str, Any] = window_vars(window.start.date(), window.end.date())
     if config.lookback_days is not None:
         dbt_vars["lookback_days"] = config.lookback_days
-    return ["build", "--vars", json.dumps(dbt_vars), *(["--full-refresh"] if config.full_refresh else [])]
+    # A subset run (one model from the UI) must not drag in the relationship tests of marts it
+    # does not build: a test runs when all the models it reads are selected.
+    args = ["build", "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious"]
+    return [*args, *(["--full-refresh"] if config.full_refresh else [])]
 
 
 @dbt_assets(

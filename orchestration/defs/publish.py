@@ -26,7 +26,7 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
 def published_marts(context: dg.AssetExecutionContext) -> None:
     paths = DataPaths.from_env()
     try:
-        published = publish_marts(paths, built_by_run=context.run_id)
+        published = publish_marts(paths, built_by_run=context.run_id, log=context.log)
     except NothingToPublish:
         # Another run rebuilt the warehouse after ours: it publishes that build after its checks.
         builder = warehouse.built_by(paths)

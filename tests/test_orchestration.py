@@ -1,0 +1,225 @@
+"""The whole pipeline through Dagster on tiny generated data: landing -> dbt -> checks -> publish,
+and every gate: a planted failure of each kind stops everything downstream and leaves the
+published marts byte for byte as they were.
+
+The commerce marts and what they stand on are built (the clickstream and operations marts have
+tests of their own); one build is shared, and each failure test works on a copy of its DATA_DIR.
+"""
+
+import hashlib
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration import warehouse
+from orchestration.dbt_project import prepare_manifest, window_vars
+from orchestration.generator import GeneratorConfig, generate
+from orchestration.publish import published_digests, published_path
+from orchestration.settings import DataPaths
+from tests.conftest import order, write_csv
+
+FIRST, LAST = date(2026, 11, 1), date(2026, 11, 3)
+REVENUE = dg.AssetKey(["marts", "revenue_daily"])
+FACTS = dg.AssetKey(["marts", "fct_orders"])
+PUBLISHED_KEY = dg.AssetKey(["published", "marts"])
+PUBLISHED = dg.AssetSelection.assets(PUBLISHED_KEY)
+RECONCILIATION = dg.AssetSelection.checks(dg.AssetCheckKey(REVENUE, "reconciles_with_fct_orders"))
+# The order-side marts: every parent of their relationship tests is among them.
+ORDER_MARTS = ["dim_stores", "dim_products", "fct_orders", "fct_order_items", "fct_payments", "fct_refunds"]
+ORDER_MARTS += ["fct_returns", "fct_shipments", "revenue_daily"]
+COMMERCE_MODELS = dg.AssetSelection.assets(*(["marts", m] for m in ORDER_MARTS)).upstream() - dg.AssetSelection.groups(
+    "landing"
+)
+# The smallest build: dim_stores and its staging view.
+STORES_MODELS = dg.AssetSelection.assets(["marts", "dim_stores"]).upstream() - dg.AssetSelection.groups("landing")
+COMMERCE = dg.AssetSelection.groups("landing") | COMMERCE_MODELS | PUBLISHED
+
+
+def run(selection=COMMERCE, **dbt_config):
+    from orchestration.runner import run_job
+
+    return run_job("build_all", FIRST, LAST, dbt_config, on=dg.DagsterInstance.ephemeral(), selection=selection)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    paths = DataPaths(tmp_path_factory.mktemp("built") / "data")
+    mp.setenv("DATA_DIR", str(paths.root))
+    mp.delenv("DAGSTER_HOME", raising=False)
+    generate(paths, GeneratorConfig(days=3, stores=1, events_per_day=1000, seed=11))
+    prepare_manifest(window_vars(FIRST, date(2026, 11, 4)))
+    result = run()
+    yield paths, result
+    mp.undo()
+
+
+@pytest.fixture
+def copy_of(built, tmp_path, monkeypatch):
+    """A private copy of the built DATA_DIR, for a test that plants something in it."""
+    paths = DataPaths(tmp_path / "data")
+    shutil.copytree(built[0].root, paths.root)
+    monkeypatch.setenv("DATA_DIR", str(paths.root))
+    return paths
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def materialized_keys(result) -> set[dg.AssetKey]:
+    return {e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def failed_checks(result) -> set[tuple[str, str]]:
+    return {
+        (e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    }
+
+
+def query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_one_run_lands_builds_checks_and_publishes_the_marts(built):
+    paths, result = built
+    assert result.success
+    assert {REVENUE, FACTS, PUBLISHED_KEY, dg.AssetKey(["raw", "orders"])} <= materialized_keys(result)
+    assert failed_checks(result) == set()
+    # The dbt tests ran as checks, and the reconciliation passed on every store-day.
+    [recon] = [e for e in result.get_asset_check_evaluations() if e.check_name == "reconciles_with_fct_orders"]
+    assert recon.passed and recon.metadata["mismatched_days"].value == 0
+    fact_checks = {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == FACTS}
+    assert {"unique_fct_orders_order_id", "not_null_fct_orders_order_id"} <= set(fact_checks)
+    assert all(e.passed and e.blocking for e in fact_checks.values())
+    # The published copy is read-only and holds the warehouse's revenue_daily, row for row.
+    published = published_path(paths)
+    assert published.stat().st_mode & 0o777 == 0o444
+    sql = "select store_id, date, orders, gmv, net_revenue_usd from marts.revenue_daily order by all"
+    assert query(published, sql) == query(paths.warehouse, sql)
+    # Its orders are the landed, non-cancelled orders (latest row per order).
+    [(landed,)] = duckdb.sql(
+        f"""select count(*) from (
+            select * from read_parquet('{paths.raw}/orders/*/*.parquet')
+            qualify row_number() over (partition by order_id order by updated_at desc) = 1
+        ) where status <> 'cancelled'"""
+    ).fetchall()
+    [(orders,)] = query(published, "select sum(orders) from marts.revenue_daily")
+    assert orders == landed > 0
+    assert warehouse.built_by(paths) == result.run_id
+
+
+def test_the_range_runs_as_one_dbt_build_with_its_window_vars(built):
+    paths, result = built
+    lines = [json.loads(line) for line in (paths.root / "logs" / "runs.jsonl").read_text().splitlines()]
+    dbt_commands = [line["message"] for line in lines if line["message"].startswith("dbt build")]
+    window = '{"window_start": "2026-11-01", "window_end": "2026-11-04"}'
+    assert dbt_commands == [f"dbt build --vars {window} --indirect-selection cautious"]
+    # Structured logs: every line is JSON and carries the run id as correlation id.
+    assert {line["run_id"] for line in lines} == {result.run_id}
+    assert all("@" not in line["message"] for line in lines)
+
+
+def test_the_kpi_summary_reads_the_published_marts(built, capsys):
+    from orchestration.cli import _print_kpis
+
+    paths, _ = built
+    _print_kpis(paths, LAST)
+    out = capsys.readouterr().out.splitlines()
+    [(orders, gmv)] = query(published_path(paths), f"select orders, gmv from marts.revenue_daily where date = '{LAST}'")
+    assert out[1] == f"KPIs of {LAST} (store-local date) from revenue_daily:"
+    printed = dict(zip(out[2].split(), out[4].split(), strict=True))
+    assert (printed["store_id"], printed["orders"], printed["gmv"]) == ("us", str(orders), str(gmv))
+    assert out[-1] == "(1 row)"
+
+
+def test_a_batch_failing_its_expectations_stops_the_models_and_publish(copy_of):
+    before = sha256(published_path(copy_of))
+    good = [order(order_id=f"n{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    bad = [order(order_id=f"x{i}", currency="XXX", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    write_csv(copy_of, "orders", "orders_late.csv", good + bad)
+    result = run()
+    assert not result.success
+    assert failed_checks(result) == {("raw/orders", "batch_expectations")}
+    assert materialized_keys(result) & {REVENUE, FACTS, PUBLISHED_KEY} == set()
+    assert sha256(published_path(copy_of)) == before
+    [alert] = (copy_of.root / "alerts").glob("*.json")
+    record = json.loads(alert.read_text())
+    assert record["run_id"] == result.run_id
+    assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations"}]
+    assert [s["step"] for s in record["failed_steps"]] == ["raw__orders"]
+
+
+def test_a_failing_dbt_test_stops_publish(copy_of):
+    before = sha256(published_path(copy_of))
+    stores = copy_of.raw_for("stores")
+    [landed] = stores.glob("*/*.parquet")
+    planted = landed.parent / "part-planted.parquet"
+    duckdb.sql(f"copy (select * replace (null as store_id) from '{landed}') to '{planted}' (format parquet)")
+    result = run(STORES_MODELS | PUBLISHED)
+    assert not result.success
+    assert ("stg_oms__stores", "not_null_stg_oms__stores_store_id") in failed_checks(result)
+    assert PUBLISHED_KEY not in materialized_keys(result)
+    assert sha256(published_path(copy_of)) == before
+    assert warehouse.built_by(copy_of) is None  # a failed build is never published, by any run
+
+
+def test_a_failing_reconciliation_stops_publish(copy_of):
+    before = sha256(published_path(copy_of))
+    with duckdb.connect(str(copy_of.warehouse)) as con:
+        con.execute("update marts.revenue_daily set gmv = gmv + 1 where date = '2026-11-02'")
+    result = run(RECONCILIATION | PUBLISHED)
+    assert not result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    mismatches = evaluation.metadata["first_mismatches"].value
+    assert [(m["date"], m["fact_orders"] == m["mart_orders"]) for m in mismatches] == [("2026-11-02", True)]
+    assert PUBLISHED_KEY not in materialized_keys(result)
+    assert sha256(published_path(copy_of)) == before
+
+
+TWO_RUNS_SCRIPT = """
+import sys
+from tests.test_orchestration import PUBLISHED, RECONCILIATION, STORES_MODELS, run
+sys.exit(0 if run(STORES_MODELS | RECONCILIATION | PUBLISHED, full_refresh={full_refresh}).success else 1)
+"""
+
+
+def warehouse_holds(paths, skip_run: str) -> list[tuple[str, str, str]]:
+    """(run id, acquired at, released at) of every hold of the warehouse lock, from the JSON logs."""
+    lines = [json.loads(line) for line in (paths.root / "logs" / "runs.jsonl").read_text().splitlines()]
+    acquired, holds = {}, []
+    for line in lines:
+        if line["run_id"] == skip_run:
+            continue
+        if line["message"] == "warehouse lock acquired":
+            acquired[line["run_id"]] = line["at"]
+        elif line["message"] == "warehouse lock released":
+            holds.append((line["run_id"], acquired.pop(line["run_id"]), line["at"]))
+    return holds
+
+
+def test_two_runs_at_once_take_turns_on_the_warehouse_and_equal_the_first_build(built, copy_of):
+    # Two processes, as two terminals or a schedule beside a CLI run would be: one builds the
+    # range as usual, the other with a full refresh; both must give the first build's marts.
+    runs = [
+        subprocess.Popen([sys.executable, "-c", TWO_RUNS_SCRIPT.format(full_refresh=full_refresh)])
+        for full_refresh in (False, True)
+    ]
+    assert [process.wait(timeout=600) for process in runs] == [0, 0]
+    holds = warehouse_holds(copy_of, skip_run=built[1].run_id)
+    assert len({run_id for run_id, _, _ in holds}) == 2
+    assert len(holds) == 6  # per run: the dbt build, the reconciliation check, publishing
+    spans = sorted((start, end) for _, start, end in holds)
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+    assert published_digests(published_path(copy_of)) == published_digests(published_path(built[0]))
