@@ -179,7 +179,7 @@ final as (
         ])) }} as session_id,
         with_session_key.event_number,
         page_views.event_id is not null as is_page_view,
-        {{ dbt.datediff('with_session_key.event_at', 'page_views.next_page_view_at', 'millisecond') }} / 1000.0 as seconds_on_page,  -- noqa: LT05
+        {{ seconds_between('with_session_key.event_at', 'page_views.next_page_view_at') }} as seconds_on_page,
         with_session_key.visitor_id,
         with_session_key.anonymous_id,
         with_session_key.stitched_customer_id as customer_id,

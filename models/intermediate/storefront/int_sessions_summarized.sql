@@ -206,7 +206,7 @@ final as (
         engagement.customer_id,
         engagement.started_at,
         engagement.ended_at,
-        {{ dbt.datediff('engagement.started_at', 'engagement.ended_at', 'millisecond') }} / 1000.0 as duration_seconds,  -- noqa: LT05
+        {{ seconds_between('engagement.started_at', 'engagement.ended_at') }} as duration_seconds,
         engagement.events,
         engagement.page_views,
         engagement.page_views = 1 as is_bounce,

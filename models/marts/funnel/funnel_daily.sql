@@ -51,7 +51,7 @@ timed_steps as (
         steps.step_name,
         steps.is_last_step,
         steps.next_step_reached_at,
-        {{ dbt.datediff('steps.reached_at', 'steps.next_step_reached_at', 'millisecond') }} / 1000.0 as seconds_to_next,  -- noqa: LT05
+        {{ seconds_between('steps.reached_at', 'steps.next_step_reached_at') }} as seconds_to_next,
         partitions.partition_landed_at
     from steps
     inner join partitions
