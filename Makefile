@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install run test lint dev contracts clean
+.PHONY: install run test lint dev contracts manifest clean
 
 install: $(INSTALLED)
 
@@ -17,19 +17,28 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(INSTALLED)
 
-run: install
+# The instance's settings (the warehouse pool) live in the repository.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/commerce-analytics run
+
+# The dbt manifest Dagster loads the models from (target/, never committed); `run` and
+# `dagster dev` refresh it themselves, the tests load it as it is.
+manifest: install
+	$(BIN)/commerce-analytics prepare
 
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
 	$(BIN)/sqlfluff lint models macros tests --nocolor
 
-test: lint
+test: lint manifest
 	$(BIN)/pytest
 
-dev: install
-	mkdir -p $(DAGSTER_HOME)
+dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
 
 contracts: install
@@ -37,4 +46,5 @@ contracts: install
 
 clean:
 	rm -rf target logs $(DATA_DIR)/inbox $(DATA_DIR)/raw $(DATA_DIR)/quarantine $(DATA_DIR)/manifest \
-		$(DATA_DIR)/generator $(DATA_DIR)/dagster $(DATA_DIR)/*.duckdb
+		$(DATA_DIR)/generator $(DATA_DIR)/dagster $(DATA_DIR)/*.duckdb $(DATA_DIR)/dbt $(DATA_DIR)/logs \
+		$(DATA_DIR)/alerts $(DATA_DIR)/locks $(DATA_DIR)/warehouse.build.json

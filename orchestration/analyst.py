@@ -86,12 +86,12 @@ def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 
-def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO = sys.stdout) -> None:
+def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO | None = None) -> None:
     with connect(paths) as con:
         cursor = _execute(con, sql)
         if cursor.description is None:
             raise AnalystError("the statement returned no result set")
-        WRITERS[output](cursor, out)
+        WRITERS[output](cursor, out or sys.stdout)
 
 
 def _date_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:

@@ -194,6 +194,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from orchestration.dbt_project import prepare_manifest
+
+    print(f"wrote {prepare_manifest()}")
+    return 0
+
+
 def cmd_contracts(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -253,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
         "contracts", help="write the contract reference and the dbt sources from the extract contracts"
     )
     contracts.set_defaults(func=cmd_contracts)
+
+    prepare = commands.add_parser("prepare", help="parse the dbt project into the manifest Dagster loads")
+    prepare.set_defaults(func=cmd_prepare)
     add_ltv_command(commands)
     return parser
 

@@ -1,4 +1,6 @@
-"""The command line: `run` generates and lands through Dagster and reports what it landed."""
+"""The command line: `generate` then `land` lands through Dagster and reports what it landed.
+
+(`run` goes on to build, check and publish: tests/test_orchestration.py drives that build.)"""
 
 import pytest
 
@@ -6,8 +8,9 @@ from orchestration.cli import main
 from orchestration.landing import manifest
 
 
-def test_run_generates_lands_and_prints_the_accounting(paths, capsys):
-    assert main(["run", "--days", "2", "--stores", "1", "--events-per-day", "2000", "--seed", "3"]) == 0
+def test_land_lands_the_generated_extracts_and_prints_the_accounting(paths, capsys):
+    assert main(["generate", "--days", "2", "--stores", "1", "--events-per-day", "2000", "--seed", "3"]) == 0
+    assert main(["land", "--date", "2026-11-02"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("events ", "orders "))}
     for source in ("events", "orders"):
