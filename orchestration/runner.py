@@ -50,7 +50,6 @@ def run_job(
     leaves an alert record, as the run-failure sensor does for daemon-launched runs.
     """
     from orchestration.alerts import summary, write_alert
-    from orchestration.definitions import defs
 
     start, end = partition_range(first, last)
     on = on or instance()
@@ -61,6 +60,8 @@ def run_job(
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), dbt_log.open("a", encoding="utf-8") as log, redirect_stdout(log):
         warnings.simplefilter("ignore", category=dg.BetaWarning)
+        from orchestration.definitions import defs
+
         job = defs.resolve_job_def(job_name)
         if selection is not None:
             graph = defs.resolve_asset_graph()
