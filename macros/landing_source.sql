@@ -1,0 +1,20 @@
+{#- A `landing` source (manifest records, quarantined rows) read in place, or an empty relation
+    with its documented columns while no file of it exists (DuckDB cannot read an empty glob).
+    Keeps the source() lineage edge. -#}
+{% macro landing_source(table_name) %}
+    {%- set relation = source('landing', table_name) -%}
+    {%- if not execute -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', 'landing')
+        | selectattr('name', 'equalto', table_name) | first -%}
+    {%- set found = run_query("select count(*) from glob('" ~ node.config.meta.files ~ "')").columns[0].values()[0] -%}
+    {%- if found > 0 -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for column in node.columns.values() -%}
+        {%- do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {{ return('(select ' ~ columns | join(', ') ~ ' where false)') }}
+{% endmacro %}

@@ -1,0 +1,18 @@
+-- Every scorecard row accounts for every row received: received = landed + quarantined +
+-- duplicates, and the quarantined rows are the sum of the per-reason columns (a reason code
+-- the scorecard does not know would break the second equation).
+select
+    source,
+    store_id,
+    date,
+    rows_received,
+    rows_landed,
+    rows_quarantined,
+    duplicates_dropped
+from {{ ref('dq_scorecard_daily') }}
+where
+    rows_received <> rows_landed + rows_quarantined + duplicates_dropped
+    or rows_quarantined <> 0
+    {%- for code in landing_reason_codes() %}
+    + quarantined_{{ code }}
+    {%- endfor %}
