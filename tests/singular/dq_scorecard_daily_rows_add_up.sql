@@ -14,5 +14,5 @@ where
     rows_received <> rows_landed + rows_quarantined + duplicates_dropped
     or rows_quarantined <> 0
     {%- for code in landing_reason_codes() %}
-    + quarantined_{{ code }}
+        + quarantined_{{ code }}
     {%- endfor %}

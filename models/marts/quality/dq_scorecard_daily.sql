@@ -40,7 +40,7 @@ landing as (
         cast(sum(rows_landed) as {{ dbt.type_bigint() }}) as rows_landed,
         cast(sum(rows_quarantined) as {{ dbt.type_bigint() }}) as rows_quarantined,
         {%- for code in landing_reason_codes() %}
-        cast(sum(quarantined_{{ code }}) as {{ dbt.type_bigint() }}) as quarantined_{{ code }},
+            cast(sum(quarantined_{{ code }}) as {{ dbt.type_bigint() }}) as quarantined_{{ code }},
         {%- endfor %}
         cast(sum(duplicates_dropped) as {{ dbt.type_bigint() }}) as duplicates_dropped,
         cast(sum(late_rows) as {{ dbt.type_bigint() }}) as late_rows
@@ -137,7 +137,7 @@ final as (
         coalesce(landing.rows_landed, 0) as rows_landed,
         coalesce(landing.rows_quarantined, 0) as rows_quarantined,
         {%- for code in landing_reason_codes() %}
-        coalesce(landing.quarantined_{{ code }}, 0) as quarantined_{{ code }},
+            coalesce(landing.quarantined_{{ code }}, 0) as quarantined_{{ code }},
         {%- endfor %}
         coalesce(landing.duplicates_dropped, 0) as duplicates_dropped,
         coalesce(landing.late_rows, 0) as late_rows,

@@ -20,7 +20,7 @@ renamed as (
         cast(json_extract_string(source_records.json, '$.duplicates_dropped') as bigint) as duplicates_dropped,
         cast(json_extract_string(source_records.json, '$.late_rows') as bigint) as late_rows,
         cast(
-            json_extract(source_records.json, '$.quarantined_by_reason') as map(varchar, bigint)
+            json_extract(source_records.json, '$.quarantined_by_reason') as map(varchar, bigint)  -- noqa: LT01
         ) as quarantined_by_reason
     from source_records
 
@@ -38,13 +38,13 @@ final as (
         renamed.rows_landed,
         renamed.rows_quarantined,
         renamed.duplicates_dropped,
-        renamed.late_rows,
         {%- for code in landing_reason_codes() %}
-        cast(coalesce(list_sum([
-            reason.value for reason in map_entries(renamed.quarantined_by_reason)
-            if split_part(reason.key, ':', 1) = '{{ code }}'
-        ]), 0) as {{ dbt.type_bigint() }}) as quarantined_{{ code }}{{ ',' if not loop.last }}
+            cast(coalesce(list_sum([
+                reason.value for reason in map_entries(renamed.quarantined_by_reason)
+                if split_part(reason.key, ':', 1) = '{{ code }}'
+            ]), 0) as {{ dbt.type_bigint() }}) as quarantined_{{ code }},
         {%- endfor %}
+        renamed.late_rows
     from renamed
 
 )
