@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from orchestration.governance.cli import add_governance_commands
 from orchestration.ltv.cli import add_ltv_command
 from orchestration.settings import DataPaths
 
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = commands.add_parser("prepare", help="parse the dbt project into the manifest Dagster loads")
     prepare.set_defaults(func=cmd_prepare)
     add_ltv_command(commands)
+    add_governance_commands(commands)
     return parser
 
 
