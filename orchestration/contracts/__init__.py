@@ -10,7 +10,10 @@ from importlib import resources
 
 import yaml
 
-PII_CLASSES = ("none", "low", "medium", "high", "critical")
+# How long each PII class is kept, in days from the record's partition date (None: indefinitely).
+# The one definition of the retention policy: the purge (orchestration/governance/purge.py) applies it.
+PII_RETENTION_DAYS = {"none": None, "low": 730, "medium": 90, "high": 30, "critical": 7}
+PII_CLASSES = tuple(PII_RETENTION_DAYS)
 FORMATS = ("csv", "jsonl_batches")
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 _SIMPLE_TYPES = {

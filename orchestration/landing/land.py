@@ -21,9 +21,11 @@ from orchestration.landing import manifest, readers
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
+    CARD_NUMBER,
     FAILED_EXPECTATIONS,
     UNREADABLE_FILE,
     derived_columns,
+    mask_card_numbers,
     partition_date,
     quarantine_reason,
     quote_ident,
@@ -140,7 +142,10 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
-        SELECT _row_number, _reason, CAST(to_json(_payload) AS VARCHAR) AS _payload
+        SELECT _row_number, _reason, CASE
+            WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers("CAST(to_json(_payload) AS VARCHAR)")}
+            ELSE CAST(to_json(_payload) AS VARCHAR)
+        END AS _payload
         FROM checked WHERE _reason IS NOT NULL
         UNION ALL
         SELECT _row_number, _reason, _payload FROM {readers.REJECTS_TABLE}

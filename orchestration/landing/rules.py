@@ -15,6 +15,9 @@ INVALID_TYPE = "invalid_type"
 NOT_ALLOWED = "not_allowed"
 OUT_OF_RANGE = "out_of_range"
 PATTERN_MISMATCH = "pattern_mismatch"
+# Payment card data is never accepted (PII class critical): a string field carrying a card number
+# quarantines the row, whatever else it holds.
+CARD_NUMBER = "card_number"
 # Whole-row or whole-file failures, raised while reading rather than by a field rule.
 UNPARSEABLE_ROW = "unparseable_row"
 UNREADABLE_FILE = "unreadable_file"
@@ -32,6 +35,40 @@ def quote_literal(value: str) -> str:
 
 def _typed(field: Field) -> str:
     return f"try_cast({quote_ident(field.name)} AS {field.sql_type})"
+
+
+# A run of digits, each optionally followed by one space or dash: how card numbers are written.
+_DIGIT_RUN = r"\d(?:[ -]?\d)*"
+_CARD_CANDIDATE = r"\d(?:[ -]?\d){12}"  # at least 13 digits: the cheap pre-filter before Luhn
+
+
+def _luhn_valid(reversed_digits: str) -> str:
+    """SQL: the Luhn checksum of a digit string given reversed (check digit first) is 0 mod 10."""
+    digit = f"CAST({reversed_digits}[i + 1] AS INTEGER)"
+    doubled = f"CASE WHEN {digit} >= 5 THEN 2 * {digit} - 9 ELSE 2 * {digit} END"
+    term = f"CASE WHEN i % 2 = 0 THEN {digit} ELSE {doubled} END"
+    terms = f"list_transform(range(length({reversed_digits})), lambda i: {term})"
+    return f"list_sum({terms}) % 10 = 0"
+
+
+def carries_card_number(column: str) -> str:
+    """SQL condition: some digit run of 13-19 digits in the text passes the Luhn check (a PAN).
+
+    A 16-digit order number fails Luhn nine times in ten, so only numbers that could be a real card
+    are rejected. Vectorised: list lambdas over the runs, evaluated only on rows the regex pre-filter keeps.
+    """
+    runs = f"regexp_extract_all({column}, '{_DIGIT_RUN}')"
+    reversed_runs = f"list_transform({runs}, lambda run: reverse(regexp_replace(run, '[ -]', '', 'g')))"
+    is_pan = f"length(d) BETWEEN 13 AND 19 AND {_luhn_valid('d')}"
+    return (
+        f"regexp_matches({column}, '{_CARD_CANDIDATE}') "
+        f"AND list_bool_or(list_transform({reversed_runs}, lambda d: {is_pan}))"
+    )
+
+
+def mask_card_numbers(text: str) -> str:
+    """SQL: the text with every long digit run replaced, so a rejected card number is not kept in quarantine."""
+    return f"regexp_replace({text}, '{_CARD_CANDIDATE}(?:[ -]?\\d)*', '[card number removed]', 'g')"
 
 
 def _failures(field: Field) -> list[tuple[str, str]]:
@@ -65,10 +102,11 @@ def _failures(field: Field) -> list[tuple[str, str]]:
 
 def quarantine_reason(contract: Contract) -> str:
     """SQL expression: NULL for a valid row, else '<reason>:<field>' of the first broken rule."""
+    # Card numbers first: such a row must be quarantined as one (and masked) whatever else it breaks.
+    cards = [(CARD_NUMBER, carries_card_number(quote_ident(f.name)), f) for f in contract.fields if f.type == "string"]
+    rules = [(reason, condition, field) for field in contract.fields for reason, condition in _failures(field)]
     branches = [
-        f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}"
-        for field in contract.fields
-        for reason, condition in _failures(field)
+        f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}" for reason, condition, field in cards + rules
     ]
     return "CASE " + " ".join(branches) + " END"
 

@@ -1,0 +1,35 @@
+"""The audit trail of purges and erasures: `$DATA_DIR/audit.duckdb`, one table per kind of action.
+
+Rows hold what was done, where, when and how many rows, never a personal value: an erased customer
+appears only as the keyed hash of its id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import DataPaths
+
+TABLES = {
+    "purge_log": "purged_at TIMESTAMPTZ, as_of DATE, place VARCHAR, target VARCHAR, column_name VARCHAR,"
+    " pii_class VARCHAR, cutoff DATE, rows_purged BIGINT",
+    "erasure_log": "erased_at TIMESTAMPTZ, store_id VARCHAR, customer_key VARCHAR, place VARCHAR, rows_removed BIGINT",
+}
+
+
+def audit_path(paths: DataPaths) -> Path:
+    return paths.root / "audit.duckdb"
+
+
+def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
+    with duckdb.connect(str(audit_path(paths))) as con:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})")
+        if rows:
+            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def read(paths: DataPaths, table: str) -> list[tuple]:
+    with duckdb.connect(str(audit_path(paths)), read_only=True) as con:
+        return con.execute(f"SELECT * FROM {table}").fetchall()

@@ -1,0 +1,191 @@
+"""The retention purge: past its class's retention (`PII_RETENTION_DAYS`), a value is set to NULL.
+
+Where personal values are kept, and how their age is measured:
+- raw Parquet (and whole batches quarantined after landing): by the partition date; each file is
+  rewritten atomically with its expired columns NULL. A record's primary key and partition field are
+  kept: a row without them cannot be deduplicated or placed (erasure removes them on request).
+- quarantined rows: the payload (the row as received) by the quarantine time, at the retention of
+  the most sensitive field of its contract.
+- incremental warehouse tables (they keep history the raw no longer holds): by the date of their
+  unique key, `UPDATE ... SET column = NULL`; then the file is compacted so the old bytes go too.
+  Staging views read raw, and full tables are rebuilt from them by the next build (the schedule runs
+  the purge before the daily build); aggregates hold no personal column and are not touched.
+
+The plan (one entry per file or table and column, with the rows to clear) is what a dry run prints
+and what a real run does, then records in the audit table `purge_log`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import astuple, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, load_contracts
+from orchestration.governance import audit
+from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
+from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.settings import DataPaths
+from orchestration.warehouse import writer
+
+
+@dataclass(frozen=True)
+class Expired:
+    place: str  # raw, quarantine or warehouse
+    target: str  # a file relative to DATA_DIR, or schema.table
+    column: str
+    pii: str
+    cutoff: date  # values dated before it are expired
+    rows: int  # values to clear (non-null ones)
+
+
+def cutoff(pii: str, as_of: date) -> date | None:
+    days = PII_RETENTION_DAYS[pii]
+    return None if days is None else as_of - timedelta(days=days)
+
+
+def _count_non_null(con, relation: str, columns: list[str], where: str = "true") -> list[int]:
+    counts = ", ".join(f"count({quote_ident(c)}) FILTER (WHERE {where})" for c in columns)
+    return list(con.execute(f"SELECT {counts} FROM {relation}").fetchone())
+
+
+def _parquet(path: Path) -> str:
+    return f"read_parquet({quote_literal(str(path))}, hive_partitioning = false)"
+
+
+def _partition_files(paths: DataPaths, source: str) -> list[tuple[date, Path]]:
+    """Landed files and files of batches quarantined whole, with their partition date."""
+    folders = [paths.raw_for(source), *paths.quarantine_for(source).glob("failed_batches/*")]
+    return [
+        (date.fromisoformat(file.parent.name.removeprefix("date=")), file)
+        for folder in folders
+        for file in sorted(folder.glob("date=*/*.parquet"))
+    ]
+
+
+def _raw_plan(con, paths: DataPaths, contract: Contract, as_of: date) -> list[Expired]:
+    kept = {*contract.primary_key, contract.partition_by}
+    fields = [f for f in contract.columns if f.name not in kept and cutoff(f.pii, as_of)]
+    plan = []
+    for day, file in _partition_files(paths, contract.name):
+        expired = [f for f in fields if day < cutoff(f.pii, as_of)]
+        if not expired:
+            continue
+        counts = _count_non_null(con, _parquet(file), [f.name for f in expired])
+        target = str(file.relative_to(paths.root))
+        plan += [
+            Expired("raw", target, f.name, f.pii, cutoff(f.pii, as_of), n)
+            for f, n in zip(expired, counts, strict=True)
+            if n
+        ]
+    return plan
+
+
+def _quarantine_plan(con, paths: DataPaths, contract: Contract, as_of: date) -> list[Expired]:
+    pii = max((f.pii for f in contract.columns), key=PII_CLASSES.index)
+    limit = cutoff(pii, as_of)
+    if limit is None:
+        return []
+    plan = []
+    for file in sorted(paths.quarantine_for(contract.name).glob("part-*.parquet")):
+        where = f"quarantined_at < {quote_literal(limit.isoformat())}::DATE"
+        [n] = _count_non_null(con, _parquet(file), ["payload"], where)
+        if n:
+            plan.append(Expired("quarantine", str(file.relative_to(paths.root)), "payload", pii, limit, n))
+    return plan
+
+
+def incremental_tables(manifest_path: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """(schema.table, its date column, {column: class} of the columns with a finite retention)."""
+    nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+    tables = []
+    for node in nodes:
+        if node["resource_type"] != "model" or node["config"]["materialized"] != "incremental":
+            continue
+        # Incremental models replace whole days of a store: the key names the date the rows belong to.
+        [date_column] = [k for k in node["config"]["unique_key"] if k != "store_id"]
+        columns = {
+            name: column["meta"]["pii"]
+            for name, column in node["columns"].items()
+            if PII_RETENTION_DAYS.get(column.get("meta", {}).get("pii")) is not None
+        }
+        if columns:
+            tables.append((f"{node['schema']}.{node['alias']}", date_column, columns))
+    return tables
+
+
+def _warehouse_plan(con, manifest_path: Path, as_of: date) -> list[Expired]:
+    existing = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    plan = []
+    for table, date_column, columns in incremental_tables(manifest_path):
+        if table not in existing:
+            continue
+        for column, pii in columns.items():
+            limit = cutoff(pii, as_of)
+            where = f"{quote_ident(date_column)} < {quote_literal(limit.isoformat())}::DATE"
+            [n] = _count_non_null(con, table, [column], where)
+            if n:
+                plan.append(Expired("warehouse", table, column, pii, limit, n))
+    return plan
+
+
+def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> list[Expired]:
+    with duckdb.connect() as con:
+        plan = []
+        for contract in load_contracts().values():
+            plan += _raw_plan(con, paths, contract, as_of) + _quarantine_plan(con, paths, contract, as_of)
+    if paths.warehouse.exists():
+        with writer(paths), duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            plan += _warehouse_plan(con, manifest_path, as_of)
+    return plan
+
+
+def _apply_files(paths: DataPaths, plan: list[Expired]) -> None:
+    contracts = {c.name: c for c in load_contracts().values()}
+    by_file: dict[str, list[Expired]] = {}
+    for item in plan:
+        if item.place != "warehouse":
+            by_file.setdefault(item.target, []).append(item)
+    with duckdb.connect() as con:
+        for target, items in by_file.items():
+            if items[0].place == "quarantine":
+                limit = quote_literal(items[0].cutoff.isoformat())
+                replace = f"CASE WHEN quarantined_at < {limit}::DATE THEN NULL ELSE payload END AS payload"
+            else:
+                contract = contracts[Path(target).parts[1]]
+                replace = ", ".join(
+                    f"CAST(NULL AS {contract.field(i.column).sql_type}) AS {quote_ident(i.column)}" for i in items
+                )
+            rewrite_parquet(con, paths.root / target, f"SELECT * REPLACE ({replace}) FROM src")
+
+
+def _apply_warehouse(paths: DataPaths, plan: list[Expired], manifest_path: Path) -> None:
+    items = [i for i in plan if i.place == "warehouse"]
+    if not items:
+        return
+    date_columns = {table: date_column for table, date_column, _ in incremental_tables(manifest_path)}
+    with writer(paths):
+        with duckdb.connect(str(paths.warehouse)) as con:
+            for i in items:
+                con.execute(
+                    f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL"
+                    f" WHERE {quote_ident(date_columns[i.target])} < ?::DATE",
+                    [i.cutoff.isoformat()],
+                )
+        compact_warehouse(paths)
+    republish(paths)
+
+
+def purge(paths: DataPaths, as_of: date, manifest_path: Path, dry_run: bool = False) -> list[Expired]:
+    """Plan, and unless `dry_run` apply and audit, the purge of everything expired on `as_of`."""
+    plan = plan_purge(paths, as_of, manifest_path)
+    if dry_run:
+        return plan
+    _apply_files(paths, plan)
+    _apply_warehouse(paths, plan, manifest_path)
+    purged_at = datetime.now(UTC)
+    audit.append(paths, "purge_log", [(purged_at, as_of, *astuple(i)) for i in plan])
+    return plan

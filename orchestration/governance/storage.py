@@ -1,0 +1,57 @@
+"""Rewriting what the warehouse holds in place: Parquet files atomically, then the published marts."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import duckdb
+
+from orchestration.landing.atomic import write_atomic
+from orchestration.landing.land import PARQUET_OPTIONS
+from orchestration.landing.rules import quote_literal
+from orchestration.publish import NothingToPublish, publish_marts
+from orchestration.settings import DataPaths
+
+
+def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str) -> None:
+    """Replace `path` by the rows of `select` (which reads `src`, the file as it is): tmp, fsync, rename.
+
+    Row order is kept (DuckDB preserves insertion order), so lineage row numbers still read in order.
+    """
+    source = f"read_parquet({quote_literal(str(path))}, hive_partitioning = false)"
+
+    def copy(tmp: Path) -> None:
+        con.execute(
+            f"COPY (WITH src AS (SELECT * FROM {source}) {select}) TO {quote_literal(str(tmp))} ({PARQUET_OPTIONS})"
+        )
+
+    write_atomic(path, copy)
+
+
+def compact_warehouse(paths: DataPaths) -> None:
+    """Make deleted and overwritten values leave the warehouse file, not just its live tables.
+
+    DuckDB reuses freed blocks but leaves their bytes in place until overwritten; rewriting every
+    table into a fresh file (COPY FROM DATABASE) and renaming it over the old one drops them.
+    """
+    fresh = paths.warehouse.with_name(f".{paths.warehouse.name}.compact")
+    fresh.unlink(missing_ok=True)
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {quote_literal(str(paths.warehouse))} AS old (READ_ONLY)")
+        # Named like the warehouse, so views that name their catalog bind in the copy too.
+        con.execute(f"ATTACH {quote_literal(str(fresh))} AS warehouse")
+        con.execute("COPY FROM DATABASE old TO warehouse")
+        con.execute("DETACH warehouse")
+    write_atomic(paths.warehouse, fresh.replace)
+
+
+def republish(paths: DataPaths) -> list[Path]:
+    """Publish the marts again, and every per-store copy that exists, so no copy keeps what was removed."""
+    stores = [p.stem.removeprefix("marts_") for p in sorted(paths.root.glob("marts_*.duckdb"))]
+    published = []
+    for store in [None, *stores]:
+        # No completed build (yet): nothing was published from it, so nothing to redo.
+        with contextlib.suppress(NothingToPublish):
+            published.append(publish_marts(paths, store=store).path)
+    return published
