@@ -40,6 +40,9 @@ def _typed(field: Field) -> str:
 # A run of digits, each optionally followed by one space or dash: how card numbers are written.
 _DIGIT_RUN = r"\d(?:[ -]?\d)*"
 _CARD_CANDIDATE = r"\d(?:[ -]?\d){12}"  # at least 13 digits: the cheap pre-filter before Luhn
+# A run standing alone, not part of an identifier: digits inside `e-4289018713681862` or
+# `cart-f4611665657187b7` are hex ids that happen to be all digits (and pass Luhn one time in ten).
+_STANDALONE_DIGIT_RUN = rf"(?:^|[^0-9A-Za-z_-])({_DIGIT_RUN})(?:[^0-9A-Za-z_-]|$)"
 
 
 def _luhn_valid(reversed_digits: str) -> str:
@@ -57,7 +60,7 @@ def carries_card_number(column: str) -> str:
     A 16-digit order number fails Luhn nine times in ten, so only numbers that could be a real card
     are rejected. Vectorised: list lambdas over the runs, evaluated only on rows the regex pre-filter keeps.
     """
-    runs = f"regexp_extract_all({column}, '{_DIGIT_RUN}')"
+    runs = f"regexp_extract_all({column}, '{_STANDALONE_DIGIT_RUN}', 1)"
     reversed_runs = f"list_transform({runs}, lambda run: reverse(regexp_replace(run, '[ -]', '', 'g')))"
     is_pan = f"length(d) BETWEEN 13 AND 19 AND {_luhn_valid('d')}"
     return (
