@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install run test lint dev contracts manifest clean
+.PHONY: install run test lint dev contracts manifest clean bench
 
 install: $(INSTALLED)
 
@@ -40,6 +40,10 @@ test: lint manifest
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+
+# Issue 7's benchmark at its default scale; pass options as BENCH="--days 7 --events-per-day 100000".
+bench: install
+	$(BIN)/commerce-analytics bench $(BENCH)
 
 contracts: install
 	$(BIN)/commerce-analytics contracts

@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from orchestration.bench.cli import add_bench_command
 from orchestration.governance.cli import add_governance_commands
 from orchestration.ltv.cli import add_ltv_command
 from orchestration.settings import DataPaths
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(func=cmd_prepare)
     add_ltv_command(commands)
     add_governance_commands(commands)
+    add_bench_command(commands)
     return parser
 
 

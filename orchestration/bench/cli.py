@@ -1,0 +1,38 @@
+"""`commerce-analytics bench`: generate a dataset, time every stage, print and save the report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import date
+from pathlib import Path
+
+# The issue's scale: 30 days, 3 stores, 1 M events a day.
+DEFAULTS = {"days": 30, "stores": 3, "events_per_day": 1_000_000}
+QUICK = {"days": 3, "stores": 2, "events_per_day": 20_000}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from orchestration.bench import report, stages
+
+    scale = {**DEFAULTS, **(QUICK if args.quick else {})}
+    scale.update({k: v for k in DEFAULTS if (v := getattr(args, k)) is not None})
+    root = Path(args.workdir or Path(os.environ.get("DATA_DIR", "data")) / "bench" / "work").resolve()
+    result = stages.run_bench(root, start_date=args.start_date, seed=args.seed, query_repeats=args.repeats, **scale)
+    print(report.render(result))
+    out = report.save(result, Path(os.environ.get("DATA_DIR", "data")).resolve() / "bench")
+    print(f"\nwrote {out}")
+    return 0 if result["peer"]["equal"] else 1
+
+
+def add_bench_command(commands) -> None:
+    bench = commands.add_parser("bench", help="time every stage against the DuckDB floor and a pandas peer")
+    bench.add_argument("--days", type=int, help=f"days of history before the incremental day ({DEFAULTS['days']})")
+    bench.add_argument("--stores", type=int, help=f"stores, 1-6 ({DEFAULTS['stores']})")
+    bench.add_argument("--events-per-day", type=int, help=f"clickstream volume ({DEFAULTS['events_per_day']:,})")
+    bench.add_argument("--quick", action="store_true", help=f"a small try-out scale: {QUICK}")
+    bench.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 11, 1))
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--repeats", type=int, default=20, help="runs of each analyst query (default %(default)s)")
+    bench.add_argument("--workdir", help="where the benchmark's data lives (default $DATA_DIR/bench/work, wiped)")
+    bench.set_defaults(func=cmd_bench)
