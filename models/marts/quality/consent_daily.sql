@@ -22,9 +22,9 @@ decisions_daily as (
     select
         store_id,
         decision_date as date,
-        count(case when action = 'granted' then 1 end) as grants,
-        count(case when action = 'denied' then 1 end) as denials,
-        count(case when action = 'withdrawn' then 1 end) as withdrawals
+        count(case when action = 'granted' then 1 end) as granted_decisions,
+        count(case when action = 'denied' then 1 end) as denied_decisions,
+        count(case when action = 'withdrawn' then 1 end) as withdrawn_decisions
     from decisions
     group by
         store_id,
@@ -53,9 +53,9 @@ joined as (
     select
         coalesce(decisions_daily.store_id, events_daily.store_id) as store_id,
         coalesce(decisions_daily.date, events_daily.date) as date,
-        coalesce(decisions_daily.grants, 0) as grants,
-        coalesce(decisions_daily.denials, 0) as denials,
-        coalesce(decisions_daily.withdrawals, 0) as withdrawals,
+        coalesce(decisions_daily.granted_decisions, 0) as granted_decisions,
+        coalesce(decisions_daily.denied_decisions, 0) as denied_decisions,
+        coalesce(decisions_daily.withdrawn_decisions, 0) as withdrawn_decisions,
         coalesce(events_daily.human_events, 0) as human_events,
         coalesce(events_daily.privacy_signal_events, 0) as privacy_signal_events,
         coalesce(events_daily.no_analytics_consent_events, 0) as no_analytics_consent_events
@@ -71,11 +71,11 @@ final as (
 
     select
         *,
-        cast(sum(grants) over (
+        cast(sum(granted_decisions) over (
             partition by store_id
             order by date
             rows between unbounded preceding and current row
-        ) as {{ dbt.type_bigint() }}) as grants_to_date
+        ) as {{ dbt.type_bigint() }}) as granted_to_date
     from joined
 
 )
@@ -83,14 +83,14 @@ final as (
 select
     store_id,
     date,
-    grants,
-    denials,
-    withdrawals,
-    grants + denials + withdrawals as decisions,
-    grants_to_date,
-    {{ ratio('grants', 'grants + denials') }} as accept_rate,
-    {{ ratio('denials', 'grants + denials') }} as deny_rate,
-    {{ ratio('withdrawals', 'grants_to_date') }} as withdraw_rate,
+    granted_decisions,
+    denied_decisions,
+    withdrawn_decisions,
+    granted_decisions + denied_decisions + withdrawn_decisions as decisions,
+    granted_to_date,
+    {{ ratio('granted_decisions', 'granted_decisions + denied_decisions') }} as accept_rate,
+    {{ ratio('denied_decisions', 'granted_decisions + denied_decisions') }} as deny_rate,
+    {{ ratio('withdrawn_decisions', 'granted_to_date') }} as withdraw_rate,
     human_events,
     privacy_signal_events,
     no_analytics_consent_events,
