@@ -1,0 +1,81 @@
+-- Every counted event that is a step of its store's funnel. A store's own rows in the
+-- funnel_steps seed replace the '*' default. A purchase is a step only once its order's payment
+-- was captured (the backend's word, not the browser's).
+
+with events as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_session_conversions') }}
+
+),
+
+funnel_steps as (
+
+    select * from {{ ref('funnel_steps') }}
+
+),
+
+stores as (
+
+    select * from {{ ref('stg_oms__stores') }}
+
+),
+
+stores_with_own_funnel as (
+
+    select distinct store_id
+    from funnel_steps
+    where store_id <> '*'
+
+),
+
+store_steps as (
+
+    select
+        stores.store_id,
+        funnel_steps.step_number,
+        funnel_steps.step_name,
+        funnel_steps.event_type,
+        funnel_steps.step_number = max(funnel_steps.step_number) over (partition by stores.store_id) as is_last_step
+    from stores
+    inner join funnel_steps
+        on
+            stores.store_id = funnel_steps.store_id
+            or (
+                funnel_steps.store_id = '*'
+                and stores.store_id not in (select store_id from stores_with_own_funnel)
+            )
+
+),
+
+step_events as (
+
+    select
+        events.event_id,
+        events.session_id,
+        events.visitor_id,
+        events.store_id,
+        events.event_date,
+        events.event_at,
+        store_steps.step_number,
+        store_steps.step_name,
+        store_steps.is_last_step
+    from events
+    inner join store_steps
+        on
+            events.store_id = store_steps.store_id
+            and events.event_type = store_steps.event_type
+    left join conversions
+        on
+            events.session_id = conversions.session_id
+            and events.order_id = conversions.order_id
+    where events.event_type <> 'purchase' or conversions.is_captured
+
+)
+
+select * from step_events

@@ -1,0 +1,47 @@
+-- The visitor unit of METRICS.md funnels: a visitor enters on each local day they reach step 1,
+-- and each later step counts when reached in order within funnel_conversion_window_days of
+-- that entry, across sessions and days.
+with step_events as (
+
+    select * from {{ ref('int_funnel_step_events') }}
+
+),
+
+steps as (
+
+    select distinct
+        store_id,
+        step_number,
+        step_name,
+        is_last_step
+    from step_events
+
+),
+
+{{ funnel_steps_reached(
+    'step_events',
+    ['visitor_id', 'store_id', 'event_date'],
+    ['visitor_id', 'store_id'],
+    window_days=var('funnel_conversion_window_days'),
+) }}
+
+select
+    reached.visitor_id,
+    reached.store_id,
+    reached.event_date as entry_date,
+    reached.step_number,
+    steps.step_name,
+    steps.is_last_step,
+    reached.reached_at,
+    next_step.reached_at as next_step_reached_at
+from reached
+inner join steps
+    on
+        reached.store_id = steps.store_id
+        and reached.step_number = steps.step_number
+left join reached as next_step
+    on
+        reached.visitor_id = next_step.visitor_id
+        and reached.store_id = next_step.store_id
+        and reached.event_date = next_step.event_date
+        and reached.step_number + 1 = next_step.step_number
