@@ -19,6 +19,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     scale.update({k: v for k in DEFAULTS if (v := getattr(args, k)) is not None})
     root = Path(args.workdir or Path(os.environ.get("DATA_DIR", "data")) / "bench" / "work").resolve()
     result = stages.run_bench(root, start_date=args.start_date, seed=args.seed, query_repeats=args.repeats, **scale)
+    result = report.finish(result)
     print(report.render(result))
     out = report.save(result, Path(os.environ.get("DATA_DIR", "data")).resolve() / "bench")
     print(f"\nwrote {out}")

@@ -1,0 +1,91 @@
+"""The benchmark's table, its targets (issue 7) with pass/fail, and its JSON under $DATA_DIR/bench/."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _memory_gib() -> float:
+    return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+
+
+def targets(result: dict) -> list[dict]:
+    """Issue 7's targets, measured against this run (reported, never asserted)."""
+    s = result["stages"]
+    seconds = {name: stage["seconds"] for name, stage in s.items()}
+    per_core = {name: stage["events_per_second_per_core"] or 0 for name, stage in s.items()}
+    cores = os.cpu_count() or 1
+    worst_p95 = max(q["p95_ms"] for q in result["queries"].values())
+    peak_gib = max(stage["peak_rss_mib"] for stage in s.values()) / 1024
+    rows = [
+        ("full build <= 10 x floor", seconds["build_dagster"] / seconds["floor_scan"], 10, "x"),
+        ("incremental day <= 10 % of full build", seconds["incremental_day"] / seconds["build_dagster"], 0.10, ""),
+        ("Dagster build <= 1.15 x plain dbt", seconds["build_dagster"] / seconds["build_dbt"], 1.15, "x"),
+        ("dbt build >= 5 x faster than pandas peer", seconds["peer_pandas"] / seconds["build_dbt"], 5, "x"),
+        ("peak memory <= 12 GiB (target at 100 M events)", peak_gib, 12, "GiB"),
+        ("mart queries p95 <= 100 ms", worst_p95, 100, "ms"),
+        ("generator >= 1 M events/s on 2 cores", per_core["generate"] * min(cores, 2), 1_000_000, "ev/s"),
+        ("landing >= 1 M events/s on 2 cores", per_core["land"] * min(cores, 2), 1_000_000, "ev/s"),
+    ]
+    at_least = {3, 6, 7}
+    equal = result["peer"]["equal"]
+    return [
+        {
+            "target": name,
+            "measured": round(value, 3),
+            "unit": unit,
+            "limit": limit,
+            "met": value >= limit if i in at_least else value <= limit,
+        }
+        for i, (name, value, limit, unit) in enumerate(rows)
+    ] + [{"target": "peer outputs equal the marts", "measured": equal, "met": equal}]
+
+
+def render(result: dict) -> str:
+    scale, machine = result["scale"], result["machine"]
+    lines = [
+        f"scale: {scale['days']} days + 1 incremental, {scale['stores']} stores, {scale['events_per_day']:,} events"
+        f" a day; {result['events']:,} events landed; {machine['cores']} cores, {machine['memory_gib']} GiB",
+        "",
+        f"| {'stage':<16} | {'seconds':>8} | {'peak RSS MiB':>12} | {'events':>11} | {'events/s/core':>13} |",
+        f"|{'-' * 18}|{'-' * 10}|{'-' * 14}|{'-' * 13}|{'-' * 15}|",
+    ]
+    for name, s in result["stages"].items():
+        rate = f"{s['events_per_second_per_core']:,}" if s["events_per_second_per_core"] is not None else "-"
+        cells = f"{s['seconds']:>8.2f} | {s['peak_rss_mib']:>12,.0f} | {s['events']:>11,} | {rate:>13}"
+        lines.append(f"| {name:<16} | {cells} |")
+    lines += ["", f"| {'analyst query':<32} | {'p50 ms':>8} | {'p95 ms':>8} |", f"|{'-' * 34}|{'-' * 10}|{'-' * 10}|"]
+    lines += [f"| {n:<32} | {q['p50_ms']:>8.2f} | {q['p95_ms']:>8.2f} |" for n, q in result["queries"].items()]
+    lines += ["", "peer (pandas) against the published marts:"]
+    for mart, m in result["peer"]["marts"].items():
+        same = [c for c, v in m["columns"].items() if v["equal"]]
+        differ = {c: v["rows_differing"] for c, v in m["columns"].items() if not v["equal"]}
+        lines.append(f"  {mart}: {'EQUAL' if m['equal'] else 'DIFFERENT'}; rows {m['rows']}")
+        lines.append(f"    columns equal: {', '.join(same) or '-'}")
+        if differ:
+            lines.append(f"    columns differing (rows): {differ}")
+    lines += ["", f"| {'target (issue 7)':<48} | {'measured':>12} | {'met':>4} |", f"|{'-' * 50}|{'-' * 14}|{'-' * 6}|"]
+    for t in result["targets"]:
+        measured = f"{t['measured']:,} {t.get('unit', '')}".strip()
+        lines.append(f"| {t['target']:<48} | {measured:>12} | {'yes' if t['met'] else 'NO':>4} |")
+    return "\n".join(lines)
+
+
+def finish(result: dict) -> dict:
+    """Add the machine and the targets to a run's measurements."""
+    result["machine"] = {"cores": os.cpu_count(), "memory_gib": _memory_gib()}
+    result["targets"] = targets(result)
+    return result
+
+
+def save(result: dict, folder: Path) -> Path:
+    """A timestamped JSON and latest.json beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2, default=str)
+    stamped = folder / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    stamped.write_text(text, encoding="utf-8")
+    (folder / "latest.json").write_text(text, encoding="utf-8")
+    return stamped

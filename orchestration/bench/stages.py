@@ -1,0 +1,247 @@
+"""The benchmark's stages, each timed as a whole with its peak memory.
+
+One run: generate N+1 days; land N; build them through Dagster (the `make run` job) and with plain
+`dbt build` into a second folder reading the same Parquet; publish; query the published marts;
+the DuckDB floor and the pandas peer on the same Parquet; then deliver day N+1 and build it
+incrementally through Dagster, as the daily schedule would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import DataPaths
+
+SAMPLE_SECONDS = 0.05
+# Both builds and the peer must see the same pseudonyms; the benchmark's data is synthetic.
+BENCH_HMAC_KEY = "commerce-analytics-bench"
+# Typical analyst questions on the published marts (README "Querying the marts").
+QUERIES = {
+    "kpis_last_week_per_store": """
+        select store_id, sum(net_revenue_usd) as net_revenue_usd,
+               sum(converted_sessions) / nullif(sum(sessions), 0) as conversion_rate,
+               sum(gmv_usd) / nullif(sum(orders), 0) as aov_usd
+        from kpis_daily where date >= (select max(date) - 7 from kpis_daily) group by store_id""",
+    "channels_convert": """
+        select channel_group, sum(sessions) as sessions, sum(conversions) / nullif(sum(sessions), 0) as rate,
+               sum(revenue_usd) as revenue_usd
+        from traffic_sources_daily group by channel_group order by revenue_usd desc""",
+    "funnel_leaks": """
+        select store_id, step_number, step_name, sum(entrants) as entrants,
+               1 - sum(reached_next) / nullif(sum(entrants), 0) as drop_off_rate
+        from funnel_daily group by all order by store_id, step_number""",
+    "sessions_by_device_and_platform": """
+        select device_type, platform, count(*) as sessions, avg(duration_seconds) as avg_seconds,
+               avg(is_converted::int) as conversion_rate
+        from fct_sessions group by all order by sessions desc""",
+    "top_landing_pages": """
+        select landing_page_path, count(*) as sessions, avg(is_bounce::int) as bounce_rate
+        from fct_sessions group by 1 order by sessions desc limit 20""",
+    "revenue_by_category": """
+        select store_id, category, sum(revenue_usd) as revenue_usd
+        from category_performance_daily group by all order by revenue_usd desc limit 20""",
+    "daily_gmv_trend": """
+        select date, sum(gmv_usd) as gmv_usd, sum(orders) as orders from kpis_daily group by 1 order by 1""",
+}
+
+
+def _tree_rss_bytes(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants (dbt runs as a child of Dagster)."""
+    parents, rss = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text().split()
+        except OSError:  # the process ended while we looked
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[int(entry.name)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+@contextmanager
+def measured(stages: dict, name: str, events: Callable[[], int] | int):
+    """Time the block and sample its process tree's RSS; record both under `name`."""
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_bytes(os.getpid()))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+    count = events() if callable(events) else events
+    cores = os.cpu_count() or 1
+    stages[name] = {
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(peak[0] / 2**20, 1),
+        "events": count,
+        "events_per_second_per_core": round(count / seconds / cores) if seconds else None,
+    }
+
+
+def deliver(generated: DataPaths, target: DataPaths, day: date) -> None:
+    """Copy the extracts the source systems wrote on `day` into the target's inbox."""
+    stamp = day.strftime("%Y%m%d")
+    for extract in generated.inbox.glob(f"*/*{stamp}*"):
+        destination = target.inbox / extract.parent.name / extract.name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(extract, destination)
+
+
+def landed_events(paths: DataPaths) -> int:
+    with duckdb.connect() as con:
+        sql = f"select count(*) from read_parquet('{paths.raw}/events/date=*/part-*.parquet')"
+        return con.execute(sql).fetchone()[0]
+
+
+def floor_scan(paths: DataPaths) -> list[tuple]:
+    """What DuckDB needs for one pass over the events: a scan-aggregate per UTC day and store."""
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select date, store_id, count(*) from read_parquet('{paths.raw}/events/date=*/part-*.parquet',"
+            " hive_partitioning = true) group by all"
+        ).fetchall()
+
+
+def query_timings(published: Path, repeats: int) -> dict[str, dict]:
+    """p50/p95 milliseconds of each analyst query on the published file, one connection as a BI tool holds."""
+    timings = {}
+    with duckdb.connect(str(published), read_only=True) as con:
+        for name, sql in QUERIES.items():
+            runs = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                con.execute(sql).fetchall()
+                runs.append((time.perf_counter() - started) * 1000)
+            cut = statistics.quantiles(runs, n=20, method="inclusive")
+            timings[name] = {"p50_ms": round(statistics.median(runs), 2), "p95_ms": round(cut[18], 2)}
+    return timings
+
+
+def _land_all(paths: DataPaths) -> None:
+    from orchestration.contracts import load_contracts
+    from orchestration.landing.land import land_source
+
+    for source in load_contracts():
+        land_source(paths, source)
+
+
+def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
+    """`make run`'s build: parse with the window's vars, then the build_all job over the window."""
+    import dagster as dg
+
+    from orchestration.dbt_project import prepare_manifest, window_vars
+    from orchestration.runner import run_job
+
+    prepare_manifest(window_vars(first, last + timedelta(days=1)))
+    result = run_job("build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
+    if not result.success:
+        raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {DataPaths.from_env().root / 'alerts'}")
+
+
+def _plain_dbt_build(paths: DataPaths, first: date, last: date) -> None:
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.dbt_project import PROJECT_DIR, window_vars
+
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    args = ["build", "--full-refresh", *project, "--target-path", str(paths.root / "target"), "--quiet"]
+    result = dbtRunner().invoke([*args, "--vars", str(window_vars(first, last + timedelta(days=1)))])
+    if not result.success:
+        raise RuntimeError(f"plain dbt build failed: {result.exception or 'see ' + str(paths.root / 'logs')}")
+
+
+@contextmanager
+def data_dir(paths: DataPaths):
+    """Point DATA_DIR (landing, dbt's profile and sources, Dagster's runner) at `paths`."""
+    before = os.environ.get("DATA_DIR")
+    os.environ["DATA_DIR"] = str(paths.root)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["DATA_DIR"]
+        else:
+            os.environ["DATA_DIR"] = before
+
+
+def run_bench(
+    root: Path, *, days: int, stores: int, events_per_day: int, start_date: date, seed: int, query_repeats: int
+) -> dict:
+    from orchestration.bench import peer
+    from orchestration.generator import GeneratorConfig, generate
+    from orchestration.publish import publish_marts, published_path
+
+    shutil.rmtree(root, ignore_errors=True)
+    generated, main, plain = DataPaths(root / "generated"), DataPaths(root / "main"), DataPaths(root / "plain")
+    os.environ["PII_HMAC_KEY"] = BENCH_HMAC_KEY
+    last, new_day = start_date + timedelta(days=days - 1), start_date + timedelta(days=days)
+    # One day more than the full build: its extracts arrive later, for the incremental run.
+    config = GeneratorConfig(
+        days=days + 1, start_date=start_date, stores=stores, events_per_day=events_per_day, seed=seed
+    )
+    stages: dict[str, dict] = {}
+
+    with measured(stages, "generate", lambda: sum(n for f, n in truth["files"].items() if "/events/" in f)):
+        truth = generate(generated, config)
+    for offset in range(days):
+        deliver(generated, main, start_date + timedelta(days=offset))
+    with data_dir(main):
+        with measured(stages, "land", lambda: landed_events(main)):
+            _land_all(main)
+        events = landed_events(main)
+        with measured(stages, "build_dagster", events):
+            _dagster_build(start_date, last, full_refresh=True)
+    # The same project with plain dbt, into its own warehouse, reading the same landed files.
+    plain.root.mkdir(parents=True)
+    for folder in ("raw", "manifest", "quarantine"):
+        (plain.root / folder).symlink_to(main.root / folder)
+    with data_dir(plain), measured(stages, "build_dbt", events):
+        _plain_dbt_build(plain, start_date, last)
+    with data_dir(main):
+        with measured(stages, "publish", events):
+            publish_marts(main)
+        with measured(stages, "floor_scan", events):
+            floor_scan(main)
+        with measured(stages, "peer_pandas", events):
+            peer_marts = peer.compute(main.raw)
+        comparison = peer.compare(peer_marts, published_path(main))
+        queries = query_timings(published_path(main), query_repeats)
+        deliver(generated, main, new_day)
+        with measured(stages, "incremental_day", lambda: landed_events(main) - events):
+            _dagster_build(new_day, new_day, full_refresh=False)
+
+    return {
+        "scale": {"days": days, "stores": stores, "events_per_day": events_per_day, "seed": seed},
+        "events": events,
+        "stages": stages,
+        "queries": queries,
+        "peer": comparison,
+    }
