@@ -2,6 +2,7 @@
 headline figures against values computed here, independently, from the landed Parquet."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from dbt.cli.main import dbtRunner
 from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_source
+from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 
 
@@ -104,3 +106,99 @@ def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_
     assert found == truth["bots"]["ua_pattern"]["by_agent"]
     columns = {name for (name,) in query(paths, "SELECT column_name FROM (DESCRIBE main.stg_storefront__events)")}
     assert not columns & {"ip", "user_agent", "user_id"}
+
+
+def clickstream(paths, sql):
+    """Query the clickstream views, which pseudonymise on the fly and so need the key."""
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("SET VARIABLE pii_hmac_key = ?", [hmac_key(paths)])
+        return con.execute(sql).fetchall()
+
+
+def test_every_planted_bot_event_is_excluded_under_its_rule(warehouse):
+    paths, truth, _ = warehouse
+    excluded = dict(clickstream(paths, "SELECT exclusion_reason, count(*) FROM main.int_events_classified GROUP BY 1"))
+    assert excluded["bot_user_agent"] == truth["bots"]["ua_pattern"]["events"]
+    assert excluded["bot_behaviour"] == truth["bots"]["behavioural"]["events"]
+    # Every counted event had analytics consent in force and no GPC or DNT signal.
+    [(violations,)] = clickstream(
+        paths,
+        "SELECT count(*) FROM main.int_events_classified WHERE exclusion_reason IS NULL "
+        "AND (NOT has_analytics_consent OR has_analytics_consent IS NULL OR has_gpc_signal OR has_dnt_signal)",
+    )
+    assert violations == 0
+
+
+def test_sessions_recut_here_from_the_counted_events_match_the_marts(warehouse):
+    paths, _, _ = warehouse
+    events = clickstream(
+        paths,
+        "SELECT store_id, event_date, visitor_id, event_at, utm_source, utm_medium, utm_campaign "
+        "FROM main.int_events_sessionized ORDER BY store_id, event_date, visitor_id, event_at, event_id",
+    )
+    expected: dict[tuple[str, dt.date], int] = {}
+    previous = None
+    for store, day, visitor, at, *campaign in events:
+        same_visit = (
+            previous is not None
+            and previous[0] == (store, day, visitor)
+            and at - previous[1] <= dt.timedelta(minutes=30)
+            and previous[2] == campaign
+        )
+        if not same_visit:
+            expected[(store, day)] = expected.get((store, day), 0) + 1
+        previous = ((store, day, visitor), at, campaign)
+    actual = {
+        (s, d): n
+        for s, d, n in query(paths, "SELECT store_id, date, sessions FROM marts.kpis_daily WHERE sessions > 0")
+    }
+    assert actual == expected
+    assert sum(expected.values()) > 100
+
+
+def test_converted_sessions_name_captured_orders_and_purchases_reconcile_with_the_generator(warehouse):
+    paths, truth, _ = warehouse
+    [(converted, captured)] = query(
+        paths,
+        """
+        SELECT count(DISTINCT s.session_id), count(DISTINCT s.session_id) FILTER (WHERE o.has_captured_payment)
+        FROM marts.fct_sessions AS s
+        JOIN main.int_session_conversions AS c USING (session_id)
+        JOIN marts.fct_orders AS o USING (order_id)
+        WHERE s.is_converted AND c.is_captured
+        """,
+    )
+    assert converted == captured > 0
+    findings = dict(clickstream(paths, "SELECT finding, count(*) FROM main.int_purchases_reconciled GROUP BY 1"))
+    quarantined_orders = sum(truth["dirt"]["quarantine"].get("orders", {}).values())
+    planted = truth["reconciliation"]
+    assert findings["order_without_purchase_event"] == planted["orders_without_purchase_event"]
+    # a quarantined order turns its purchase event into one without an order
+    assert (
+        planted["purchase_events_without_order"]
+        <= findings["purchase_event_without_order"]
+        <= planted["purchase_events_without_order"] + quarantined_orders
+    )
+
+
+def test_docs_generate_documents_every_mart_column_with_its_pii_class(warehouse):
+    paths, _, _ = warehouse
+    target = paths.root / "target"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(paths.root))
+        result = dbtRunner().invoke(
+            ["docs", "generate", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)]
+        )
+    assert result.success
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    kpis = catalog["nodes"]["model.commerce_analytics.kpis_daily"]["columns"]
+    assert {"gmv_usd", "sessions", "conversion_rate"} <= {name.lower() for name in kpis}
+    undocumented = [
+        f"{node['name']}.{column}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["path"].startswith("marts/")
+        for column, spec in node["columns"].items()
+        if not spec["description"] or "pii" not in spec["meta"]
+    ]
+    assert undocumented == []

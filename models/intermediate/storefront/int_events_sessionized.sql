@@ -1,15 +1,6 @@
 -- Incremental by store and local date: a session never crosses the store's local midnight, so a
 -- rebuilt partition re-cuts its sessions whole. `partition_landed_at` is the latest landing time of
 -- any input of the partition (excluded events included), so downstream models see the change too.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['store_id', 'event_date'],
-        on_schema_change='fail',
-    )
-}}
-
 with events as (
 
     select * from {{ ref('int_events_classified') }}

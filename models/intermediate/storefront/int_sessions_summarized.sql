@@ -1,15 +1,6 @@
 -- One row per session: its entry (landing page, source, medium, channel), engagement and
 -- conversion. Incremental like the events it summarises; a partition is also rebuilt when an
 -- order or payment one of its sessions names lands later, so conversions stay current.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['store_id', 'session_date'],
-        on_schema_change='fail',
-    )
-}}
-
 with events as (
 
     select * from {{ ref('int_events_sessionized') }}

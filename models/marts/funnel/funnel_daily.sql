@@ -1,14 +1,5 @@
 -- Incremental by store and local date, rebuilt with the session summaries (whose partitions also
 -- move when a late payment capture completes the funnel's last step).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['store_id', 'date'],
-        on_schema_change='fail',
-    )
-}}
-
 with steps as (
 
     select * from {{ ref('int_session_funnel_steps') }}

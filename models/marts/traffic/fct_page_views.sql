@@ -1,13 +1,4 @@
 -- Incremental by store and local date, like the sessionized events it reads.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['store_id', 'view_date'],
-        on_schema_change='fail',
-    )
-}}
-
 with events as (
 
     select * from {{ ref('int_events_sessionized') }}

@@ -1,13 +1,4 @@
 -- Incremental by store and local date, like the session summaries it publishes.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['store_id', 'session_date'],
-        on_schema_change='fail',
-    )
-}}
-
 with sessions as (
 
     select * from {{ ref('int_sessions_summarized') }}
