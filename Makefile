@@ -25,7 +25,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/commerce-analytics run
 
-# The dbt manifest Dagster loads the models from (target/, never committed); `run` and
+# The dbt manifest Dagster loads the models from (target/dagster/, never committed); `run` and
 # `dagster dev` refresh it themselves, the tests load it as it is.
 manifest: install
 	$(BIN)/commerce-analytics prepare

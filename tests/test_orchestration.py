@@ -57,17 +57,23 @@ def built(tmp_path_factory):
     generate(paths, GeneratorConfig(days=3, stores=1, events_per_day=1000, seed=11))
     prepare_manifest(window_vars(FIRST, date(2026, 11, 4)))
     result = run()
-    yield paths, result
+    pristine = tmp_path_factory.mktemp("pristine") / "data"
+    shutil.copytree(paths.root, pristine)
+    yield paths, result, pristine
     mp.undo()
 
 
 @pytest.fixture
-def copy_of(built, tmp_path, monkeypatch):
-    """A private copy of the built DATA_DIR, for a test that plants something in it."""
-    paths = DataPaths(tmp_path / "data")
-    shutil.copytree(built[0].root, paths.root)
-    monkeypatch.setenv("DATA_DIR", str(paths.root))
-    return paths
+def planted(built):
+    """The built DATA_DIR for a test that plants something in it, restored afterwards.
+
+    The same path, not a copy elsewhere: dbt parses from scratch when its profile (which names
+    the warehouse under DATA_DIR) changes, and reuses the manifest's parse when it does not.
+    """
+    paths, _, pristine = built
+    yield paths
+    shutil.rmtree(paths.root)
+    shutil.copytree(pristine, paths.root)
 
 
 def sha256(path) -> str:
@@ -92,7 +98,7 @@ def query(path, sql):
 
 
 def test_one_run_lands_builds_checks_and_publishes_the_marts(built):
-    paths, result = built
+    paths, result, _ = built
     assert result.success
     assert {REVENUE, FACTS, PUBLISHED_KEY, dg.AssetKey(["raw", "orders"])} <= materialized_keys(result)
     assert failed_checks(result) == set()
@@ -120,7 +126,7 @@ def test_one_run_lands_builds_checks_and_publishes_the_marts(built):
 
 
 def test_the_range_runs_as_one_dbt_build_with_its_window_vars(built):
-    paths, result = built
+    paths, result, _ = built
     lines = [json.loads(line) for line in (paths.root / "logs" / "runs.jsonl").read_text().splitlines()]
     dbt_commands = [line["message"] for line in lines if line["message"].startswith("dbt build")]
     window = '{"window_start": "2026-11-01", "window_end": "2026-11-04"}'
@@ -133,7 +139,7 @@ def test_the_range_runs_as_one_dbt_build_with_its_window_vars(built):
 def test_the_kpi_summary_reads_the_published_marts(built, capsys):
     from orchestration.cli import _print_kpis
 
-    paths, _ = built
+    paths, _, _ = built
     _print_kpis(paths, LAST)
     out = capsys.readouterr().out.splitlines()
     [(orders, gmv)] = query(published_path(paths), f"select orders, gmv from marts.revenue_daily where date = '{LAST}'")
@@ -143,40 +149,40 @@ def test_the_kpi_summary_reads_the_published_marts(built, capsys):
     assert out[-1] == "(1 row)"
 
 
-def test_a_batch_failing_its_expectations_stops_the_models_and_publish(copy_of):
-    before = sha256(published_path(copy_of))
+def test_a_batch_failing_its_expectations_stops_the_models_and_publish(planted):
+    before = sha256(published_path(planted))
     good = [order(order_id=f"n{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     bad = [order(order_id=f"x{i}", currency="XXX", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
-    write_csv(copy_of, "orders", "orders_late.csv", good + bad)
+    write_csv(planted, "orders", "orders_late.csv", good + bad)
     result = run()
     assert not result.success
     assert failed_checks(result) == {("raw/orders", "batch_expectations")}
     assert materialized_keys(result) & {REVENUE, FACTS, PUBLISHED_KEY} == set()
-    assert sha256(published_path(copy_of)) == before
-    [alert] = (copy_of.root / "alerts").glob("*.json")
+    assert sha256(published_path(planted)) == before
+    [alert] = (planted.root / "alerts").glob("*.json")
     record = json.loads(alert.read_text())
     assert record["run_id"] == result.run_id
     assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations"}]
     assert [s["step"] for s in record["failed_steps"]] == ["raw__orders"]
 
 
-def test_a_failing_dbt_test_stops_publish(copy_of):
-    before = sha256(published_path(copy_of))
-    stores = copy_of.raw_for("stores")
+def test_a_failing_dbt_test_stops_publish(planted):
+    before = sha256(published_path(planted))
+    stores = planted.raw_for("stores")
     [landed] = stores.glob("*/*.parquet")
-    planted = landed.parent / "part-planted.parquet"
-    duckdb.sql(f"copy (select * replace (null as store_id) from '{landed}') to '{planted}' (format parquet)")
+    bad_row = landed.parent / "part-planted.parquet"
+    duckdb.sql(f"copy (select * replace (null as store_id) from '{landed}') to '{bad_row}' (format parquet)")
     result = run(STORES_MODELS | PUBLISHED)
     assert not result.success
     assert ("stg_oms__stores", "not_null_stg_oms__stores_store_id") in failed_checks(result)
     assert PUBLISHED_KEY not in materialized_keys(result)
-    assert sha256(published_path(copy_of)) == before
-    assert warehouse.built_by(copy_of) is None  # a failed build is never published, by any run
+    assert sha256(published_path(planted)) == before
+    assert warehouse.built_by(planted) is None  # a failed build is never published, by any run
 
 
-def test_a_failing_reconciliation_stops_publish(copy_of):
-    before = sha256(published_path(copy_of))
-    with duckdb.connect(str(copy_of.warehouse)) as con:
+def test_a_failing_reconciliation_stops_publish(planted):
+    before = sha256(published_path(planted))
+    with duckdb.connect(str(planted.warehouse)) as con:
         con.execute("update marts.revenue_daily set gmv = gmv + 1 where date = '2026-11-02'")
     result = run(RECONCILIATION | PUBLISHED)
     assert not result.success
@@ -185,7 +191,7 @@ def test_a_failing_reconciliation_stops_publish(copy_of):
     mismatches = evaluation.metadata["first_mismatches"].value
     assert [(m["date"], m["fact_orders"] == m["mart_orders"]) for m in mismatches] == [("2026-11-02", True)]
     assert PUBLISHED_KEY not in materialized_keys(result)
-    assert sha256(published_path(copy_of)) == before
+    assert sha256(published_path(planted)) == before
 
 
 TWO_RUNS_SCRIPT = """
@@ -209,7 +215,8 @@ def warehouse_holds(paths, skip_run: str) -> list[tuple[str, str, str]]:
     return holds
 
 
-def test_two_runs_at_once_take_turns_on_the_warehouse_and_equal_the_first_build(built, copy_of):
+def test_two_runs_at_once_take_turns_on_the_warehouse_and_equal_the_first_build(built, planted):
+    before = published_digests(published_path(planted))
     # Two processes, as two terminals or a schedule beside a CLI run would be: one builds the
     # range as usual, the other with a full refresh; both must give the first build's marts.
     runs = [
@@ -217,9 +224,9 @@ def test_two_runs_at_once_take_turns_on_the_warehouse_and_equal_the_first_build(
         for full_refresh in (False, True)
     ]
     assert [process.wait(timeout=600) for process in runs] == [0, 0]
-    holds = warehouse_holds(copy_of, skip_run=built[1].run_id)
+    holds = warehouse_holds(planted, skip_run=built[1].run_id)
     assert len({run_id for run_id, _, _ in holds}) == 2
     assert len(holds) == 6  # per run: the dbt build, the reconciliation check, publishing
     spans = sorted((start, end) for _, start, end in holds)
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
-    assert published_digests(published_path(copy_of)) == published_digests(published_path(built[0]))
+    assert published_digests(published_path(planted)) == before

@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
-from orchestration.dbt_project import dbt_project, window_vars
+from orchestration.dbt_project import dbt_project, seed_partial_parse, window_vars
 from orchestration.defs.partitions import daily_partitions
 from orchestration.settings import DataPaths
 
@@ -86,9 +86,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
     context.log.info(f"dbt {' '.join(args)}")
     with warehouse.writer(paths, log=context.log):
         warehouse.forget_build(paths)
-        invocation = dbt.cli(
-            args, context=context, target_path=paths.root / "dbt" / context.run_id[:8], raise_on_error=False
-        )
+        run_target = paths.root / "dbt" / context.run_id[:8]
+        seed_partial_parse(run_target)
+        invocation = dbt.cli(args, context=context, target_path=run_target, raise_on_error=False)
         yield from invocation.stream()
         if invocation.process.returncode == DBT_RUNTIME_ERROR:
             raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=5 * 2**context.retry_number)
