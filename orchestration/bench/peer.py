@@ -24,7 +24,8 @@ CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
 
 
 def _read(raw: Path, source: str) -> pd.DataFrame:
-    return pd.read_parquet(raw / source, engine="pyarrow").reset_index(drop=True)
+    # the hive partition column (UTC date) is landing's layout, not data
+    return pd.read_parquet(raw / source, engine="pyarrow").drop(columns="date").reset_index(drop=True)
 
 
 def _first(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -82,7 +83,7 @@ def _classified(raw: Path, zones: pd.Series) -> pd.DataFrame:
     events["event_date"] = _local_dates(events, "event_at", zones)
     events["ms"] = _epoch_ms(events["event_at"])
     patterns = "|".join(f"(?:{r['pattern']})" for r in _seed("bot_user_agent_patterns"))
-    is_ua_bot = events["user_agent"].str.lower().str.contains(patterns, regex=True)
+    is_ua_bot = events["user_agent"].str.lower().str.count(patterns) > 0
     device_days = events.groupby(["store_id", "anonymous_id", "event_date"])["ms"].agg(["size", "min", "max"])
     active_seconds = device_days["max"] // 1000 - device_days["min"] // 1000
     bot_days = device_days[
