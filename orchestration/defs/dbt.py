@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
-from orchestration.dbt_project import dbt_project, seed_partial_parse, window_vars
+from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_vars
 from orchestration.defs.partitions import daily_partitions
 from orchestration.settings import DataPaths
 
@@ -31,9 +31,11 @@ DEFAULT_OWNER = "team:analytics-engineering"
 DBT_RUNTIME_ERROR = 2
 MAX_RETRIES = 2
 
-# Under `dagster dev` the manifest is re-parsed on every load; elsewhere the CLI (and the tests)
-# prepare it before loading the definitions.
-dbt_project.prepare_if_dev()
+# Under `dagster dev` the manifest is re-parsed on every load (what `prepare_if_dev()` does, but
+# with the dbt beside this Python: `make dev` does not put .venv/bin on PATH); elsewhere the CLI
+# and the tests prepare it before loading the definitions.
+if dbt_project.preparer.using_dagster_dev():
+    prepare_manifest()
 
 
 class DomainTranslator(DagsterDbtTranslator):
