@@ -12,9 +12,5 @@
     {%- if found > 0 -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set columns = [] -%}
-    {%- for column in node.columns.values() -%}
-        {%- do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) -%}
-    {%- endfor -%}
-    {{ return('(select ' ~ columns | join(', ') ~ ' where false)') }}
+    {{ return(empty_typed_relation(node)) }}
 {% endmacro %}
