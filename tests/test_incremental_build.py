@@ -1,7 +1,6 @@
 """Build the warehouse day by day, incrementally, as extracts arrive (late events, consent
 decisions and payments included), and prove every mart equals a full refresh of the same data."""
 
-import shutil
 from collections import Counter
 from datetime import date, timedelta
 
@@ -9,6 +8,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
+from orchestration.bench.stages import deliver
 from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_source
@@ -18,15 +18,6 @@ FIRST_DAY = date(2026, 11, 1)
 DAYS = 3
 # Landing times differ between the two builds by construction; they are bookkeeping, not data.
 BOOKKEEPING = {"partition_landed_at"}
-
-
-def deliver(generated: DataPaths, target: DataPaths, day: date) -> None:
-    """Move the extracts the source systems wrote on `day` into the target's inbox."""
-    stamp = day.strftime("%Y%m%d")
-    for extract in generated.inbox.glob(f"*/*{stamp}*"):
-        destination = target.inbox / extract.parent.name / extract.name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(extract, destination)
 
 
 def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str) -> None:
