@@ -53,8 +53,8 @@ def run_job(
 
     start, end = partition_range(first, last)
     on = on or instance()
-    # The CLI prints its own summary; Dagster's console shows warnings and failures only.
-    run_config = logger_config("WARNING")
+    # The CLI prints its own summary; Dagster's console shows failures only.
+    run_config = logger_config("ERROR")
     paths = DataPaths.from_env()
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
