@@ -27,8 +27,9 @@ STAGING_RENAMES = {
     ("events", "dnt"): "has_dnt_signal",
     ("shipments", "returned_to_origin"): "is_returned_to_origin",
 }
-# Contract fields staging leaves out: their values go no further than raw (a review's free text).
-STAGING_DROPS = {("reviews", "body")}
+# Contract fields staging leaves out: their values go no further than raw (a review's free text, the
+# device clock of a batch, already folded into event_at).
+STAGING_DROPS = {("reviews", "body"), ("events", "device_sent_at")}
 _RAW_SOURCE = re.compile(r"raw_source\(\s*'(\w+)'\s*\)")
 
 
