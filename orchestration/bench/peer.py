@@ -265,7 +265,9 @@ def compare(peer: dict[str, pd.DataFrame], database: Path, schema: str = "main")
     the peer's side, as the mart's own coalesce(..., 0) does; a NULL rate must be NULL on both.
     """
     marts = {}
-    with duckdb.connect(str(database), read_only=True) as con:
+    # Not read-only: a dbt build in this process may still hold the file open, and DuckDB refuses a
+    # second connection to it with a different configuration.
+    with duckdb.connect(str(database)) as con:
         con.execute(f"set schema = '{schema}'")
         for mart, sql in MART_SQL.items():
             cursor = con.execute(sql)
