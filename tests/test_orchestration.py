@@ -195,9 +195,13 @@ def test_a_failing_reconciliation_stops_publish(planted):
 
 
 TWO_RUNS_SCRIPT = """
-import sys
-from tests.test_orchestration import PUBLISHED, RECONCILIATION, STORES_MODELS, run
-sys.exit(0 if run(STORES_MODELS | RECONCILIATION | PUBLISHED, full_refresh={full_refresh}).success else 1)
+import json, sys
+from tests.test_orchestration import COMMERCE_MODELS, PUBLISHED, run
+result = run(COMMERCE_MODELS | PUBLISHED, full_refresh={full_refresh})
+# One materialization per partition of the range, all with the same metadata.
+digests = result.asset_materializations_for_node("published__marts")[0].metadata.get("digests")
+print(json.dumps(digests.value if digests else None))
+sys.exit(0 if result.success else 1)
 """
 
 
@@ -215,18 +219,26 @@ def warehouse_holds(paths, skip_run: str) -> list[tuple[str, str, str]]:
     return holds
 
 
-def test_two_runs_at_once_take_turns_on_the_warehouse_and_equal_the_first_build(built, planted):
-    before = published_digests(published_path(planted))
+def test_two_runs_at_once_take_turns_on_the_warehouse_and_both_equal_the_range_build(built, planted):
     # Two processes, as two terminals or a schedule beside a CLI run would be: one builds the
-    # range as usual, the other with a full refresh; both must give the first build's marts.
+    # 3-day range again, the other with a full refresh. Both succeed, never inside the warehouse
+    # at the same time, and whichever publishes (the one that built last) publishes the marts
+    # the fixture's range build published.
+    before = published_digests(published_path(planted))
+    prepare_manifest(window_vars(FIRST, date(2026, 11, 4)))  # the processes load the models as they are now
     runs = [
-        subprocess.Popen([sys.executable, "-c", TWO_RUNS_SCRIPT.format(full_refresh=full_refresh)])
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_RUNS_SCRIPT.format(full_refresh=full_refresh)], stdout=subprocess.PIPE, text=True
+        )
         for full_refresh in (False, True)
     ]
-    assert [process.wait(timeout=600) for process in runs] == [0, 0]
+    outputs = [process.communicate(timeout=600)[0] for process in runs]
+    assert [process.returncode for process in runs] == [0, 0]
     holds = warehouse_holds(planted, skip_run=built[1].run_id)
     assert len({run_id for run_id, _, _ in holds}) == 2
     assert len(holds) == 6  # per run: the dbt build, the reconciliation check, publishing
     spans = sorted((start, end) for _, start, end in holds)
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+    published = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    assert [digests for digests in published if digests] in ([before], [before, before])
     assert published_digests(published_path(planted)) == before

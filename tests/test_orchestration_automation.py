@@ -47,8 +47,8 @@ def test_the_graph_runs_from_every_landing_asset_through_the_models_to_publish(d
     revenue = dg.AssetKey(["marts", "revenue_daily"])
     assert checks[dg.AssetCheckKey(revenue, "reconciles_with_fct_orders")].blocking
     assert not checks[dg.AssetCheckKey(landing_asset_key("orders"), "fresh_extract")].blocking
-    assert {s.name for s in defs.schedules} == {"daily_build"}
-    assert {s.name for s in defs.sensors} == {"inbox_sensor", "failure_alert_sensor"}
+    assert "daily_build" in {s.name for s in defs.schedules}
+    assert {"inbox_sensor", "failure_alert_sensor"} <= {s.name for s in defs.sensors}
 
 
 def test_the_daily_schedule_builds_yesterdays_partition(defs):

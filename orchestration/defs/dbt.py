@@ -91,7 +91,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
         run_target = paths.root / "dbt" / context.run_id[:8]
         seed_partial_parse(run_target)
         invocation = dbt.cli(args, context=context, target_path=run_target, raise_on_error=False)
-        yield from invocation.stream()
+        try:
+            yield from invocation.stream()
+        finally:
+            # Whatever broke the stream, dbt must not go on writing once the lock is released.
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                invocation.process.wait()
         if invocation.process.returncode == DBT_RUNTIME_ERROR:
             raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=5 * 2**context.retry_number)
         if not invocation.is_successful():
