@@ -48,8 +48,8 @@ QUERIES = {
         select landing_page_path, count(*) as sessions, avg(is_bounce::int) as bounce_rate
         from fct_sessions group by 1 order by sessions desc limit 20""",
     "revenue_by_category": """
-        select store_id, category, sum(revenue_usd) as revenue_usd
-        from category_performance_daily group by all order by revenue_usd desc limit 20""",
+        select store_id, category, sum(gmv_usd) as gmv_usd
+        from category_performance_daily group by all order by gmv_usd desc limit 20""",
     "daily_gmv_trend": """
         select date, sum(gmv_usd) as gmv_usd, sum(orders) as orders from kpis_daily group by 1 order by 1""",
 }
