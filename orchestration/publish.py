@@ -75,11 +75,21 @@ def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list
         marts = _tables(con, "warehouse", MARTS_SCHEMA)
         if not marts:
             raise NothingToPublish(f"{source} has no {MARTS_SCHEMA} schema")
+        # Every tenant mart has a store_id; the calendar (dim_dates) holds no tenant's rows and goes whole.
+        tenant_marts = {
+            table
+            for (table,) in con.execute(
+                "SELECT table_name FROM duckdb_columns() WHERE database_name = 'warehouse' "
+                "AND schema_name = ? AND column_name = 'store_id'",
+                [MARTS_SCHEMA],
+            ).fetchall()
+        }
         for mart in marts:
-            where = " where store_id = $store" if store else ""
+            filtered = store is not None and mart in tenant_marts
             con.execute(
-                f'CREATE TABLE "{mart}" AS SELECT * FROM warehouse.{MARTS_SCHEMA}."{mart}"{where}',
-                {"store": store} if store else {},
+                f'CREATE TABLE "{mart}" AS SELECT * FROM warehouse.{MARTS_SCHEMA}."{mart}"'
+                + (" where store_id = $store" if filtered else ""),
+                {"store": store} if filtered else {},
             )
         digests = mart_digests(con)
         con.execute("CHECKPOINT published")
