@@ -1,3 +1,6 @@
+-- Shown in Dagster as a check of delivery_performance_daily.
+{{ config(meta={'dagster': {'ref': {'name': 'delivery_performance_daily'}}}) }}
+
 -- Shipment counts of delivery_performance_daily equal those of fct_shipments per store, ship date
 -- and carrier. Returns the groups that disagree.
 with expected as (

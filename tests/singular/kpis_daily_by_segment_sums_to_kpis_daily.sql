@@ -1,3 +1,6 @@
+-- Shown in Dagster as a check of kpis_daily_by_segment.
+{{ config(meta={'dagster': {'ref': {'name': 'kpis_daily_by_segment'}}}) }}
+
 -- The additive measures of kpis_daily_by_segment sum to kpis_daily per store and local day.
 with summed as (
 

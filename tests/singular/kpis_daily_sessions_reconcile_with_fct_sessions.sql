@@ -1,3 +1,6 @@
+-- Shown in Dagster as a check of kpis_daily.
+{{ config(meta={'dagster': {'ref': {'name': 'kpis_daily'}}}) }}
+
 -- Sessions, visitors and converted sessions of kpis_daily equal those of fct_sessions per store
 -- and local day. Returns the days that disagree.
 with from_sessions as (

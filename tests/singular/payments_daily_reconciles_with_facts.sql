@@ -1,3 +1,6 @@
+-- Shown in Dagster as a check of payments_daily.
+{{ config(meta={'dagster': {'ref': {'name': 'payments_daily'}}}) }}
+
 -- Attempts, captured amounts and refunds of payments_daily equal those of fct_payments and
 -- fct_refunds, per store and local day, in both currencies. Returns the days that disagree.
 with from_facts as (
