@@ -33,7 +33,7 @@ manifest: install
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
-	$(BIN)/sqlfluff lint models macros tests --nocolor
+	$(BIN)/sqlfluff lint models macros tests --nocolor --processes 2
 
 test: lint manifest
 	$(BIN)/pytest
