@@ -1,7 +1,8 @@
 {#- CTEs step_1 .. step_N and `reached`: when each funnel unit (a session, or a visitor's entry
     day) reached each step, in order. Step 1 is the unit's first step-1 event; step k is its
     first step-k event at or after step k-1 (and, with a window, within `window_days` of step 1).
-    `unit_columns` name the unit in `step_events`; `join_columns` tie later events to it.
+    `unit_columns` name the unit in `step_events`; `join_columns` tie later events to it. Each
+    row carries its step's name and whether it is the store's last step.
     Funnels longer than var('funnel_max_steps') are cut; steps past a store's last come out empty. -#}
 {% macro funnel_steps_reached(step_events, unit_columns, join_columns, window_days=none) -%}
 step_1 as (
@@ -10,11 +11,13 @@ step_1 as (
         {%- for column in unit_columns %}
         {{ column }},
         {%- endfor %}
+        step_name,
+        is_last_step,
         min(event_at) as reached_at,
         min(event_at) as entered_at
     from {{ step_events }}
     where step_number = 1
-    group by {{ unit_columns | join(', ') }}
+    group by {{ unit_columns | join(', ') }}, step_name, is_last_step
 
 ),
 {%- for step in range(2, var('funnel_max_steps') + 1) %}
@@ -25,6 +28,8 @@ step_{{ step }} as (
         {%- for column in unit_columns %}
         previous_step.{{ column }},
         {%- endfor %}
+        step_events.step_name,
+        step_events.is_last_step,
         min(step_events.event_at) as reached_at,
         min(previous_step.entered_at) as entered_at
     from {{ step_events }} as step_events
@@ -40,8 +45,10 @@ step_{{ step }} as (
     where step_events.step_number = {{ step }}
     group by
         {%- for column in unit_columns %}
-        previous_step.{{ column }}{{ "," if not loop.last }}
+        previous_step.{{ column }},
         {%- endfor %}
+        step_events.step_name,
+        step_events.is_last_step
 
 ),
 {%- endfor %}
@@ -53,6 +60,8 @@ reached as (
         {%- for column in unit_columns %}
         {{ column }},
         {%- endfor %}
+        step_name,
+        is_last_step,
         reached_at,
         {{ step }} as step_number
     from step_{{ step }}

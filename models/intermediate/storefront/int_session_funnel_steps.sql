@@ -6,17 +6,6 @@ with step_events as (
 
 ),
 
-steps as (
-
-    select distinct
-        store_id,
-        step_number,
-        step_name,
-        is_last_step
-    from step_events
-
-),
-
 {{ funnel_steps_reached('step_events', ['session_id', 'store_id', 'event_date'], ['session_id']) }}
 
 select
@@ -24,15 +13,11 @@ select
     reached.store_id,
     reached.event_date as session_date,
     reached.step_number,
-    steps.step_name,
-    steps.is_last_step,
+    reached.step_name,
+    reached.is_last_step,
     reached.reached_at,
     next_step.reached_at as next_step_reached_at
 from reached
-inner join steps
-    on
-        reached.store_id = steps.store_id
-        and reached.step_number = steps.step_number
 left join reached as next_step
     on
         reached.session_id = next_step.session_id

@@ -7,17 +7,6 @@ with step_events as (
 
 ),
 
-steps as (
-
-    select distinct
-        store_id,
-        step_number,
-        step_name,
-        is_last_step
-    from step_events
-
-),
-
 {{ funnel_steps_reached(
     'step_events',
     ['visitor_id', 'store_id', 'event_date'],
@@ -30,15 +19,11 @@ select
     reached.store_id,
     reached.event_date as entry_date,
     reached.step_number,
-    steps.step_name,
-    steps.is_last_step,
+    reached.step_name,
+    reached.is_last_step,
     reached.reached_at,
     next_step.reached_at as next_step_reached_at
 from reached
-inner join steps
-    on
-        reached.store_id = steps.store_id
-        and reached.step_number = steps.step_number
 left join reached as next_step
     on
         reached.visitor_id = next_step.visitor_id
