@@ -6,6 +6,7 @@ appears only as the keyed hash of its id.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -33,3 +34,15 @@ def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
 def read(paths: DataPaths, table: str) -> list[tuple]:
     with duckdb.connect(str(audit_path(paths)), read_only=True) as con:
         return con.execute(f"SELECT * FROM {table}").fetchall()
+
+
+def last_purge_as_of(paths: DataPaths) -> date | None:
+    """The reference date of the latest purge that cleared anything: values of a class dated before
+    it less the class's retention are NULL wherever the purge reaches. None before any purge."""
+    if not audit_path(paths).exists():
+        return None
+    with duckdb.connect(str(audit_path(paths)), read_only=True) as con:
+        if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'purge_log'").fetchall():
+            return None
+        [(as_of,)] = con.execute("SELECT max(as_of) FROM purge_log").fetchall()
+    return as_of

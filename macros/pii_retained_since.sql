@@ -1,0 +1,16 @@
+{#- SQL date: the first date whose `pii`-class values the last retention purge kept (it set those of
+    rows dated before it to NULL). NULL before any purge, and for a class kept indefinitely. The
+    day counts are PII_RETENTION_DAYS and the purge's reference date comes from the audit table;
+    the pii_key plugin hands both to DuckDB, so neither is typed twice. -#}
+{% macro pii_retained_since(pii) %}
+    {{ return(adapter.dispatch('pii_retained_since', 'commerce_analytics')(pii)) }}
+{% endmacro %}
+
+{% macro duckdb__pii_retained_since(pii) -%}
+    (getvariable('pii_purged_as_of') - getvariable('pii_retention_days')['{{ pii }}'])
+{%- endmacro %}
+
+{% macro default__pii_retained_since(pii) -%}
+    {#- Elsewhere no purge is recorded: every value is still kept. -#}
+    cast(null as date)
+{%- endmacro %}

@@ -1,0 +1,18 @@
+{#- not_null, except where the retention purge has been: a column of class C may be NULL on rows
+    dated before the last purge's reference date less C's retention (`pii_retained_since`). The
+    class is the column's `meta.pii`; `dated_by` is the row's date as the purge measures it: the UTC
+    date of the raw partition field for staging, the key date of an incremental table. -#}
+{% test not_null_within_retention(model, column_name, dated_by) %}
+    {%- set pii = 'none' -%}
+    {%- if execute -%}
+        {%- set node = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('alias', 'equalto', model.identifier) | first -%}
+        {%- set pii = node.columns[column_name].meta.pii -%}
+    {%- endif -%}
+    select {{ column_name }}
+    from {{ model }}
+    where
+        {{ column_name }} is null
+        and not coalesce(cast({{ dated_by }} as date) < {{ pii_retained_since(pii) }}, false)
+{% endtest %}
