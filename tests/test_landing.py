@@ -70,6 +70,46 @@ def test_csv_line_the_parser_cannot_split_is_quarantined_as_unparseable(paths):
     assert "o99,us,c1,too,few,columns" in payload
 
 
+def test_counts_are_split_by_the_store_each_row_names(paths):
+    rows = [order(order_id=f"u{i}") for i in range(60)] + [order(order_id=f"k{i}", store_id="uk") for i in range(10)]
+    rows += [
+        order(order_id="u1", status="cancelled"),  # a changed copy: the older us row is a duplicate
+        order(order_id="k-bad", store_id="uk", currency="XXX"),
+        order(order_id="nobody", store_id=""),  # no store to count it for
+    ]
+    target = write_csv(paths, "orders", "orders_20261101.csv", rows)
+    with target.open("a") as handle:
+        handle.write("o99,us,c1,too,few,columns\r\n")
+    [record] = land_source(paths, "orders")
+    assert record.counts_by_store == {
+        "uk": {"received": 11, "landed": 10, "duplicates": 0, "late": 0,
+               "quarantined_by_reason": {"not_allowed:currency": 1}},
+        "unattributed": {"received": 2, "landed": 0, "duplicates": 0, "late": 0,
+                         "quarantined_by_reason": {"missing_required:store_id": 1, "unparseable_row": 1}},
+        "us": {"received": 61, "landed": 60, "duplicates": 1, "late": 0, "quarantined_by_reason": {}},
+    }  # fmt: skip
+    assert (record.rows_received, record.rows_landed, record.rows_quarantined, record.duplicates_dropped) == (
+        74, 70, 3, 1
+    )  # fmt: skip
+    assert record.is_conserved
+
+
+def test_late_rows_are_dated_a_day_before_the_newest_landed_date(paths):
+    write_csv(
+        paths,
+        "orders",
+        "orders_20261103.csv",
+        [order(order_id=f"n{i}", placed_at="2026-11-03T10:00:00Z") for i in range(20)],
+    )
+    land_source(paths, "orders")
+    # A store-local day spans two UTC dates, so the day before the newest is not late; older is.
+    rows = [order(order_id=f"y{i}", placed_at="2026-11-02T10:00:00Z") for i in range(20)]
+    rows += [order(order_id=f"old{i}", placed_at="2026-11-01T10:00:00Z") for i in range(4)]
+    write_csv(paths, "orders", "orders_20261104.csv", rows)
+    [record] = land_source(paths, "orders")
+    assert record.late_rows == record.counts_by_store["us"]["late"] == 4
+
+
 def test_file_without_a_required_column_is_quarantined_whole(paths):
     target = paths.inbox_for("orders") / "orders_20261101.csv"
     target.parent.mkdir(parents=True)
@@ -151,6 +191,14 @@ def test_landing_the_same_extract_again_changes_nothing(paths):
     assert land_source(paths, "orders") == []
     assert {p: p.stat().st_mtime_ns for p in paths.root.rglob("*") if p.is_file()} == files
     assert manifest.records(paths, "orders") == [record]
+
+
+def test_the_same_bytes_under_two_names_in_one_inbox_land_once(paths):
+    first = write_csv(paths, "orders", "orders_20261101.csv", [order(order_id=f"o{i}") for i in range(25)])
+    (paths.inbox_for("orders") / "orders_20261101_copy.csv").write_bytes(first.read_bytes())
+    [record] = land_source(paths, "orders")
+    assert (record.file, record.rows_landed) == ("orders/orders_20261101.csv", 25)
+    assert len(raw_rows(paths, "orders")) == 25
 
 
 def test_a_crash_mid_write_leaves_no_partial_file_and_the_retry_lands_once(paths, monkeypatch):

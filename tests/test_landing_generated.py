@@ -7,7 +7,7 @@ import pytest
 from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing import manifest
-from orchestration.landing.land import land_source
+from orchestration.landing.land import content_hash, land_source
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,13 @@ def events(paths, where="true"):
 
 
 def test_every_file_is_landed_once_with_its_rows_accounted_for(landed):
-    _, truth, records = landed
+    paths, truth, records = landed
     received = {f"inbox/{r.file}": r.rows_received for rs in records.values() for r in rs}
-    assert received == truth["files"]
+    # A file with the same bytes as one landed (a day without chargebacks: the header alone) is that extract again.
+    repeats = truth["files"].keys() - received.keys()
+    landed_hashes = {r.sha256 for rs in records.values() for r in rs}
+    assert all(content_hash(paths.root / f) in landed_hashes for f in repeats)
+    assert received == {f: rows for f, rows in truth["files"].items() if f not in repeats}
     for rs in records.values():
         for r in rs:
             assert r.is_conserved, r.file
@@ -63,7 +67,8 @@ def test_landed_events_are_unique_and_late_events_reach_their_own_dates(landed):
     [(rows, distinct)] = duckdb.sql(f"SELECT count(*), count(DISTINCT event_id) FROM '{glob}'").fetchall()
     assert rows == distinct
     assert truth["dirt"]["late_events"] > 0
-    assert sum(r.late_rows for r in records["events"]) >= truth["dirt"]["late_events"]
+    # Late: arrived at the collector more than 12 hours after it happened, exactly the planted batches.
+    assert sum(r.late_rows for r in records["events"]) == truth["dirt"]["late_events"]
     # Every event sits in the partition of its skew-corrected UTC date.
     assert events(paths, "CAST(event_at AS DATE) <> date") == 0
 

@@ -71,6 +71,10 @@ class Contract:
     file_pattern: str = "*.csv"
     # Batch-level: the largest share of an extract's rows that may be quarantined.
     max_quarantine_fraction: float = 0.05
+    # When the source stamps each row with its arrival (a collector's clock), a row arriving
+    # more than `late_after_hours` after its partition time is counted late at landing.
+    arrival_field: str | None = None
+    late_after_hours: int = 12
 
     def field(self, name: str) -> Field:
         for f in (*self.fields, *self.derived):
@@ -127,9 +131,13 @@ def parse_contract(raw: dict) -> Contract:
         derived=derived,
         file_pattern=raw.get("file_pattern", "*.csv"),
         max_quarantine_fraction=raw.get("max_quarantine_fraction", 0.05),
+        arrival_field=raw.get("arrival_field"),
+        late_after_hours=raw.get("late_after_hours", 12),
     )
     names = [f.name for f in contract.columns]
-    for key in (*contract.primary_key, contract.partition_by):
+    # Every extract is multi-tenant: landing counts and publishing split rows by store_id.
+    arrival = (contract.arrival_field,) if contract.arrival_field else ()
+    for key in (*contract.primary_key, contract.partition_by, *arrival, "store_id"):
         if key not in names:
             raise ContractError(f"{name}: {key!r} is not a field")
     if contract.field(contract.partition_by).type not in ("timestamp", "date"):

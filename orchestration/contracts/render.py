@@ -18,6 +18,15 @@ def _rule(field: Field) -> str:
     return "; ".join(rules)
 
 
+def _lateness(contract: Contract) -> str:
+    if contract.arrival_field:
+        return (
+            f" Late: `{contract.arrival_field}` more than {contract.late_after_hours} hours"
+            f" after `{contract.partition_by}`."
+        )
+    return " Late: dated more than a day before the newest date already landed."
+
+
 def _table(contract: Contract) -> list[str]:
     lines = [
         f"### `{contract.name}` ({contract.source_system}, {contract.format}, `{contract.file_pattern}`)",
@@ -25,7 +34,8 @@ def _table(contract: Contract) -> list[str]:
         contract.description,
         "",
         f"Key: `{', '.join(contract.primary_key)}`; partitioned by the UTC date of `{contract.partition_by}`; "
-        + ("immutable (re-sent copies are dropped)." if contract.immutable else "re-exported on change."),
+        + ("immutable (re-sent copies are dropped)." if contract.immutable else "re-exported on change.")
+        + _lateness(contract),
         "",
         "| field | in the file | type | required | rule | PII | description |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -10,6 +10,7 @@ landed. So a crash at any point is repaired by landing again, and nothing lands 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,14 +64,15 @@ def content_hash(path: Path) -> str:
 
 
 def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
-    """Inbox files of a source without a manifest record, oldest name first."""
+    """Inbox files of a source without a manifest record, oldest name first; a file with the
+    same bytes as one before it is the same extract, sent twice, and is left out."""
     folder = paths.inbox_for(contract.name)
-    extracts = []
+    extracts = {}
     for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
         extract = Extract(contract.name, path, content_hash(path))
-        if manifest.read_record(paths, contract.name, extract.sha256) is None:
-            extracts.append(extract)
-    return extracts
+        if extract.sha256 not in extracts and manifest.read_record(paths, contract.name, extract.sha256) is None:
+            extracts[extract.sha256] = extract
+    return list(extracts.values())
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -136,24 +138,22 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT *, {quarantine_reason(contract)} AS _reason FROM {readers.RAW_TABLE}
+        SELECT *, {quarantine_reason(contract)} AS _reason, {_store_of("store_id")} AS _store
+        FROM {readers.RAW_TABLE}
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
-        SELECT _row_number, _reason, CASE
+        SELECT _row_number, _reason, _store, CASE
             WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers("CAST(to_json(_payload) AS VARCHAR)")}
             ELSE CAST(to_json(_payload) AS VARCHAR)
         END AS _payload
         FROM checked WHERE _reason IS NOT NULL
         UNION ALL
-        SELECT _row_number, _reason, _payload FROM {readers.REJECTS_TABLE}
+        SELECT _row_number, _reason, {quote_literal(manifest.UNATTRIBUTED_STORE)}, _payload FROM {readers.REJECTS_TABLE}
         """
     )
-    rows_read = _count(con, readers.RAW_TABLE)
-    record.rows_received = rows_read + _count(con, readers.REJECTS_TABLE)
-
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE typed AS
@@ -184,25 +184,59 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row_number {keep}) = 1
         """
     )
-    record.duplicates_dropped = (
-        rows_read - _count(con, "quarantined WHERE _row_number IS NOT NULL") - _count(con, "deduped")
-    )
     if contract.immutable:
         record.duplicates_already_landed = _drop_already_landed(con, paths, contract, extract)
-        record.duplicates_dropped += record.duplicates_already_landed
 
     partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
-    for day, rows in partitions.items():
+    for day in partitions:
         _write_partition(con, paths, contract, extract, day, landed_at)
-        record.rows_by_partition[day.isoformat()] = rows
-        if newest_landed is not None and day.isoformat() < newest_landed:
-            record.late_rows += rows
-    record.rows_landed = sum(partitions.values())
-    reasons = con.execute("SELECT _reason, count(*) FROM quarantined GROUP BY 1 ORDER BY 1").fetchall()
-    record.quarantined_by_reason = dict(reasons)
-    record.rows_quarantined = sum(record.quarantined_by_reason.values())
+    record.rows_by_partition = {day.isoformat(): rows for day, rows in partitions.items()}
+    record.set_store_counts(_counts_by_store(con, contract, newest_landed))
     if record.rows_quarantined:
         _write_quarantine(con, paths, extract, landed_at)
+
+
+def _store_of(column: str) -> str:
+    """SQL: the store a row names, or the unattributed bucket when it names none."""
+    return f"coalesce(nullif(trim({column}), ''), {quote_literal(manifest.UNATTRIBUTED_STORE)})"
+
+
+def _late_condition(contract: Contract, newest_landed: str | None) -> str:
+    """SQL condition on a deduplicated row: it arrived too late for its day's build.
+
+    With an arrival time (the collector's clock), a row is late when it arrived more than the
+    contract's allowance after it happened: an offline device's queued events. Batch exports
+    have no arrival time: a row is late when its date is more than a day older than the newest
+    date already landed (one day of slack, because a store-local day spans two UTC dates).
+    """
+    if contract.arrival_field:
+        arrival, happened = quote_ident(contract.arrival_field), quote_ident(contract.partition_by)
+        return f"{arrival} - {happened} > INTERVAL {int(contract.late_after_hours)} HOUR"
+    if newest_landed is None:
+        return "false"
+    return f"_date < {quote_literal(newest_landed)}::DATE - 1"
+
+
+def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict[str, manifest.StoreCounts]:
+    """Rows received, landed, late and quarantined by reason per store; duplicates are the rest."""
+    counts = defaultdict(manifest.StoreCounts)
+    received = f"""
+        SELECT _store, count(*) FROM checked GROUP BY 1
+        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*) FROM {readers.REJECTS_TABLE}
+    """
+    for store, rows in con.execute(received).fetchall():
+        counts[store].received += rows
+    late = _late_condition(contract, newest_landed)
+    landed = f"SELECT store_id, count(*), count(*) FILTER ({late}) FROM deduped GROUP BY 1"
+    for store, rows, late in con.execute(landed).fetchall():
+        counts[store].landed, counts[store].late = rows, late
+    for store, reason, rows in con.execute(
+        "SELECT _store, _reason, count(*) FROM quarantined GROUP BY 1, 2"
+    ).fetchall():
+        counts[store].quarantined_by_reason[reason] = rows
+    for c in counts.values():
+        c.duplicates = c.received - c.landed - sum(c.quarantined_by_reason.values())
+    return {store: c for store, c in counts.items() if c.received}
 
 
 def _count(con, relation: str) -> int:
@@ -307,8 +341,8 @@ def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -
     )
     record.status = "rejected"
     record.detail = detail
-    record.rows_received = record.rows_quarantined = len(lines)
-    record.quarantined_by_reason = {UNREADABLE_FILE: len(lines)} if lines else {}
+    counts = manifest.StoreCounts(received=len(lines), quarantined_by_reason={UNREADABLE_FILE: len(lines)})
+    record.set_store_counts({manifest.UNATTRIBUTED_STORE: counts} if lines else {})
     if lines:
         _write_quarantine(con, paths, extract, datetime.fromisoformat(record.landed_at))
 
@@ -326,8 +360,10 @@ def _quarantine_batch(paths: DataPaths, record: manifest.ManifestRecord) -> None
         moved.parent.mkdir(parents=True, exist_ok=True)
         paths.landed_file(record.source, day, record.extract_id).replace(moved)
     record.status = "failed_validation"
-    record.rows_quarantined += record.rows_landed
-    record.quarantined_by_reason[FAILED_EXPECTATIONS] = record.rows_landed
-    record.rows_landed = 0
+    by_store = {store: manifest.StoreCounts(**c) for store, c in record.counts_by_store.items()}
+    for c in by_store.values():
+        if c.landed:
+            c.quarantined_by_reason[FAILED_EXPECTATIONS] = c.landed
+        c.landed = c.late = 0
+    record.set_store_counts(by_store)
     record.rows_by_partition = {}
-    record.late_rows = 0

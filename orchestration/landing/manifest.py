@@ -8,6 +8,7 @@ files (named by the same hash) are rewritten identically.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class ManifestRecord:
     late_rows: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     rows_by_partition: dict[str, int] = field(default_factory=dict)
+    # The same counts split by the store the rows name (an extract mixes stores), so the
+    # data-quality scorecard can give every tenant its own; see `StoreCounts`.
+    counts_by_store: dict[str, dict] = field(default_factory=dict)
     detail: str | None = None
     validation_failures: list[str] = field(default_factory=list)
 
@@ -42,8 +46,42 @@ class ManifestRecord:
 
     @property
     def is_conserved(self) -> bool:
-        """rows received = landed + quarantined + duplicates, the landing invariant."""
-        return self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
+        """rows received = landed + quarantined + duplicates, the landing invariant, for the
+        extract and for each store of it."""
+        stores = [StoreCounts(**c) for c in self.counts_by_store.values()]
+        return (
+            self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
+            and all(s.received == s.landed + sum(s.quarantined_by_reason.values()) + s.duplicates for s in stores)
+            and self.rows_received == sum(s.received for s in stores)
+        )
+
+    def set_store_counts(self, by_store: dict[str, StoreCounts]) -> None:
+        """Record the per-store counts and the extract totals they add up to."""
+        self.counts_by_store = {store: asdict(c) for store, c in sorted(by_store.items())}
+        counts = by_store.values()
+        self.rows_received = sum(c.received for c in counts)
+        self.rows_landed = sum(c.landed for c in counts)
+        self.duplicates_dropped = sum(c.duplicates for c in counts)
+        self.late_rows = sum(c.late for c in counts)
+        self.quarantined_by_reason = dict(
+            sorted(sum((Counter(c.quarantined_by_reason) for c in counts), Counter()).items())
+        )
+        self.rows_quarantined = sum(self.quarantined_by_reason.values())
+
+
+# Rows whose store cannot be read (an unparseable line, a missing store_id) are counted here.
+UNATTRIBUTED_STORE = "unattributed"
+
+
+@dataclass
+class StoreCounts:
+    """What one extract brought for one store."""
+
+    received: int = 0
+    landed: int = 0
+    duplicates: int = 0
+    late: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 def record_path(paths: DataPaths, source: str, sha256: str) -> Path:

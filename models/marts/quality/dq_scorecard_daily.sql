@@ -1,7 +1,7 @@
 -- Data quality per source x store x date, two kinds of row (README "Data quality and consent"):
---  * landing counts, from the manifest: one row per source x UTC date the extracts landed, with
---    store_id NULL, because an extract holds several stores' rows and the manifest does not split
---    its counts by store; received = landed + quarantined + duplicates holds for every row.
+--  * landing counts, from the manifest: per source x store the rows name x UTC date the extracts
+--    landed (rows naming no readable store count under 'unattributed'); received = landed +
+--    quarantined + duplicates holds for every row.
 --  * per-store findings on the store-local date of the data: bot and consent exclusions
 --    (source events), clickstream purchases vs backend orders (source events), stock counts
 --    that disagree with the ledger (source stock_snapshots).
@@ -33,9 +33,9 @@ landing as (
 
     select
         source,
-        cast(null as {{ dbt.type_string() }}) as store_id,
+        store_id,
         cast(landed_at as date) as date,
-        count(*) as extracts,
+        count(distinct extract_id) as extracts,
         cast(sum(rows_received) as {{ dbt.type_bigint() }}) as rows_received,
         cast(sum(rows_landed) as {{ dbt.type_bigint() }}) as rows_landed,
         cast(sum(rows_quarantined) as {{ dbt.type_bigint() }}) as rows_quarantined,
@@ -47,6 +47,7 @@ landing as (
     from extracts
     group by
         source,
+        store_id,
         cast(landed_at as date)
 
 ),
@@ -153,7 +154,7 @@ final as (
     left join landing
         on
             keys.source = landing.source
-            and keys.store_id is null
+            and keys.store_id = landing.store_id
             and keys.date = landing.date
     left join clickstream
         on
