@@ -170,8 +170,9 @@ def _plain_dbt_build(paths: DataPaths, first: date, last: date) -> None:
     from dbt.cli.main import dbtRunner
 
     from orchestration.dbt_project import PROJECT_DIR, window_vars
+    from orchestration.defs.dbt import PRODUCTION_EXCLUDES
 
-    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), *PRODUCTION_EXCLUDES]
     args = ["build", "--full-refresh", *project, "--target-path", str(paths.root / "target"), "--quiet"]
     result = dbtRunner().invoke([*args, "--vars", str(window_vars(first, last + timedelta(days=1)))])
     if not result.success:

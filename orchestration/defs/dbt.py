@@ -31,6 +31,9 @@ DEFAULT_OWNER = "team:analytics-engineering"
 DBT_RUNTIME_ERROR = 2
 MAX_RETRIES = 2
 
+# dbt unit tests check the SQL, not the data: CI runs them (`make test`), a data build does not.
+PRODUCTION_EXCLUDES = ["--exclude-resource-type", "unit_test"]
+
 # Under `dagster dev` the manifest is re-parsed on every load (what `prepare_if_dev()` does, but
 # with the dbt beside this Python: `make dev` does not put .venv/bin on PATH); elsewhere the CLI
 # and the tests prepare it before loading the definitions.
@@ -70,7 +73,7 @@ def build_args(window: dg.TimeWindow, config: DbtBuildConfig) -> list[str]:
         dbt_vars["lookback_days"] = config.lookback_days
     # A subset run (one model from the UI) must not drag in the relationship tests of marts it
     # does not build: a test runs when all the models it reads are selected.
-    args = ["build", "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious"]
+    args = ["build", "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious", *PRODUCTION_EXCLUDES]
     return [*args, *(["--full-refresh"] if config.full_refresh else [])]
 
 
