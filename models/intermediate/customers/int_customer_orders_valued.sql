@@ -1,5 +1,6 @@
--- One row per non-cancelled order with its customer's order history and its value net of every
--- refund of the order (whenever refunded) and its cost of goods at the products' unit cost.
+-- One row per non-cancelled order of a known customer, with the customer's order history and its
+-- value net of every refund of the order (whenever refunded) and its cost of goods at the products'
+-- unit cost.
 with orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
@@ -55,7 +56,8 @@ valued as (
     from orders
     left join cost_per_order
         on orders.order_id = cost_per_order.order_id
-    where not orders.is_cancelled
+    -- an order whose customer id the retention purge cleared is no customer's history any more
+    where not orders.is_cancelled and orders.customer_id is not null
 
 )
 

@@ -246,3 +246,7 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+-- days the retention purge closed keep the rows built before it
+where not {{ closed_by_purge('date', trailing_days=29) }}
+{%- endif %}

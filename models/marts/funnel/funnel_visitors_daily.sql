@@ -35,3 +35,7 @@ select
     reached_next,
     {{ ratio('entrants - reached_next', 'entrants') }} as drop_off_rate
 from per_step
+{%- if is_incremental() %}
+-- days the retention purge closed keep the rows built before it
+where not {{ closed_by_purge('date') }}
+{%- endif %}
