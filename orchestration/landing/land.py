@@ -135,29 +135,28 @@ def land_extract(
 
 
 def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) -> None:
+    # One pass over the text rows: each row's quarantine reason, its store, and its typed values
+    # (NULL where a cast fails, and then the row has a reason).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT *, {quarantine_reason(contract)} AS _reason, {_store_of("store_id")} AS _store
+        SELECT _row_number, {quarantine_reason(contract)} AS _reason, {_store_of("store_id")} AS _store,
+               {", ".join(typed_columns(contract))}
         FROM {readers.RAW_TABLE}
         """
     )
+    payload = f"CAST(to_json({readers.payload(contract)}) AS VARCHAR)"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
+        WITH rejected AS (SELECT _row_number, _reason, _store FROM checked WHERE _reason IS NOT NULL)
         SELECT _row_number, _reason, _store, CASE
-            WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers("CAST(to_json(_payload) AS VARCHAR)")}
-            ELSE CAST(to_json(_payload) AS VARCHAR)
+            WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers(payload)}
+            ELSE {payload}
         END AS _payload
-        FROM checked WHERE _reason IS NOT NULL
+        FROM {readers.RAW_TABLE} JOIN rejected USING (_row_number)
         UNION ALL
         SELECT _row_number, _reason, {quote_literal(manifest.UNATTRIBUTED_STORE)}, _payload FROM {readers.REJECTS_TABLE}
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE typed AS
-        SELECT {", ".join(typed_columns(contract))}, _row_number FROM checked WHERE _reason IS NULL
         """
     )
     derived = derived_columns(contract)
@@ -168,7 +167,10 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE deduped AS
-        WITH typed_and_derived AS (
+        WITH typed AS (
+            SELECT * EXCLUDE (_reason, _store) FROM checked WHERE _reason IS NULL
+        ),
+        typed_and_derived AS (
             SELECT *{"".join(", " + d for d in derived)}, {partition_date(contract)} AS _date FROM typed
         ),
         -- Few keys repeat: rank only their rows, and let the rest through untouched, which

@@ -1,7 +1,8 @@
 """Read an extract into DuckDB as text, one column per contract field.
 
 Values stay VARCHAR here so that a bad value becomes a quarantine reason, not a read error.
-Each row keeps its position in the file (`_row_number`) and its original payload as JSON.
+Each row keeps its position in the file (`_row_number`); `payload` rebuilds its original
+record, which is only ever needed for the few rows that go to quarantine.
 """
 
 from __future__ import annotations
@@ -35,22 +36,52 @@ def data_lines(path: Path, contract: Contract) -> list[str]:
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
-    """Create temp tables RAW_TABLE (text columns, _row_number, and _payload, the original row
-    as a struct, serialised only if the row is quarantined) and REJECTS_TABLE (_row_number,
-    _reason, _payload as JSON text) for rows the parser itself could not split."""
+    """Create temp tables RAW_TABLE (text columns and _row_number; for CSV also _payload, the
+    line with every column of the file) and REJECTS_TABLE (_row_number, _reason, _payload as
+    JSON text) for rows the parser itself could not split."""
     if contract.format == "csv":
         _load_csv(con, contract, path)
     else:
         _load_jsonl_batches(con, contract, path)
 
 
-def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, payload: str, source: str, unreadable: str):
+def payload(contract: Contract) -> str:
+    """SQL over RAW_TABLE: a row's original record, as a struct.
+
+    A CSV line may carry columns the contract does not know, so the reader keeps it whole. A
+    clickstream event is read only at its contract's paths (all text), so the batch and event
+    structs are rebuilt from those columns, exactly as read, instead of carried along.
+    """
+    if contract.format == "csv":
+        return "_payload"
+    tree, batch = {}, {}
+    for field in contract.fields:
+        parts = field.source_path.split(".")
+        if parts[0] == "$batch":
+            batch[parts[1]] = quote_ident(field.name)
+            continue
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = quote_ident(field.name)
+
+    def render(node: dict) -> str:
+        return (
+            "struct_pack("
+            + ", ".join(f"{quote_ident(k)} := {render(v) if isinstance(v, dict) else v}" for k, v in node.items())
+            + ")"
+        )
+
+    return render({**dict(sorted(batch.items())), "event": tree})
+
+
+def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, source: str, unreadable: str):
     """RAW_TABLE from a reader expression; a reader error means the file as a whole is unreadable."""
     try:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS
-            SELECT {columns}, row_number() OVER () AS _row_number, {payload} AS _payload
+            SELECT {columns}, row_number() OVER () AS _row_number
             FROM {source}
             """
         )
@@ -74,8 +105,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     header_types = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
     _create_raw_table(
         con,
-        columns,
-        payload="src",
+        f"{columns}, src AS _payload",
         source=f"""read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
                            quote = '"', escape = '"', auto_detect = false, columns = {{{header_types}}},
                            store_rejects = true, rejects_table = 'csv_reject_errors',
@@ -126,11 +156,9 @@ def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path
     batch_keys = sorted({a.split(".")[1].strip('"') for _, a in accessors if a.startswith("b.")})
     batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch_keys)
     selected = ", ".join(f"{accessor} AS {quote_ident(name)}" for name, accessor in accessors)
-    batch_payload = ", ".join(f"{quote_ident(k)} := b.{quote_ident(k)}" for k in batch_keys)
     _create_raw_table(
         con,
         selected,
-        payload=f"struct_pack({batch_payload}, event := ev)",
         source=f"""read_json({quote_literal(str(path))}, format = 'newline_delimited',
                             maximum_object_size = 268435456,
                             columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
