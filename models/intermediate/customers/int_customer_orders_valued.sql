@@ -1,6 +1,7 @@
 -- One row per non-cancelled order of a known customer, with the customer's order history and its
--- value net of every refund of the order (whenever refunded) and its cost of goods at the products'
--- unit cost.
+-- value net of every refund of the order (whenever refunded) and the cost of the goods the customer
+-- kept, at the products' unit cost: units received back in a return go back to stock, so their
+-- cost leaves the order's COGS, except damaged ones, which are written off.
 with orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
@@ -19,6 +20,12 @@ products as (
 
 ),
 
+returns as (
+
+    select * from {{ ref('stg_logistics__returns') }}
+
+),
+
 cost_per_order as (
 
     select
@@ -28,6 +35,23 @@ cost_per_order as (
     inner join products
         on order_items.product_id = products.product_id
     group by order_items.order_id
+
+),
+
+restocked_cost_per_order as (
+
+    select
+        returns.order_id,
+        sum(returns.quantity * products.unit_cost) as restocked_cogs
+    from returns
+    inner join order_items
+        on returns.order_item_id = order_items.order_item_id
+    inner join products
+        on order_items.product_id = products.product_id
+    where
+        returns.status = 'received'
+        and returns.reason != 'damaged'
+    group by returns.order_id
 
 ),
 
@@ -47,8 +71,13 @@ valued as (
         orders.refunded_amount,
         orders.gmv - orders.discounts - orders.refunded_amount as net_revenue,
         orders.gmv_usd - orders.discounts_usd - orders.refunded_amount_usd as net_revenue_usd,
-        cast(coalesce(cost_per_order.cogs, 0) as decimal(18, 2)) as cogs,
-        {{ to_usd('coalesce(cost_per_order.cogs, 0)', 'orders.usd_per_unit') }} as cogs_usd,
+        cast(
+            coalesce(cost_per_order.cogs, 0) - coalesce(restocked_cost_per_order.restocked_cogs, 0) as decimal(18, 2)
+        ) as cogs,
+        {{ to_usd(
+            'coalesce(cost_per_order.cogs, 0) - coalesce(restocked_cost_per_order.restocked_cogs, 0)',
+            'orders.usd_per_unit'
+        ) }} as cogs_usd,
         row_number() over (
             partition by orders.customer_id
             order by orders.placed_at, orders.order_id
@@ -56,6 +85,8 @@ valued as (
     from orders
     left join cost_per_order
         on orders.order_id = cost_per_order.order_id
+    left join restocked_cost_per_order
+        on orders.order_id = restocked_cost_per_order.order_id
     -- an order whose customer id the retention purge cleared is no customer's history any more
     where not orders.is_cancelled and orders.customer_id is not null
 
