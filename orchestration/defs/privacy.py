@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from orchestration.dbt_project import dbt_project
-from orchestration.governance.erase import erase
+from orchestration.governance.erase import run_request
 from orchestration.governance.purge import purge
 from orchestration.json_logs import logger_config
 from orchestration.settings import DataPaths
@@ -17,24 +17,27 @@ class PurgeConfig(dg.Config):
 
 
 class ErasureConfig(dg.Config):
+    """Names a filed request (`commerce-analytics erase --file-only`), never the person: run config
+    is kept in Dagster's run storage, and the key is the keyed hash the audit keeps anyway."""
+
     store_id: str
-    customer_id: str
+    customer_key: str
 
 
 @dg.op(description="Null every value past its PII class's retention in raw, quarantine and the warehouse.")
-def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig) -> None:
+def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig) -> int:
     as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
     plan = purge(DataPaths.from_env(), as_of, dbt_project.manifest_path, dry_run=config.dry_run)
-    context.log.info(
-        f"{'planned' if config.dry_run else 'purged'} {sum(i.rows for i in plan)} values in {len(plan)} columns"
-    )
+    values = sum(i.rows for i in plan)
+    context.log.info(f"{'planned' if config.dry_run else 'purged'} {values} values in {len(plan)} columns")
+    return values
 
 
-@dg.op(description="Erase a customer and their devices everywhere, rebuild the warehouse, republish.")
-def erase_customer(context: dg.OpExecutionContext, config: ErasureConfig) -> None:
-    # The customer id reaches the run config and the event log; the audit keeps only its keyed hash.
-    removed = erase(DataPaths.from_env(), config.store_id, config.customer_id)
+@dg.op(description="Carry out (or resume) a filed erasure: every place, rebuild the warehouse, republish.")
+def erase_customer(context: dg.OpExecutionContext, config: ErasureConfig) -> dict[str, int]:
+    removed = run_request(DataPaths.from_env(), config.store_id, config.customer_key)
     context.log.info(f"rows removed per place: {removed}")
+    return removed
 
 
 @dg.job(description="The retention purge (PII_RETENTION_DAYS).")
@@ -42,7 +45,10 @@ def retention_purge():
     purge_expired()
 
 
-@dg.job(description="Right to erasure: run with config {store_id, customer_id}.")
+@dg.job(
+    description="Right to erasure: file it with `commerce-analytics erase --file-only`, run with config"
+    " {store_id, customer_key}."
+)
 def customer_erasure():
     erase_customer()
 

@@ -46,3 +46,13 @@ def last_purge_as_of(paths: DataPaths) -> date | None:
             return None
         [(as_of,)] = con.execute("SELECT max(as_of) FROM purge_log").fetchall()
     return as_of
+
+
+def read_if_any(paths: DataPaths, table: str) -> list[tuple]:
+    """The table's rows; none when nothing was ever audited."""
+    if not audit_path(paths).exists():
+        return []
+    with duckdb.connect(str(audit_path(paths)), read_only=True) as con:
+        if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall():
+            return []
+        return con.execute(f"SELECT * FROM {table}").fetchall()

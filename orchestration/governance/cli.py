@@ -24,9 +24,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from orchestration.governance.erase import erase
+    from orchestration.governance.erase import erase, file_request
+    from orchestration.governance.subject import find_subject
 
-    removed = erase(DataPaths.from_env(), args.store, args.customer_id)
+    paths = DataPaths.from_env()
+    if args.file_only:
+        find_subject(paths, args.store, args.customer_id)  # an unknown customer is an error now, not in the run
+        print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")
+        print(f"{file_request(paths, args.store, args.customer_id)}}}")
+        return 0
+    removed = erase(paths, args.store, args.customer_id)
     print(", ".join(f"{place}: {rows:,} rows removed" for place, rows in removed.items()))
     return 0
 
@@ -54,8 +61,13 @@ def add_governance_commands(commands) -> None:
     purge.add_argument("--as-of", type=date.fromisoformat, help="purge as on this date (default today, UTC)")
     purge.set_defaults(func=cmd_purge)
 
-    erase = commands.add_parser("erase", help="erase a customer and their devices everywhere, then rebuild")
+    erase = commands.add_parser(
+        "erase", help="erase a customer and their devices everywhere, then rebuild (resumes one that stopped)"
+    )
     _add_subject_options(erase)
+    erase.add_argument(
+        "--file-only", action="store_true", help="file the request for the Dagster job customer_erasure, print its key"
+    )
     erase.set_defaults(func=cmd_erase)
 
     export = commands.add_parser("gdpr-export", help="everything held on a customer, as one JSON document")

@@ -1,14 +1,24 @@
 """The right to erasure: remove a customer and every stitched device from every place data lives.
 
+An erasure is a request file, `$DATA_DIR/erasure_requests/<store>/<key>.json` (mode 0600, `key` the
+keyed hash of the customer id, the same the audit keeps): the only place the clear id waits, so a
+Dagster run's config names the key, never the person. The file also checkpoints the erasure, which
+is planned first (every file and row to remove, counted) and then applied step by step, each step
+idempotent: run again after a crash, it resumes where it stopped and the audit counts the plan,
+once. The file is deleted when the erasure is complete.
+
 1. inbox: an extract not landed yet is rewritten without the subject's rows (it lands without
    them); a landed one that names the subject is deleted: its rows live on in raw and quarantine,
    which are erased next, and its manifest record (counts only) keeps the accounting.
 2. raw Parquet (and batches quarantined whole): each affected file rewritten atomically.
-3. quarantine: rows whose payload names the subject, likewise.
-4. warehouse: rebuilt from the erased raw with `dbt build --full-refresh`, so every aggregate is as if
-   the customer had never been there (on the 2-core reference machine a small warehouse takes 1-2
-   minutes; the cost grows with the history). Then compacted: DuckDB keeps freed blocks' bytes, so
-   the file is copied table by table into a fresh one (`storage.compact_warehouse`).
+3. quarantine: rows whose payload names the subject (a rejected row, or a line that could not be
+   parsed at all), likewise.
+4. warehouse: rebuilt from the erased raw with `dbt build`, every day the last retention purge left
+   open (`window_start` = its first open day, `lookback_days` 0; all days before any purge): the
+   days it closed hold no personal value and their aggregates stay as built. A row still naming the
+   subject's pseudonyms afterwards (a store-day the subject alone made, which delete+insert leaves)
+   is deleted. Then compacted: DuckDB keeps freed blocks' bytes, so the file is copied table by
+   table into a fresh one (`storage.compact_warehouse`).
 5. the published marts, and every per-store copy, republished.
 6. an audit row per place in `erasure_log`: the keyed hash of the id, rows removed, time.
 """
@@ -21,7 +31,8 @@ import io
 import json
 import os
 import subprocess
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,8 +41,16 @@ from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE, PROJECT_DIR
 from orchestration.governance import audit
+from orchestration.governance.purge import cutoff
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
-from orchestration.governance.subject import Subject, find_subject, parquet_files, quarantine_filter, row_filters
+from orchestration.governance.subject import (
+    Subject,
+    UnknownCustomer,
+    find_subject,
+    parquet_files,
+    quarantine_filter,
+    row_filters,
+)
 from orchestration.landing import manifest
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.land import content_hash
@@ -41,6 +60,10 @@ from orchestration.settings import DataPaths
 
 class RebuildFailed(RuntimeError):
     """The warehouse could not be rebuilt after the erasure; nothing was republished."""
+
+
+class UnknownRequest(ValueError):
+    """No pending erasure request of that key: never filed, or already completed."""
 
 
 def _names_subject(values, identifiers: set[str]) -> bool:
@@ -75,65 +98,122 @@ def _erase_batches(text: str, identifiers: set[str]) -> tuple[str, int]:
     return "".join(f"{line}\n" for line in lines), removed
 
 
-def _erase_inbox(paths: DataPaths, subject: Subject) -> int:
-    identifiers = set(subject.identifiers)
-    removed_rows = 0
+def _read_inbox_file(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+
+
+def _inbox_files(paths: DataPaths):
     for contract in load_contracts().values():
         folder = paths.inbox_for(contract.name)
         for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
-            gzipped = path.suffix == ".gz"
-            text = (gzip.decompress(path.read_bytes()) if gzipped else path.read_bytes()).decode("utf-8")
-            erase = _erase_batches if contract.format == "jsonl_batches" else _erase_csv
-            kept, removed = erase(text, identifiers)
-            if not removed:
-                continue
-            removed_rows += removed
-            if manifest.read_record(paths, contract.name, content_hash(path)) is not None:
-                path.unlink()
-                continue
-            data = kept.encode("utf-8")
-            data = gzip.compress(data, mtime=0) if gzipped else data
-            write_atomic(path, lambda tmp, data=data: tmp.write_bytes(data))
-    return removed_rows
+            yield contract, path
 
 
-def _erase_files(con, files: list[Path], condition: str) -> int:
-    removed = 0
-    for file in files:
-        [(n,)] = con.execute(f"SELECT count(*) FROM read_parquet(?) WHERE {condition}", [str(file)]).fetchall()
-        if n:
-            rewrite_parquet(con, file, f"SELECT * FROM src WHERE NOT coalesce({condition}, false)")
-            removed += n
-    return removed
+def _erase_inbox_file(contract, path: Path, identifiers: set[str]) -> tuple[str, int]:
+    erase = _erase_batches if contract.format == "jsonl_batches" else _erase_csv
+    return erase(_read_inbox_file(path), identifiers)
+
+
+def _plan_inbox(paths: DataPaths, identifiers: set[str]) -> list[dict]:
+    plan = []
+    for contract, path in _inbox_files(paths):
+        _, removed = _erase_inbox_file(contract, path, identifiers)
+        if removed:
+            landed = manifest.read_record(paths, contract.name, content_hash(path)) is not None
+            target = str(path.relative_to(paths.root))
+            plan.append({"place": "inbox", "target": target, "rows": removed, "delete": landed})
+    return plan
+
+
+def _apply_inbox(paths: DataPaths, item: dict, identifiers: set[str]) -> None:
+    path = paths.root / item["target"]
+    if not path.exists():  # deleted before a crash
+        return
+    if item["delete"]:
+        path.unlink()
+        return
+    contract = next(c for c, p in _inbox_files(paths) if p == path)
+    kept, removed = _erase_inbox_file(contract, path, identifiers)
+    if removed:
+        data = kept.encode("utf-8")
+        data = gzip.compress(data, mtime=0) if path.suffix == ".gz" else data
+        write_atomic(path, lambda tmp, data=data: tmp.write_bytes(data))
+
+
+def _count(con, file: Path, condition: str) -> int:
+    [(n,)] = con.execute(f"SELECT count(*) FROM read_parquet(?) WHERE {condition}", [str(file)]).fetchall()
+    return n
+
+
+def _plan_files(con, paths: DataPaths, subject: Subject) -> list[dict]:
+    plan = []
+    for source, condition in row_filters(subject).items():
+        for file in parquet_files(paths, source):
+            if n := _count(con, file, condition):
+                plan.append({"place": "raw", "target": str(file.relative_to(paths.root)), "rows": n, "source": source})
+    for file in sorted(paths.quarantine.glob("*/part-*.parquet")):
+        if n := _count(con, file, quarantine_filter(subject)):
+            plan.append({"place": "quarantine", "target": str(file.relative_to(paths.root)), "rows": n})
+    return plan
+
+
+def _apply_file(con, paths: DataPaths, item: dict, subject: Subject) -> None:
+    condition = row_filters(subject)[item["source"]] if item["place"] == "raw" else quarantine_filter(subject)
+    file = paths.root / item["target"]
+    if _count(con, file, condition):  # none left: rewritten before a crash
+        rewrite_parquet(con, file, f"SELECT * FROM src WHERE NOT coalesce({condition}, false)")
+
+
+def _warehouse_tables(con) -> list[tuple[str, str, list[str]]]:
+    return con.execute(
+        "SELECT schema_name, table_name, list(column_name) FROM duckdb_columns()"
+        " WHERE data_type = 'VARCHAR' AND NOT internal AND table_name IN"
+        " (SELECT table_name FROM duckdb_tables()) GROUP BY ALL"
+    ).fetchall()
+
+
+def _naming(names: list[str], values: list[str]) -> str:
+    listing = ", ".join(quote_literal(v) for v in values)
+    return " OR ".join(f"{quote_ident(c)} IN ({listing})" for c in names)
 
 
 def warehouse_rows_naming(paths: DataPaths, values: list[str]) -> int:
     """Rows of the warehouse's tables with a text column equal to one of `values` (the subject's pseudonyms)."""
     if not values:
         return 0
-    listing = ", ".join(quote_literal(v) for v in values)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        columns = con.execute(
-            "SELECT schema_name, table_name, list(column_name) FROM duckdb_columns()"
-            " WHERE data_type = 'VARCHAR' AND NOT internal AND table_name IN"
-            " (SELECT table_name FROM duckdb_tables()) GROUP BY ALL"
-        ).fetchall()
         return sum(
             con.execute(
-                f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
-                f" WHERE {' OR '.join(f'{quote_ident(c)} IN ({listing})' for c in names)}"
-            ).fetchone()[0]
-            for schema, table, names in columns
+                f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)} WHERE {_naming(names, values)}"
+            ).fetchall()[0][0]
+            for schema, table, names in _warehouse_tables(con)
         )
 
 
-def rebuild_warehouse(paths: DataPaths) -> None:
-    """Rebuild every model from raw, then drop the freed bytes from the file."""
+def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
+    if not values:
+        return
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for schema, table, names in _warehouse_tables(con):
+            con.execute(f"DELETE FROM {quote_ident(schema)}.{quote_ident(table)} WHERE {_naming(names, values)}")
+
+
+def rebuild_vars(paths: DataPaths) -> dict:
+    """Rebuild every day the last retention purge left open (all before any purge); see macros/closed_by_purge.sql."""
+    as_of = audit.last_purge_as_of(paths)
+    first_open = cutoff("medium", as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
+    return {"window_start": first_open.isoformat(), "lookback_days": 0}
+
+
+def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str]) -> None:
+    """Rebuild the open days from raw, drop any row left naming the subject, then the freed bytes."""
     with warehouse.writer(paths):
         warehouse.forget_build(paths)
         result = subprocess.run(
             [
-                *(DBT_EXECUTABLE, "build", "--full-refresh", "--quiet", "--project-dir", str(PROJECT_DIR)),
+                *(DBT_EXECUTABLE, "build", "--quiet", "--project-dir", str(PROJECT_DIR)),
+                *("--vars", json.dumps(rebuild_vars(paths))),
                 *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
             ],
             env={**os.environ, "DATA_DIR": str(paths.root)},
@@ -143,25 +223,98 @@ def rebuild_warehouse(paths: DataPaths) -> None:
         )
         if result.returncode != 0:
             raise RebuildFailed(f"dbt build after the erasure failed:\n{result.stdout[-4000:]}")
+        _delete_rows_naming(paths, pseudonyms)
         compact_warehouse(paths)
         warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}")
 
 
-def erase(paths: DataPaths, store_id: str, customer_id: str) -> dict[str, int]:
-    """Erase the customer everywhere; returns rows removed per place (UnknownCustomer if none)."""
-    subject = find_subject(paths, store_id, customer_id)
-    removed = {"inbox": _erase_inbox(paths, subject)}
-    filters = row_filters(subject)
-    with duckdb.connect() as con:
-        removed["raw"] = sum(_erase_files(con, parquet_files(paths, s), f) for s, f in filters.items())
-        rejected = sorted(paths.quarantine.glob("*/part-*.parquet"))
-        removed["quarantine"] = _erase_files(con, rejected, quarantine_filter(subject))
-    if paths.warehouse.exists():
-        pseudonyms = [subject.keyed_hash(v, paths) for v in (customer_id, *subject.devices)]
-        removed["warehouse"] = warehouse_rows_naming(paths, pseudonyms)
-        rebuild_warehouse(paths)
-        republish(paths)
-    key = subject.keyed_hash(customer_id, paths)
-    erased_at = datetime.now(UTC)
-    audit.append(paths, "erasure_log", [(erased_at, store_id, key, place, n) for place, n in removed.items()])
+def _request_path(paths: DataPaths, store_id: str, customer_key: str) -> Path:
+    if not (customer_key.isalnum() and store_id.replace("_", "").isalnum()):
+        raise ValueError("a request is named by a store id and the keyed hash of a customer id")
+    return paths.root / "erasure_requests" / store_id / f"{customer_key}.json"
+
+
+def _save(path: Path, state: dict) -> None:
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        tmp.chmod(0o600)
+
+    write_atomic(path, write)
+
+
+def file_request(paths: DataPaths, store_id: str, customer_id: str) -> str:
+    """Record a request to erase the customer (kept if one is pending); returns the key naming it."""
+    key = Subject(store_id, customer_id, (), (), ()).keyed_hash(customer_id, paths)
+    path = _request_path(paths, store_id, key)
+    if not path.exists():
+        _save(path, {"store_id": store_id, "customer_id": customer_id})
+    return key
+
+
+def pending_requests(paths: DataPaths) -> list[tuple[str, str]]:
+    """(store, key) of every erasure filed and not completed."""
+    folder = paths.root / "erasure_requests"
+    return [(p.parent.name, p.stem) for p in sorted(folder.glob("*/*.json"))]
+
+
+def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str, int]:
+    """Carry out (or resume) a filed erasure; returns rows removed per place."""
+    path = _request_path(paths, store_id, customer_key)
+    if not path.exists():
+        raise UnknownRequest(f"no pending erasure request {customer_key} in store {store_id!r}")
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if "plan" not in state:
+        try:
+            subject = find_subject(paths, store_id, state["customer_id"])
+        except UnknownCustomer:
+            path.unlink()
+            raise
+        with duckdb.connect() as con:
+            plan = _plan_inbox(paths, set(subject.identifiers)) + _plan_files(con, paths, subject)
+        pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
+        state |= {
+            "subject": asdict(subject),
+            "plan": plan,
+            "erased_at": datetime.now(UTC).isoformat(),
+            "warehouse_rows": warehouse_rows_naming(paths, pseudonyms) if paths.warehouse.exists() else None,
+            "done": [],
+        }
+        _save(path, state)
+    subject = Subject(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["subject"].items()})
+    pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
+
+    def step(name: str, action) -> None:
+        if name not in state["done"]:
+            action()
+            state["done"].append(name)
+            _save(path, state)
+
+    def apply_files() -> None:
+        with duckdb.connect() as con:
+            for item in state["plan"]:
+                if item["place"] == "inbox":
+                    _apply_inbox(paths, item, set(subject.identifiers))
+                else:
+                    _apply_file(con, paths, item, subject)
+
+    step("files", apply_files)
+    if state["warehouse_rows"] is not None:
+        step("warehouse", lambda: rebuild_warehouse(paths, pseudonyms))
+        step("published", lambda: republish(paths))
+    removed = dict.fromkeys(("inbox", "raw", "quarantine"), 0)
+    for item in state["plan"]:
+        removed[item["place"]] += item["rows"]
+    if state["warehouse_rows"] is not None:
+        removed["warehouse"] = state["warehouse_rows"]
+    erased_at = datetime.fromisoformat(state["erased_at"])
+    logged = [r for r in audit.read_if_any(paths, "erasure_log") if r[0] == erased_at and r[2] == customer_key]
+    if not logged:
+        audit.append(paths, "erasure_log", [(erased_at, store_id, customer_key, p, n) for p, n in removed.items()])
+    path.unlink()
     return removed
+
+
+def erase(paths: DataPaths, store_id: str, customer_id: str) -> dict[str, int]:
+    """Erase the customer everywhere, or finish an erasure of them that stopped halfway; returns rows
+    removed per place (UnknownCustomer if no row names them)."""
+    return run_request(paths, store_id, file_request(paths, store_id, customer_id))

@@ -25,7 +25,7 @@ ORDER_CHILDREN = ("order_items", "payment_attempts", "refunds", "returns", "ship
 
 
 class UnknownCustomer(ValueError):
-    """No landed or quarantined row names this customer in this store."""
+    """No landed or quarantined row names this customer (in this store, for landed rows)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,14 @@ def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
                 ).fetchall()
                 if v
             }
-    if not (emails or devices or orders or reviews):
+        # A quarantined row names them too, a line that could not be parsed included (its payload is
+        # the line as received): erasure removes it even when nothing of theirs landed.
+        quarantined = sum(
+            con.execute(f"SELECT count(*) FROM read_parquet(?) WHERE {quarantine_filter(seed)}", [str(f)]).fetchall()[
+                0
+            ][0]
+            for f in sorted(paths.quarantine.glob("*/part-*.parquet"))
+        )
+    if not (emails or devices or orders or reviews or quarantined):
         raise UnknownCustomer(f"no customer {customer_id!r} in store {store_id!r}: nothing to erase or export")
     return Subject(store_id, customer_id, tuple(sorted(emails)), tuple(sorted(devices)), tuple(sorted(orders)))
