@@ -1,8 +1,10 @@
-"""Customers and their purchases: BG/NBD for when they buy, Gamma-Gamma for how much.
+"""Customers and their purchases: MBG/NBD for when they buy, Gamma-Gamma for how much.
 
-BG/NBD (Fader, Hardie & Lee 2005): each customer has a purchase rate lambda ~ Gamma(r, alpha) per day
-and a dropout probability p ~ Beta(a, b). The first purchase is at the customer's birth; after every
-purchase the customer drops out with probability p, and while alive buys again after Exponential(lambda).
+MBG/NBD (Batislam, Denizel & Filiztekin 2007), the BG/NBD of Fader, Hardie & Lee (2005) with the dropout
+coin also tossed after the first purchase: each customer has a purchase rate lambda ~ Gamma(r, alpha) per
+day and a dropout probability p ~ Beta(a, b). The first purchase is at the customer's birth; after every
+purchase, the first included, the customer drops out with probability p, and while alive buys again
+after Exponential(lambda). The parameters are under truth.json's `bgnbd` key, the family's name.
 Gamma-Gamma: each customer has nu ~ Gamma(q, gamma); each purchase spends z ~ Gamma(p, nu)."""
 
 from __future__ import annotations
