@@ -20,6 +20,7 @@ from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
 from orchestration.governance import erase as erasure
 from orchestration.governance.erase import erase, file_request, pending_requests, warehouse_rows_naming
+from orchestration.governance.export import export_subject
 from orchestration.governance.subject import UnknownCustomer, find_subject, parquet_files, row_filters
 from orchestration.landing.land import land_source
 from orchestration.publish import publish_marts
@@ -93,6 +94,8 @@ def test_an_erasure_that_dies_halfway_resumes_and_audits_once(built, monkeypatch
             for f in parquet_files(paths, source)
         )
     assert _quarantined_naming(paths, CUSTOMER) == ["unparseable_row"]
+    [quarantined] = export_subject(paths, STORE, CUSTOMER)["quarantined_rows"]
+    assert quarantined["source"] == "reviews" and f",{CUSTOMER},5,great," in json.loads(quarantined["payload"])["line"]
     expected_warehouse = warehouse_rows_naming(paths, pseudonyms)
     assert expected_raw > 10 and expected_warehouse > 0
 

@@ -2,7 +2,8 @@
 
 Read from the landed Parquet, where values are in clear (the warehouse holds pseudonyms of the same
 rows), with the same row selection erasure removes: every landed version of the CRM record, orders
-and what hangs off them, reviews, consent decisions and the events of every stitched device.
+and what hangs off them, reviews, consent decisions, the events of every stitched device, and the
+quarantined rows that name them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from orchestration.contracts import load_contracts
-from orchestration.governance.subject import find_subject, parquet_files, row_filters
+from orchestration.governance.subject import find_subject, parquet_files, quarantine_filter, row_filters
 from orchestration.landing.rules import quote_ident, quote_literal
 from orchestration.settings import DataPaths
 
@@ -62,6 +63,16 @@ def export_subject(paths: DataPaths, store_id: str, customer_id: str) -> dict:
         con.execute("SET TimeZone = 'UTC'")
         for section, source in SECTIONS.items():
             document[section] = _rows(con, paths, source, filters[source])
+        # Rows landing refused that name them, as received (a line the parser could not split too).
+        document["quarantined_rows"] = [
+            {"source": file.parent.name, "reason_code": reason, "field": field, "payload": payload}
+            for file in sorted(paths.quarantine.glob("*/part-*.parquet"))
+            for reason, field, payload in con.execute(
+                f"SELECT reason_code, field, payload FROM read_parquet(?) WHERE {quarantine_filter(subject)}"
+                " ORDER BY row_number NULLS LAST, payload",
+                [str(file)],
+            ).fetchall()
+        ]
     return document
 
 
