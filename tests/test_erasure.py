@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from orchestration import warehouse
+from orchestration.cli import main
 from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE
 from orchestration.defs import privacy
@@ -133,7 +134,7 @@ def test_an_erasure_that_dies_halfway_resumes_and_audits_once(built, monkeypatch
         erase(paths, STORE, CUSTOMER)  # done: nothing names them any more
 
 
-def test_purge_and_erasure_jobs_run_in_dagster_and_store_no_customer_id(built, monkeypatch):
+def test_purge_and_erasure_jobs_run_in_dagster_and_store_no_customer_id(built, monkeypatch, capsys):
     paths = built
     monkeypatch.setattr(privacy, "dbt_project", SimpleNamespace(manifest_path=paths.root / "t" / "manifest.json"))
     instance = dg.DagsterInstance.ephemeral()
@@ -151,7 +152,9 @@ def test_purge_and_erasure_jobs_run_in_dagster_and_store_no_customer_id(built, m
     assert duckdb.execute("SELECT count(*), count(anonymous_id) FROM read_parquet(?)", [events]).fetchall()[0][1] == 0
 
     assert _quarantined_naming(paths, UNPARSED_ONLY) == ["unparseable_row"]
-    key = file_request(paths, STORE, UNPARSED_ONLY)
+    assert main(["erase", "--store", STORE, "--customer-id", UNPARSED_ONLY, "--file-only"]) == 0
+    key = capsys.readouterr().out.split("customer_key: ")[1].strip().rstrip("}")
+    assert pending_requests(paths) == [(STORE, key)] and key == file_request(paths, STORE, UNPARSED_ONLY)
     erased = privacy.customer_erasure.execute_in_process(
         run_config={"ops": {"erase_customer": {"config": {"store_id": STORE, "customer_key": key}}}},
         instance=instance,
