@@ -110,6 +110,19 @@ def test_late_rows_are_dated_a_day_before_the_newest_landed_date(paths):
     assert record.late_rows == record.counts_by_store["us"]["late"] == 4
 
 
+def test_broken_lines_of_two_files_landed_together_stay_with_their_own_file(paths):
+    for day in ("01", "02"):
+        target = write_csv(
+            paths, "orders", f"orders_202611{day}.csv", [order(order_id=f"o{day}-{i}") for i in range(30)]
+        )
+        with target.open("a") as handle:
+            handle.write(f"broken-{day},us,c1,too,few,columns\r\n")
+    first, second = land_source(paths, "orders")
+    assert [first.quarantined_by_reason, second.quarantined_by_reason] == [{"unparseable_row": 1}] * 2
+    payloads = [payload for _, _, payload in quarantine_reasons(paths, "orders")]
+    assert [("broken-01" in p, "broken-02" in p) for p in payloads] == [(True, False), (False, True)]
+
+
 def test_file_without_a_required_column_is_quarantined_whole(paths):
     target = paths.inbox_for("orders") / "orders_20261101.csv"
     target.parent.mkdir(parents=True)

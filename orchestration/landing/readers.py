@@ -103,6 +103,10 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
     # text), never a silently truncated or padded row.
     header_types = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
+    # DuckDB appends each scan's rejects to these tables: start empty, or this file's quarantine
+    # would carry the broken lines of the files read before it on the connection.
+    con.execute("DROP TABLE IF EXISTS csv_reject_errors")
+    con.execute("DROP TABLE IF EXISTS csv_reject_scans")
     _create_raw_table(
         con,
         f"{columns}, src AS _payload",
