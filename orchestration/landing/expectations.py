@@ -75,7 +75,11 @@ def landed_batch(paths: DataPaths, records: list[ManifestRecord], columns: list[
     ]
     if not files:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    return pa.concat_tables(pq.read_table(f, columns=columns) for f in files).to_pandas()
+    # Files of one source differ in nullability (DuckDB writes a column as required in a file where
+    # it holds no NULL), so the tables are unified to one schema.
+    return pa.concat_tables(
+        [pq.read_table(f, columns=columns) for f in files], promote_options="permissive"
+    ).to_pandas()
 
 
 def validate_batch(paths: DataPaths, contract: Contract, records: list[ManifestRecord]) -> list[str]:
