@@ -1,8 +1,11 @@
 {#- The (store_id, date) partitions an incremental model rebuilds whole, from `rows` carrying
     `partition_landed_at`: each partition whose inputs landed after the model's last build (late
     events, consent decisions, logins that re-stitch a device, late payments all raise it), plus,
-    when a run names its window, every date from the window's start less `lookback_days`. -#}
+    when a run names its window, every date from the window's start less `lookback_days`. Dagster
+    names it in the environment (DBT_WINDOW_START), which dbt reads at run time and which, unlike a
+    var, does not make dbt parse the project again; by hand, `--vars "{window_start: ...}"`. -#}
 {% macro rebuilt_partitions(rows, date_column) -%}
+    {%- set window_start = env_var('DBT_WINDOW_START', '') or var('window_start', '') -%}
     select
         store_id,
         {{ date_column }}
@@ -15,7 +18,7 @@
             select coalesce(max(partition_landed_at), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }}
         )
-        {%- if var('window_start', none) %}
-            or {{ date_column }} >= {{ dbt.dateadd('day', -var('lookback_days'), "cast('" ~ var('window_start') ~ "' as date)") }}
+        {%- if window_start %}
+            or {{ date_column }} >= {{ dbt.dateadd('day', -var('lookback_days'), "cast('" ~ window_start ~ "' as date)") }}
         {%- endif %}
 {%- endmacro %}

@@ -115,12 +115,12 @@ def _print_kpis(paths: DataPaths, day: date) -> None:
 
 def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date) -> int:
     from orchestration.contracts import load_contracts
-    from orchestration.dbt_project import prepare_manifest, window_vars
+    from orchestration.dbt_project import prepare_manifest
     from orchestration.json_logs import log_file
     from orchestration.publish import published_path
 
     # The models as they are now, so the assets match what dbt builds.
-    prepare_manifest(window_vars(first, last + timedelta(days=1)))
+    prepare_manifest()
     result = _run("build_all", first, last, dbt_config)
     _print_landing_summary(paths, list(load_contracts()))
     if result.success:

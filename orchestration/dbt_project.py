@@ -6,9 +6,11 @@ the CLI and the tests call `prepare_manifest()` before loading the definitions.
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -26,27 +28,37 @@ dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, targ
 
 
 def seed_partial_parse(run_target: Path) -> None:
-    """Start a run's dbt target folder from the manifest's parse, which dbt reuses when the
-    vars and profile are those the manifest was prepared with (the CLI prepares it so)."""
+    """Start a run's dbt target folder from the manifest's parse, which dbt reuses as long as the
+    vars and profile are those the manifest was prepared with (builds pass none)."""
     parsed = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
     if parsed.exists():
         run_target.mkdir(parents=True, exist_ok=True)
         shutil.copy(parsed, run_target / parsed.name)
 
 
-def window_vars(start: date, end: date) -> dict[str, str]:
-    """The dbt vars of a partition window: UTC dates, start inclusive, end exclusive."""
-    return {"window_start": start.isoformat(), "window_end": end.isoformat()}
+# The first UTC date of a build's window, for macros/rebuilt_partitions.sql. An environment
+# variable rather than a dbt var: any change of vars makes dbt parse the whole project again.
+WINDOW_START_ENV = "DBT_WINDOW_START"
 
 
-def prepare_manifest(dbt_vars: dict | None = None) -> Path:
-    """Parse the project into target/dagster/manifest.json with the dbt beside this Python.
+@contextmanager
+def window_environment(start: date) -> Iterator[dict[str, str]]:
+    """Name a build's window in the environment of the dbt processes started inside the block."""
+    previous = os.environ.get(WINDOW_START_ENV)
+    os.environ[WINDOW_START_ENV] = start.isoformat()
+    try:
+        yield {WINDOW_START_ENV: start.isoformat()}
+    finally:
+        if previous is None:
+            del os.environ[WINDOW_START_ENV]
+        else:
+            os.environ[WINDOW_START_ENV] = previous
 
-    Parsing with the vars of the coming build leaves a partial-parse file the build can reuse
-    (dbt parses from scratch whenever its vars change).
-    """
-    args = ["parse", "--quiet", *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
+
+def prepare_manifest() -> Path:
+    """Parse the project into target/dagster/manifest.json with the dbt beside this Python; the
+    parse is also the partial-parse file every build starts from (see seed_partial_parse)."""
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-        args, target_path=dbt_project.target_path
+        ["parse", "--quiet"], target_path=dbt_project.target_path
     ).wait()
     return dbt_project.manifest_path

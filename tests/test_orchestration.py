@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from orchestration import warehouse
-from orchestration.dbt_project import prepare_manifest, window_vars
+from orchestration.dbt_project import prepare_manifest
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.publish import published_digests, published_path
 from orchestration.settings import DataPaths
@@ -55,7 +55,7 @@ def built(tmp_path_factory):
     mp.setenv("DATA_DIR", str(paths.root))
     mp.delenv("DAGSTER_HOME", raising=False)
     generate(paths, GeneratorConfig(days=3, stores=1, events_per_day=1000, seed=11))
-    prepare_manifest(window_vars(FIRST, date(2026, 11, 4)))
+    prepare_manifest()
     result = run()
     pristine = tmp_path_factory.mktemp("pristine") / "data"
     shutil.copytree(paths.root, pristine)
@@ -125,14 +125,16 @@ def test_one_run_lands_builds_checks_and_publishes_the_marts(built):
     assert warehouse.built_by(paths) == result.run_id
 
 
-def test_the_range_runs_as_one_dbt_build_with_its_window_vars(built):
+def test_the_range_runs_as_one_dbt_build_named_by_its_window_start(built):
     paths, result, _ = built
     lines = [json.loads(line) for line in (paths.root / "logs" / "runs.jsonl").read_text().splitlines()]
-    dbt_commands = [line["message"] for line in lines if line["message"].startswith("dbt build")]
-    window = '{"window_start": "2026-11-01", "window_end": "2026-11-04"}'
+    dbt_commands = [line["message"] for line in lines if " dbt build" in line["message"]]
     # Unit tests are CI's (`make test`), not the data build's.
     excluded = "--exclude-resource-type unit_test"
-    assert dbt_commands == [f"dbt build --vars {window} --indirect-selection cautious {excluded}"]
+    assert dbt_commands == [f"DBT_WINDOW_START=2026-11-01 dbt build --indirect-selection cautious {excluded}"]
+    # The window is no dbt var, so the build reused the prepared parse instead of parsing again.
+    dbt_logs = [log.read_text() for log in (paths.root / "dbt").glob("*/dbt.log")]
+    assert dbt_logs and all("Nothing changed, skipping partial parsing." in log for log in dbt_logs)
     # Structured logs: every line is JSON and carries the run id as correlation id.
     assert {line["run_id"] for line in lines} == {result.run_id}
     assert all("@" not in line["message"] for line in lines)
@@ -227,7 +229,7 @@ def test_two_runs_at_once_take_turns_on_the_warehouse_and_both_equal_the_range_b
     # at the same time, and whichever publishes (the one that built last) publishes the marts
     # the fixture's range build published.
     before = published_digests(published_path(planted))
-    prepare_manifest(window_vars(FIRST, date(2026, 11, 4)))  # the processes load the models as they are now
+    prepare_manifest()  # the processes load the models as they are now
     runs = [
         subprocess.Popen(
             [sys.executable, "-c", TWO_RUNS_SCRIPT.format(full_refresh=full_refresh)], stdout=subprocess.PIPE, text=True

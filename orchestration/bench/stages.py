@@ -154,27 +154,28 @@ def _land_all(paths: DataPaths) -> None:
 
 
 def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
-    """`make run`'s build: parse with the window's vars, then the build_all job over the window."""
+    """`make run`'s build: parse, then the build_all job over the window."""
     import dagster as dg
 
-    from orchestration.dbt_project import prepare_manifest, window_vars
+    from orchestration.dbt_project import prepare_manifest
     from orchestration.runner import run_job
 
-    prepare_manifest(window_vars(first, last + timedelta(days=1)))
+    prepare_manifest()
     result = run_job("build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
     if not result.success:
         raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {DataPaths.from_env().root / 'alerts'}")
 
 
-def _plain_dbt_build(paths: DataPaths, first: date, last: date) -> None:
+def _plain_dbt_build(paths: DataPaths) -> None:
     from dbt.cli.main import dbtRunner
 
-    from orchestration.dbt_project import PROJECT_DIR, window_vars
+    from orchestration.dbt_project import PROJECT_DIR
     from orchestration.defs.dbt import PRODUCTION_EXCLUDES
 
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), *PRODUCTION_EXCLUDES]
     args = ["build", "--full-refresh", *project, "--target-path", str(paths.root / "target"), "--quiet"]
-    result = dbtRunner().invoke([*args, "--vars", str(window_vars(first, last + timedelta(days=1)))])
+    # A full refresh rebuilds every partition: it needs no window.
+    result = dbtRunner().invoke(args)
     if not result.success:
         raise RuntimeError(f"plain dbt build failed: {result.exception or 'see ' + str(paths.root / 'logs')}")
 
@@ -225,7 +226,7 @@ def run_bench(
     for folder in ("raw", "manifest", "quarantine"):
         (plain.root / folder).symlink_to(main.root / folder)
     with data_dir(plain), measured(stages, "build_dbt", events):
-        _plain_dbt_build(plain, start_date, last)
+        _plain_dbt_build(plain)
     with data_dir(main):
         with measured(stages, "publish", events):
             publish_marts(main)

@@ -1,7 +1,8 @@
 """The dbt models as Dagster assets, partitioned like the landing assets they read.
 
-A partition run builds with the vars `window_start` / `window_end` (UTC dates, end exclusive)
-of its partitions; a backfill of a range is one run (one dbt build over the whole window).
+A partition run builds with its window's first UTC date in DBT_WINDOW_START (an environment
+variable, so dbt reuses its parse); a backfill of a range is one run (one dbt build over the
+whole window).
 Every error-severity dbt test is a blocking asset check: dbt skips the models below a failing
 test, and the step fails, so every Dagster asset downstream (publish) is skipped too.
 """
@@ -15,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
-from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_vars
+from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_environment
 from orchestration.defs.partitions import daily_partitions
 from orchestration.settings import DataPaths
 
@@ -67,13 +68,13 @@ class DbtBuildConfig(dg.Config):
     lookback_days: int | None = None
 
 
-def build_args(window: dg.TimeWindow, config: DbtBuildConfig) -> list[str]:
-    dbt_vars: dict[str, Any] = window_vars(window.start.date(), window.end.date())
-    if config.lookback_days is not None:
-        dbt_vars["lookback_days"] = config.lookback_days
+def build_args(config: DbtBuildConfig) -> list[str]:
+    # A lookback other than the project's is a var, and costs a full parse: it is a rare override.
+    lookback = config.lookback_days
+    dbt_vars = ["--vars", json.dumps({"lookback_days": lookback})] if lookback is not None else []
     # A subset run (one model from the UI) must not drag in the relationship tests of marts it
     # does not build: a test runs when all the models it reads are selected.
-    args = ["build", "--vars", json.dumps(dbt_vars), "--indirect-selection", "cautious", *PRODUCTION_EXCLUDES]
+    args = ["build", *dbt_vars, "--indirect-selection", "cautious", *PRODUCTION_EXCLUDES]
     return [*args, *(["--full-refresh"] if config.full_refresh else [])]
 
 
@@ -87,9 +88,10 @@ def build_args(window: dg.TimeWindow, config: DbtBuildConfig) -> list[str]:
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     paths = DataPaths.from_env()
-    args = build_args(context.partition_time_window, config)
-    context.log.info(f"dbt {' '.join(args)}")
-    with warehouse.writer(paths, log=context.log):
+    args = build_args(config)
+    window_start = context.partition_time_window.start.date()
+    with warehouse.writer(paths, log=context.log), window_environment(window_start) as env:
+        context.log.info(" ".join([*(f"{k}={v}" for k, v in env.items()), "dbt", *args]))
         warehouse.forget_build(paths)
         run_target = paths.root / "dbt" / context.run_id[:8]
         seed_partial_parse(run_target)
