@@ -45,6 +45,22 @@ def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> 
         _load_jsonl_batches(con, contract, path)
 
 
+def _batch_and_event_fields(contract: Contract) -> tuple[dict[str, str], dict]:
+    """Where each field of a clickstream contract sits: batch key -> field name, and the event's
+    nested paths as a tree whose leaves are field names."""
+    batch, event = {}, {}
+    for field in contract.fields:
+        parts = field.source_path.split(".")
+        if parts[0] == "$batch":
+            batch[parts[1]] = field.name
+            continue
+        node = event
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = field.name
+    return dict(sorted(batch.items())), event
+
+
 def payload(contract: Contract) -> str:
     """SQL over RAW_TABLE: a row's original record, as a struct.
 
@@ -54,25 +70,15 @@ def payload(contract: Contract) -> str:
     """
     if contract.format == "csv":
         return "_payload"
-    tree, batch = {}, {}
-    for field in contract.fields:
-        parts = field.source_path.split(".")
-        if parts[0] == "$batch":
-            batch[parts[1]] = quote_ident(field.name)
-            continue
-        node = tree
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = quote_ident(field.name)
+    batch, event = _batch_and_event_fields(contract)
 
     def render(node: dict) -> str:
-        return (
-            "struct_pack("
-            + ", ".join(f"{quote_ident(k)} := {render(v) if isinstance(v, dict) else v}" for k, v in node.items())
-            + ")"
+        members = (
+            f"{quote_ident(k)} := {render(v) if isinstance(v, dict) else quote_ident(v)}" for k, v in node.items()
         )
+        return "struct_pack(" + ", ".join(members) + ")"
 
-    return render({**dict(sorted(batch.items())), "event": tree})
+    return render({**batch, "event": event})
 
 
 def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, source: str, unreadable: str):
@@ -133,33 +139,29 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     )
 
 
-def _json_struct_type(contract: Contract) -> tuple[str, list[tuple[str, str]]]:
-    """The STRUCT type of one event (all leaves VARCHAR) and, per field, its SQL accessor."""
-    tree: dict[str, dict | None] = {}
-    accessors = []
-    for field in contract.fields:
-        parts = field.source_path.split(".")
-        if parts[0] == "$batch":
-            accessors.append((field.name, f"b.{quote_ident(parts[1])}"))
-            continue
-        node = tree
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = None
-        accessors.append((field.name, "ev." + ".".join(quote_ident(p) for p in parts)))
+def _json_struct_type(event: dict) -> str:
+    """The STRUCT type of one event, every leaf VARCHAR."""
+    members = (
+        f"{quote_ident(k)} {_json_struct_type(v) if isinstance(v, dict) else 'VARCHAR'}" for k, v in event.items()
+    )
+    return "STRUCT(" + ", ".join(members) + ")"
 
-    def render(node: dict) -> str:
-        members = (f"{quote_ident(k)} {'VARCHAR' if v is None else render(v)}" for k, v in node.items())
-        return "STRUCT(" + ", ".join(members) + ")"
 
-    return render(tree), accessors
+def _accessors(batch: dict[str, str], event: dict, prefix: str = "ev") -> dict[str, str]:
+    """Field name -> its SQL accessor in the read: `b.<key>` for batch keys, `ev.<path>` for the event."""
+    found = {name: f"b.{quote_ident(key)}" for key, name in batch.items()}
+    for key, value in event.items():
+        path = f"{prefix}.{quote_ident(key)}"
+        found.update(_accessors({}, value, path) if isinstance(value, dict) else {value: path})
+    return found
 
 
 def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
-    event_type, accessors = _json_struct_type(contract)
-    batch_keys = sorted({a.split(".")[1].strip('"') for _, a in accessors if a.startswith("b.")})
-    batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch_keys)
-    selected = ", ".join(f"{accessor} AS {quote_ident(name)}" for name, accessor in accessors)
+    batch, event = _batch_and_event_fields(contract)
+    event_type = _json_struct_type(event)
+    batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch)
+    accessors = _accessors(batch, event)
+    selected = ", ".join(f"{accessors[f.name]} AS {quote_ident(f.name)}" for f in contract.fields)
     _create_raw_table(
         con,
         selected,
