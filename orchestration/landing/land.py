@@ -199,8 +199,9 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
 
 
 def _store_of(column: str) -> str:
-    """SQL: the store a row names, or the unattributed bucket when it names none."""
-    return f"coalesce(nullif(trim({column}), ''), {quote_literal(manifest.UNATTRIBUTED_STORE)})"
+    """SQL: the store a row names, as landed (untrimmed, so a valid row's store is its store_id),
+    or the unattributed bucket when it names none."""
+    return f"CASE WHEN trim({column}) <> '' THEN {column} ELSE {quote_literal(manifest.UNATTRIBUTED_STORE)} END"
 
 
 def _late_condition(contract: Contract, newest_landed: str | None) -> str:
@@ -220,24 +221,29 @@ def _late_condition(contract: Contract, newest_landed: str | None) -> str:
 
 
 def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict[str, manifest.StoreCounts]:
-    """Rows received, landed, late and quarantined by reason per store; duplicates are the rest."""
-    counts = defaultdict(manifest.StoreCounts)
-    received = f"""
-        SELECT _store, count(*) FROM checked GROUP BY 1
-        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*) FROM {readers.REJECTS_TABLE}
+    """Rows received, landed, late, quarantined by reason and dropped as duplicates, per store.
+
+    Each count is taken on its own (duplicates are the valid rows that did not land), so the
+    conservation check on the record tests the landing rather than restating it.
     """
-    for store, rows in con.execute(received).fetchall():
+    counts = defaultdict(manifest.StoreCounts)
+    valid = defaultdict(int)
+    received = f"""
+        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL) FROM checked GROUP BY 1
+        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0 FROM {readers.REJECTS_TABLE}
+    """
+    for store, rows, valid_rows in con.execute(received).fetchall():
         counts[store].received += rows
-    late = _late_condition(contract, newest_landed)
-    landed = f"SELECT store_id, count(*), count(*) FILTER ({late}) FROM deduped GROUP BY 1"
-    for store, rows, late in con.execute(landed).fetchall():
-        counts[store].landed, counts[store].late = rows, late
+        valid[store] += valid_rows
+    landed = f"SELECT store_id, count(*), count(*) FILTER ({_late_condition(contract, newest_landed)}) FROM deduped"
+    for store, rows, late_rows in con.execute(landed + " GROUP BY 1").fetchall():
+        counts[store].landed, counts[store].late = rows, late_rows
     for store, reason, rows in con.execute(
         "SELECT _store, _reason, count(*) FROM quarantined GROUP BY 1, 2"
     ).fetchall():
         counts[store].quarantined_by_reason[reason] = rows
-    for c in counts.values():
-        c.duplicates = c.received - c.landed - sum(c.quarantined_by_reason.values())
+    for store, c in counts.items():
+        c.duplicates = valid[store] - c.landed
     return {store: c for store, c in counts.items() if c.received}
 
 
