@@ -3,6 +3,7 @@ their figures against values computed here, independently, from the landed Parqu
 then check that the LTV model recovers the purchase parameters the generator used."""
 
 import argparse
+import hashlib
 from decimal import Decimal
 
 import duckdb
@@ -368,3 +369,23 @@ def test_ltv_recovers_the_generators_purchase_parameters(tmp_path, capsys):
         assert abs(estimate - true) <= 0.15 * true, (name, estimate, true)
     plain = fit_and_predict(frame, as_of=as_of, model="bgnbd").purchases
     assert abs(plain.params["r"] - expected["r"]) > 30 * plain.std_errors["r"]
+
+
+def test_an_ltv_fit_is_the_same_whatever_the_customer_ids_and_row_order(warehouse):
+    """Customer ids are pseudonyms keyed per warehouse, so their order changes with the key. On a short
+    history the likelihood is flat enough that summing it in another order moved the optimum, or ran it
+    onto a bound (no fit for the store); a fit must depend on the purchases alone."""
+    paths, _, _ = warehouse
+    with duckdb.connect(str(paths.warehouse)) as con:
+        orders = con.execute("SELECT * FROM main.int_customer_orders_valued WHERE store_id = 'us'").df()
+    columns = {"customer": "customer_id", "at": "placed_at", "amount": "net_revenue"}
+    fits = []
+    for seed in range(4):
+        relabelled = orders.sample(frac=1, random_state=seed).assign(
+            # another key: other pseudonyms, in another order
+            customer_id=lambda f, s=seed: f["customer_id"].map(lambda c: hashlib.sha256(f"{s}{c}".encode()).hexdigest())
+        )
+        fits.append(fit_and_predict(relabelled, **columns))
+    assert all(f.purchases.converged for f in fits)
+    assert all(f.purchases.params == fits[0].purchases.params for f in fits)
+    assert all(f.spend.params == fits[0].spend.params for f in fits if f.spend is not None)

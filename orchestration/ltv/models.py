@@ -52,6 +52,15 @@ LOG_BOUNDS = (np.log(1e-4), np.log(1e6))
 MIN_REPEAT_CUSTOMERS = 10
 
 
+def _in_canonical_order(*columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The customers sorted by their values. A likelihood is a float sum, so its last bits depend on the
+    order of the terms, and on a flat likelihood (a short history) that is enough to move the optimum or
+    tip it onto a bound. Customer ids are keyed pseudonyms, so their order changes with the key: sorting
+    by value makes a fit a function of the data alone, the same in dbt and in the `ltv` command."""
+    order = np.lexsort(columns[::-1])
+    return tuple(c[order] for c in columns)
+
+
 def _fit(neg_ll, names: tuple[str, ...], start: np.ndarray) -> Fit:
     result = minimize(neg_ll, np.log(start), method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(start))
     at_bound = np.any(np.isclose(result.x, LOG_BOUNDS[0]) | np.isclose(result.x, LOG_BOUNDS[1]))
@@ -90,7 +99,7 @@ def bgnbd_log_likelihood(
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, variant: str = "mbgnbd") -> Fit:
     """Maximum-likelihood (r, alpha, a, b); alpha in the time unit of t_x and T."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    x, t_x, T = _in_canonical_order(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
     if variant not in VARIANTS:
         raise ValueError(f"unknown model {variant!r}; choose one of {VARIANTS}")
     if np.count_nonzero(x > 0) < MIN_REPEAT_CUSTOMERS:
@@ -157,7 +166,7 @@ def fit_gamma_gamma(x: np.ndarray, mean_value: np.ndarray) -> Fit:
     """Maximum-likelihood (p, q, gamma) on customers with x >= 1 transactions of positive mean value."""
     x, mean_value = np.asarray(x, dtype=float), np.asarray(mean_value, dtype=float)
     keep = (x > 0) & (mean_value > 0)
-    x, mean_value = x[keep], mean_value[keep]
+    x, mean_value = _in_canonical_order(x[keep], mean_value[keep])
     if len(x) < 10:
         raise ValueError("at least 10 repeat customers with positive spend are needed to fit Gamma-Gamma")
 
