@@ -12,8 +12,6 @@ from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_source
 from orchestration.settings import DataPaths
 
-MARTS = ["kpis_daily", "funnel_daily", "fct_sessions"]
-
 
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
@@ -33,12 +31,12 @@ def comparison(tmp_path_factory):
             "resource_type:test",
             "resource_type:unit_test",
         ]
-        result = dbtRunner().invoke([*args, "--select", *(f"+{mart}" for mart in MARTS), "--quiet"])
+        result = dbtRunner().invoke([*args, "--select", *(f"+{mart}" for mart in peer.MARTS), "--quiet"])
         assert result.success, result.exception
     return peer.compare(peer.compute(paths.raw), paths.warehouse, schema="marts")
 
 
-@pytest.mark.parametrize("mart", MARTS)
+@pytest.mark.parametrize("mart", peer.MARTS)
 def test_peer_equals_the_mart_column_by_column(comparison, mart):
     result = comparison["marts"][mart]
     assert {c: v["rows_differing"] for c, v in result["columns"].items() if not v["equal"]} == {}

@@ -18,6 +18,7 @@ import pandas as pd
 from orchestration.dbt_project import PROJECT_DIR
 
 SEEDS = PROJECT_DIR / "seeds"
+MARTS = ("kpis_daily", "funnel_daily", "fct_sessions")
 SESSION_TIMEOUT_MS = 30 * 60_000
 BOT_MIN_EVENTS, BOT_MAX_EVENTS_PER_MINUTE = 50, 20
 CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")

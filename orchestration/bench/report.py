@@ -20,11 +20,12 @@ def targets(result: dict) -> list[dict]:
     cores = os.cpu_count() or 1
     worst_p95 = max(q["p95_ms"] for q in result["queries"].values())
     peak_gib = max(stage["peak_rss_mib"] for stage in s.values()) / 1024
+    peer_speedup = seconds["peer_pandas"] / seconds["build_dbt_peer_marts"]
     rows = [
         ("full build <= 10 x floor", seconds["build_dagster"] / seconds["floor_scan"], 10, "x"),
         ("incremental day <= 10 % of full build", seconds["incremental_day"] / seconds["build_dagster"], 0.10, ""),
         ("Dagster build <= 1.15 x plain dbt", seconds["build_dagster"] / seconds["build_dbt"], 1.15, "x"),
-        ("dbt build >= 5 x faster than pandas peer", seconds["peer_pandas"] / seconds["build_dbt"], 5, "x"),
+        ("dbt >= 5 x faster than pandas (the peer's marts)", peer_speedup, 5, "x"),
         ("peak memory <= 12 GiB (target at 100 M events)", peak_gib, 12, "GiB"),
         ("mart queries p95 <= 100 ms", worst_p95, 100, "ms"),
         ("generator >= 1 M events/s on 2 cores", per_core["generate"] * min(cores, 2), 1_000_000, "ev/s"),
@@ -50,13 +51,13 @@ def render(result: dict) -> str:
         f"scale: {scale['days']} days + 1 incremental, {scale['stores']} stores, {scale['events_per_day']:,} events"
         f" a day; {result['events']:,} events landed; {machine['cores']} cores, {machine['memory_gib']} GiB",
         "",
-        f"| {'stage':<16} | {'seconds':>8} | {'peak RSS MiB':>12} | {'events':>11} | {'events/s/core':>13} |",
-        f"|{'-' * 18}|{'-' * 10}|{'-' * 14}|{'-' * 13}|{'-' * 15}|",
+        f"| {'stage':<20} | {'seconds':>8} | {'peak RSS MiB':>12} | {'events':>11} | {'events/s/core':>13} |",
+        f"|{'-' * 22}|{'-' * 10}|{'-' * 14}|{'-' * 13}|{'-' * 15}|",
     ]
     for name, s in result["stages"].items():
         rate = f"{s['events_per_second_per_core']:,}" if s["events_per_second_per_core"] is not None else "-"
         cells = f"{s['seconds']:>8.2f} | {s['peak_rss_mib']:>12,.0f} | {s['events']:>11,} | {rate:>13}"
-        lines.append(f"| {name:<16} | {cells} |")
+        lines.append(f"| {name:<20} | {cells} |")
     lines += ["", f"| {'analyst query':<32} | {'p50 ms':>8} | {'p95 ms':>8} |", f"|{'-' * 34}|{'-' * 10}|{'-' * 10}|"]
     lines += [f"| {n:<32} | {q['p50_ms']:>8.2f} | {q['p95_ms']:>8.2f} |" for n, q in result["queries"].items()]
     lines += ["", "peer (pandas) against the published marts:"]
