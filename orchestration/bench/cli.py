@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 # The scale: 30 days, 3 stores, 1 M events a day.
@@ -18,7 +18,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     scale = {**DEFAULTS, **(QUICK if args.quick else {})}
     scale.update({k: v for k in DEFAULTS if (v := getattr(args, k)) is not None})
     root = Path(args.workdir or Path(os.environ.get("DATA_DIR", "data")) / "bench" / "work").resolve()
-    result = stages.run_bench(root, start_date=args.start_date, seed=args.seed, query_repeats=args.repeats, **scale)
+    # The incremental day must be a partition, and partitions end today (UTC): by default the run's
+    # last day is yesterday.
+    start = args.start_date or datetime.now(UTC).date() - timedelta(days=scale["days"] + 1)
+    result = stages.run_bench(root, start_date=start, seed=args.seed, query_repeats=args.repeats, **scale)
     result = report.finish(result)
     print(report.render(result))
     out = report.save(result, Path(os.environ.get("DATA_DIR", "data")).resolve() / "bench")
@@ -32,7 +35,7 @@ def add_bench_command(commands) -> None:
     bench.add_argument("--stores", type=int, help=f"stores, 1-6 ({DEFAULTS['stores']})")
     bench.add_argument("--events-per-day", type=int, help=f"clickstream volume ({DEFAULTS['events_per_day']:,})")
     bench.add_argument("--quick", action="store_true", help=f"a small try-out scale: {QUICK}")
-    bench.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 11, 1))
+    bench.add_argument("--start-date", type=date.fromisoformat, help="first day (default: so the last is yesterday)")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--repeats", type=int, default=20, help="runs of each analyst query (default %(default)s)")
     bench.add_argument("--workdir", help="where the benchmark's data lives (default $DATA_DIR/bench/work, wiped)")

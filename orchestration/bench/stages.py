@@ -130,6 +130,20 @@ def floor_scan(paths: DataPaths) -> list[tuple]:
         ).fetchall()
 
 
+def parse_floor(paths: DataPaths) -> int:
+    """What DuckDB needs just to read the clickstream extracts landing reads, every field of every
+    event, with all files in one scan (so on every core): the ceiling of any landing of this format."""
+    from orchestration.contracts import load_contracts
+    from orchestration.landing.readers import jsonl_batches_read
+
+    contract = load_contracts()["events"]
+    selected, source = jsonl_batches_read(contract, sorted(paths.inbox_for("events").glob(contract.file_pattern)))
+    fields = ", ".join(f"count({f.name})" for f in contract.fields)
+    with duckdb.connect() as con:
+        counts = con.execute(f"select count(*), {fields} from (select {selected} from {source})").fetchone()
+    return counts[0]
+
+
 def query_timings(published: Path, repeats: int) -> dict[str, dict]:
     """p50/p95 milliseconds of each analyst query on the published file, one connection as a BI tool holds."""
     timings = {}
@@ -216,6 +230,8 @@ def run_bench(
         truth = generate(generated, config)
     for offset in range(days):
         deliver(generated, main, start_date + timedelta(days=offset))
+    with measured(stages, "parse_floor", lambda: parsed):
+        parsed = parse_floor(main)
     with data_dir(main):
         with measured(stages, "land", lambda: landed_events(main)):
             _land_all(main)

@@ -156,21 +156,24 @@ def _accessors(batch: dict[str, str], event: dict, prefix: str = "ev") -> dict[s
     return found
 
 
-def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+def jsonl_batches_read(contract: Contract, paths: list[Path]) -> tuple[str, str]:
+    """The select list (one text column per field) and the FROM clause that read clickstream
+    files as landing does: each line a batch, each of its events a row."""
     batch, event = _batch_and_event_fields(contract)
     event_type = _json_struct_type(event)
     batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch)
     accessors = _accessors(batch, event)
     selected = ", ".join(f"{accessors[f.name]} AS {quote_ident(f.name)}" for f in contract.fields)
-    _create_raw_table(
-        con,
-        selected,
-        source=f"""read_json({quote_literal(str(path))}, format = 'newline_delimited',
-                            maximum_object_size = 268435456,
-                            columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
-                  unnest(b.events) AS u(ev)""",
-        unreadable="not JSONL batches of the events contract",
-    )
+    files = "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
+    source = f"""read_json({files}, format = 'newline_delimited', maximum_object_size = 268435456,
+                          columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
+                 unnest(b.events) AS u(ev)"""
+    return selected, source
+
+
+def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+    selected, source = jsonl_batches_read(contract, [path])
+    _create_raw_table(con, selected, source=source, unreadable="not JSONL batches of the events contract")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS "
         f"SELECT 0::BIGINT AS _row_number, ''::VARCHAR AS _reason, ''::VARCHAR AS _payload LIMIT 0"
