@@ -39,7 +39,8 @@ renamed as (
         cart_id,
         order_id,
         value,
-        user_agent,
+        {{ bot_family('user_agent') }} as bot_family,
+        {{ pseudonymize('user_agent') }} as user_agent_hash,
         {{ pseudonymize(truncate_ip('ip')) }} as ip_hash,
         locale,
         client_timezone,
@@ -52,29 +53,6 @@ renamed as (
         _landed_at as landed_at
     from deduplicated
 
-),
-
--- A few hundred user agents send millions of events: classify and hash each agent once.
-user_agents as (
-
-    select
-        user_agent,
-        {{ bot_family('user_agent') | indent(8) }} as bot_family,
-        {{ pseudonymize('user_agent') }} as user_agent_hash
-    from (select distinct user_agent from renamed) as distinct_agents
-
-),
-
-final as (
-
-    select
-        renamed.* exclude (user_agent),  -- noqa: RF02
-        user_agents.bot_family,
-        user_agents.user_agent_hash
-    from renamed
-    left join user_agents
-        on renamed.user_agent = user_agents.user_agent
-
 )
 
-select * from final
+select * from renamed
