@@ -19,7 +19,8 @@ def targets(result: dict) -> list[dict]:
     per_core = {name: stage["events_per_second_per_core"] or 0 for name, stage in s.items()}
     cores = os.cpu_count() or 1
     worst_p95 = max(q["p95_ms"] for q in result["queries"].values())
-    peak_gib = max(stage["peak_rss_mib"] for stage in s.values()) / 1024
+    # the pipeline's peak: the pandas peer is the comparison, not part of it
+    peak_gib = max(stage["peak_rss_mib"] for name, stage in s.items() if name != "peer_pandas") / 1024
     peer_speedup = seconds["peer_pandas"] / seconds["build_dbt_peer_marts"]
     rows = [
         ("full build <= 10 x floor", seconds["build_dagster"] / seconds["floor_scan"], 10, "x"),
