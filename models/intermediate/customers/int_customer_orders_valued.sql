@@ -26,32 +26,46 @@ returns as (
 
 ),
 
-cost_per_order as (
+item_costs as (
 
     select
+        order_items.order_item_id,
         order_items.order_id,
-        sum(order_items.quantity * products.unit_cost) as cogs
+        order_items.quantity,
+        products.unit_cost
     from order_items
     inner join products
         on order_items.product_id = products.product_id
-    group by order_items.order_id
 
 ),
 
-restocked_cost_per_order as (
+-- The cost of every unit sold, less that of every unit received back undamaged.
+kept_costs as (
 
     select
+        order_id,
+        quantity * unit_cost as kept_cost
+    from item_costs
+    union all
+    select
         returns.order_id,
-        sum(returns.quantity * products.unit_cost) as restocked_cogs
+        -returns.quantity * item_costs.unit_cost as kept_cost
     from returns
-    inner join order_items
-        on returns.order_item_id = order_items.order_item_id
-    inner join products
-        on order_items.product_id = products.product_id
+    inner join item_costs
+        on returns.order_item_id = item_costs.order_item_id
     where
         returns.status = 'received'
         and returns.reason != 'damaged'
-    group by returns.order_id
+
+),
+
+cost_per_order as (
+
+    select
+        order_id,
+        sum(kept_cost) as cogs
+    from kept_costs
+    group by order_id
 
 ),
 
@@ -71,13 +85,8 @@ valued as (
         orders.refunded_amount,
         orders.gmv - orders.discounts - orders.refunded_amount as net_revenue,
         orders.gmv_usd - orders.discounts_usd - orders.refunded_amount_usd as net_revenue_usd,
-        cast(
-            coalesce(cost_per_order.cogs, 0) - coalesce(restocked_cost_per_order.restocked_cogs, 0) as decimal(18, 2)
-        ) as cogs,
-        {{ to_usd(
-            'coalesce(cost_per_order.cogs, 0) - coalesce(restocked_cost_per_order.restocked_cogs, 0)',
-            'orders.usd_per_unit'
-        ) }} as cogs_usd,
+        cast(coalesce(cost_per_order.cogs, 0) as decimal(18, 2)) as cogs,
+        {{ to_usd('coalesce(cost_per_order.cogs, 0)', 'orders.usd_per_unit') }} as cogs_usd,
         row_number() over (
             partition by orders.customer_id
             order by orders.placed_at, orders.order_id
@@ -85,8 +94,6 @@ valued as (
     from orders
     left join cost_per_order
         on orders.order_id = cost_per_order.order_id
-    left join restocked_cost_per_order
-        on orders.order_id = restocked_cost_per_order.order_id
     -- an order whose customer id the retention purge cleared is no customer's history any more
     where not orders.is_cancelled and orders.customer_id is not null
 
