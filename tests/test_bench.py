@@ -6,10 +6,9 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.bench import peer
 from orchestration.bench.stages import data_dir
-from orchestration.contracts import load_contracts
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
 
 
@@ -17,8 +16,7 @@ from orchestration.settings import DataPaths
 def comparison(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("bench"))
     generate(paths, GeneratorConfig(days=2, stores=2, events_per_day=4000, seed=11))
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     with pytest.MonkeyPatch.context() as mp, data_dir(paths):
         mp.setenv("PII_HMAC_KEY", "test-bench-key")

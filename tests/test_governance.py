@@ -16,7 +16,6 @@ import pytest
 
 from orchestration import warehouse
 from orchestration.cli import main
-from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
@@ -26,7 +25,7 @@ from orchestration.governance.export import export_subject
 from orchestration.governance.purge import purge
 from orchestration.governance.subject import Subject, find_subject
 from orchestration.landing import manifest
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.publish import publish_marts
 from orchestration.settings import DataPaths
 from tests.conftest import write_csv
@@ -72,8 +71,7 @@ def built(tmp_path_factory):
     _plant_card_numbers(paths)
     pristine = tmp_path_factory.mktemp("pristine_inbox")
     shutil.copytree(paths.inbox, pristine, dirs_exist_ok=True)
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     _build(paths)
     warehouse.record_build(paths, "governance-test")  # what a Dagster run records, so publishing accepts it
     publish_marts(paths)
@@ -255,8 +253,7 @@ def test_erasure_leaves_no_trace_and_kpis_equal_a_build_without_the_customer(bui
 
     reference = DataPaths(tmp_path / "reference")
     _filtered_inbox(pristine, reference.inbox, subject)
-    for source in load_contracts():
-        land_source(reference, source)
+    land_all(reference)
     _build(reference, "--select", "+kpis_daily", "--exclude", "resource_type:test")
     kpis = "SELECT * FROM marts.kpis_daily ORDER BY ALL"
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:

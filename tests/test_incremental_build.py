@@ -9,9 +9,8 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
-from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
 
 FIRST_DAY = date(2026, 11, 1)
@@ -25,8 +24,7 @@ AFFECTED = ["--select", "@int_events_sessionized"]
 
 
 def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str) -> None:
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     monkeypatch.setenv("DATA_DIR", str(paths.root))
     args = ["run", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]
     result = dbtRunner().invoke([*args, *dbt_args])

@@ -4,10 +4,9 @@ is lost. The generator's truth file says exactly what it planted."""
 import duckdb
 import pytest
 
-from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing import manifest
-from orchestration.landing.land import content_hash, land_source
+from orchestration.landing.land import content_hash, land_all, land_source
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +15,7 @@ def landed(tmp_path_factory):
 
     paths = DataPaths(tmp_path_factory.mktemp("generated"))
     truth = generate(paths, GeneratorConfig(days=3, stores=2, events_per_day=4000, seed=11))
-    records = {source: land_source(paths, source) for source in load_contracts()}
+    records = land_all(paths)
     return paths, truth, records
 
 

@@ -12,13 +12,12 @@ import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration.contracts import load_contracts
 from orchestration.generator import DirtRates, GeneratorConfig, generate
 from orchestration.generator.clock import DAY_MS, LocalClock, Window
 from orchestration.generator.customers import simulate_customers
 from orchestration.generator.reference import build_stores
 from orchestration.generator.traffic import hourly_intensity
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.ltv.cli import add_ltv_command
 from orchestration.ltv.predict import fit_and_predict
 from orchestration.settings import DataPaths
@@ -50,8 +49,7 @@ SELECT = [
 def warehouse(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("operations"))
     truth = generate(paths, GeneratorConfig(days=7, stores=2, events_per_day=5000, seed=11, dirt=DIRT))
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     mp = pytest.MonkeyPatch()
     mp.setenv("DATA_DIR", str(paths.root))
     args = ["build", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]

@@ -11,7 +11,7 @@ from dbt.cli.main import dbtRunner
 from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing import rules
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.landing.manifest import records
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
@@ -23,8 +23,7 @@ MARTS = ("search_terms_daily", "recommendation_performance_daily", "dq_scorecard
 def warehouse(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("quality"))
     truth = generate(paths, GeneratorConfig(days=2, stores=2, events_per_day=2000, seed=11))
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     mp = pytest.MonkeyPatch()
     mp.setenv("DATA_DIR", str(paths.root))
     selection = ["dim_stores", *(f"+{mart}" for mart in MARTS), "dq_scorecard_daily_rows_add_up"]

@@ -11,12 +11,11 @@ import duckdb
 import pytest
 
 from orchestration import warehouse
-from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.purge import purge
 from orchestration.governance.storage import rewrite_parquet
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
 
 KEY = "retention-test-key"
@@ -65,8 +64,7 @@ def _closed(mart: str) -> str:
 def purged(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("retention"))
     generate(paths, GeneratorConfig(days=3, stores=2, events_per_day=1000, seed=23))
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     built = _dbt(paths, "build", "--quiet")
     assert built.returncode == 0, built.stdout[-3000:]
     warehouse.record_build(paths, "retention-test")

@@ -10,9 +10,8 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.landing.land import land_source
+from orchestration.landing.land import land_all
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 
@@ -21,8 +20,7 @@ from orchestration.settings import DataPaths
 def warehouse(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("warehouse"))
     truth = generate(paths, GeneratorConfig(days=3, stores=2, events_per_day=4000, seed=5))
-    for source in load_contracts():
-        land_source(paths, source)
+    land_all(paths)
     mp = pytest.MonkeyPatch()
     mp.setenv("DATA_DIR", str(paths.root))
     result = dbtRunner().invoke(

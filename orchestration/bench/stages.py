@@ -160,14 +160,6 @@ def query_timings(published: Path, repeats: int) -> dict[str, dict]:
     return timings
 
 
-def _land_all(paths: DataPaths) -> None:
-    from orchestration.contracts import load_contracts
-    from orchestration.landing.land import land_source
-
-    for source in load_contracts():
-        land_source(paths, source)
-
-
 def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
     """`make run`'s build: parse, then the build_all job over the window."""
     import dagster as dg
@@ -215,6 +207,7 @@ def run_bench(
 ) -> dict:
     from orchestration.bench import peer
     from orchestration.generator import GeneratorConfig, generate
+    from orchestration.landing.land import land_all
     from orchestration.publish import publish_marts, published_path
 
     shutil.rmtree(root, ignore_errors=True)
@@ -235,7 +228,7 @@ def run_bench(
         parsed = parse_floor(main)
     with data_dir(main):
         with measured(stages, "land", lambda: landed_events(main)):
-            _land_all(main)
+            land_all(main)
         events = landed_events(main)
         with measured(stages, "build_dagster", events):
             _dagster_build(start_date, last, full_refresh=True)

@@ -106,6 +106,11 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     return records
 
 
+def land_all(paths: DataPaths) -> dict[str, list[manifest.ManifestRecord]]:
+    """Land every source's pending extracts, source by source in contract order."""
+    return {source: land_source(paths, source) for source in load_contracts()}
+
+
 def land_extract(
     con: duckdb.DuckDBPyConnection,
     paths: DataPaths,
