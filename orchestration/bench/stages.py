@@ -134,13 +134,15 @@ def parse_floor(paths: DataPaths) -> int:
     """What DuckDB needs just to read the clickstream extracts landing reads, every field of every
     event, with all files in one scan (so on every core): the ceiling of any landing of this format."""
     from orchestration.contracts import load_contracts
+    from orchestration.landing.land import connect
     from orchestration.landing.readers import jsonl_batches_read
     from orchestration.landing.rules import quote_ident
 
     contract = load_contracts()["events"]
     selected, source = jsonl_batches_read(contract, sorted(paths.inbox_for("events").glob(contract.file_pattern)))
     fields = ", ".join(f"count({quote_ident(f.name)})" for f in contract.fields)
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    # Landing's own connection: DuckDB 2.0 refuses enable_progress_bar as a connect() option.
+    with connect() as con:
         counts = con.execute(f"select count(*), {fields} from (select {selected} from {source})").fetchone()
     return counts[0]
 
