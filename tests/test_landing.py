@@ -6,8 +6,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.landing import atomic, manifest
-from orchestration.landing.land import land_source
+from orchestration.landing import atomic, land, manifest
+from orchestration.landing.land import STAGING, LandingFailed, land_source
 from tests.conftest import event, order, write_batches, write_csv
 
 
@@ -214,7 +214,7 @@ def test_the_same_bytes_under_two_names_in_one_inbox_land_once(paths):
     assert len(raw_rows(paths, "orders")) == 25
 
 
-def test_a_crash_mid_write_leaves_no_partial_file_and_the_retry_lands_once(paths, monkeypatch):
+def test_a_crash_mid_write_leaves_no_landed_file_and_the_retry_lands_once(paths, monkeypatch):
     rows = [order(order_id=f"a{i}") for i in range(20)]
     rows += [order(order_id=f"b{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     write_csv(paths, "orders", "orders_20261102.csv", rows)
@@ -228,14 +228,30 @@ def test_a_crash_mid_write_leaves_no_partial_file_and_the_retry_lands_once(paths
         real_publish(tmp, target)
 
     monkeypatch.setattr(atomic, "publish", crash_on_second_file)
-    with pytest.raises(OSError, match="disk unplugged"):
+    with pytest.raises(LandingFailed, match=r"orders_20261102\.csv: OSError: disk unplugged"):
         land_source(paths, "orders")
-    leftovers = sorted(p.name for p in paths.raw_for("orders").rglob("*") if p.is_file())
-    assert leftovers == [calls[0].name]  # the first partition, complete; no temporary file, no manifest
-    assert manifest.records(paths, "orders") == []
+    # Nothing reached raw, and nothing is left staged: the extract is simply not landed yet.
+    assert [p for p in paths.root.rglob("*") if p.is_file() and ("manifest" in p.parts or "raw" in p.parts)] == []
+    assert list((paths.root / STAGING).rglob("*.parquet")) == []
 
     monkeypatch.setattr(atomic, "publish", real_publish)
     [record] = land_source(paths, "orders")
     assert record.rows_by_partition == {"2026-11-01": 20, "2026-11-02": 20}
     assert len(raw_rows(paths, "orders")) == 40
     assert land_source(paths, "orders") == []
+
+
+def test_a_crash_after_the_record_is_finished_by_the_next_run(paths, monkeypatch):
+    rows = [order(order_id=f"a{i}") for i in range(20)]
+    rows += [order(order_id=f"b{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    write_csv(paths, "orders", "orders_20261102.csv", rows)
+    monkeypatch.setattr(land, "_publish_staged", lambda paths, record: None)  # the process dies here
+    [record] = land_source(paths, "orders")
+    # Recorded, but no file of it in raw yet: raw never holds a file without its record.
+    assert manifest.records(paths, "orders") == [record]
+    assert not paths.raw_for("orders").exists()
+
+    monkeypatch.undo()
+    assert land_source(paths, "orders") == []  # the next run moves the staged files into place
+    assert len(raw_rows(paths, "orders")) == 40
+    assert list((paths.root / STAGING).rglob("*.parquet")) == []

@@ -23,8 +23,9 @@ class ManifestRecord:
     file: str
     size_bytes: int
     landed_at: str
-    # "landed"; "rejected" when the file could not be read and went to quarantine line by line;
-    # "failed_validation" when the landed batch failed its expectations and was quarantined whole.
+    # "landed"; "rejected" when the file could not be read and went to quarantine line by line
+    # (or whole, when it has no lines of text); "failed_validation" when the landed batch failed
+    # its expectations and was quarantined whole.
     status: str
     rows_received: int = 0
     rows_landed: int = 0
@@ -37,8 +38,15 @@ class ManifestRecord:
     # The same counts split by the store the rows name (an extract mixes stores), so the
     # data-quality scorecard can give every tenant its own; see `StoreCounts`.
     counts_by_store: dict[str, dict] = field(default_factory=dict)
+    # A rejected file's reason code (rules.py: unreadable_file, empty_file, ...) and the message
+    # that explains it (the decoder's or parser's own).
+    reason: str | None = None
     detail: str | None = None
     validation_failures: list[str] = field(default_factory=list)
+    # The file's records as an independent count found them (CSV records, JSONL lines), and as
+    # the parser read them: a record the parser lost makes them differ.
+    records_counted: int = 0
+    records_read: int = 0
 
     @property
     def extract_id(self) -> str:
@@ -47,10 +55,12 @@ class ManifestRecord:
     @property
     def is_conserved(self) -> bool:
         """rows received = landed + quarantined + duplicates, the landing invariant, for the
-        extract and for each store of it."""
+        extract and for each store of it; and the parser read every record the file holds (a
+        rejected file's lines are split apart from the parser)."""
         stores = [StoreCounts(**c) for c in self.counts_by_store.values()]
         return (
-            self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
+            (self.status == "rejected" or self.records_read == self.records_counted)
+            and self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
             and all(s.received == s.landed + sum(s.quarantined_by_reason.values()) + s.duplicates for s in stores)
             and self.rows_received == sum(s.received for s in stores)
         )
