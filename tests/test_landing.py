@@ -83,10 +83,12 @@ def test_counts_are_split_by_the_store_each_row_names(paths):
     [record] = land_source(paths, "orders")
     assert record.counts_by_store == {
         "uk": {"received": 11, "landed": 10, "duplicates": 0, "late": 0,
-               "quarantined_by_reason": {"not_allowed:currency": 1}},
+               "quarantined_by_reason": {"not_allowed:currency": 1}, "erased_subject": 0},
         "unattributed": {"received": 2, "landed": 0, "duplicates": 0, "late": 0,
-                         "quarantined_by_reason": {"missing_required:store_id": 1, "unparseable_row": 1}},
-        "us": {"received": 61, "landed": 60, "duplicates": 1, "late": 0, "quarantined_by_reason": {}},
+                         "quarantined_by_reason": {"missing_required:store_id": 1, "unparseable_row": 1},
+                         "erased_subject": 0},
+        "us": {"received": 61, "landed": 60, "duplicates": 1, "late": 0, "quarantined_by_reason": {},
+               "erased_subject": 0},
     }  # fmt: skip
     assert (record.rows_received, record.rows_landed, record.rows_quarantined, record.duplicates_dropped) == (
         74, 70, 3, 1

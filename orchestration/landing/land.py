@@ -26,14 +26,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contracts import Contract, load_contracts
-from orchestration.landing import manifest, readers
+from orchestration.landing import manifest, readers, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
     CARD_NUMBER,
     FAILED_EXPECTATIONS,
     LINE_TOO_LONG,
-    ROWS_UNACCOUNTED,
     UNREADABLE_FILE,
     derived_columns,
     mask_card_numbers,
@@ -167,11 +166,11 @@ def land_extract(
         record.records_read = readers.load_raw(con, contract, extract.path, count)
         if record.records_read != count.records:
             raise readers.UnreadableExtract(
-                ROWS_UNACCOUNTED, f"the parser read {record.records_read} of the file's {count.records} records"
+                readers.ROWS_UNACCOUNTED, f"the parser read {record.records_read} of the file's {count.records} records"
             )
         _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count)
         if not record.is_conserved:
-            raise readers.UnreadableExtract(ROWS_UNACCOUNTED, f"rows do not add up: {record.counts_by_store}")
+            raise readers.UnreadableExtract(readers.ROWS_UNACCOUNTED, f"rows do not add up: {record.counts_by_store}")
     except readers.UnreadableExtract as exc:
         shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
         _reject_whole_file(con, paths, contract, extract, record, exc)
@@ -181,12 +180,14 @@ def land_extract(
 def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count) -> None:
     # One pass over the text rows: each row's quarantine reason, its store, and its typed values
     # (NULL where a cast fails, and then the row has a reason).
+    # A row naming an erased subject is dropped whatever else it holds: never written anywhere.
     too_long = readers.line_too_long(contract, count)
     reason = f"CASE WHEN {too_long} THEN '{LINE_TOO_LONG}' ELSE {quarantine_reason(contract)} END"
+    erased = suppression.erased_condition(con, paths, contract, readers.RAW_TABLE)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT _row_number, {reason} AS _reason, {_store_of("store_id")} AS _store,
+        SELECT _row_number, {reason} AS _reason, {_store_of("store_id")} AS _store, {erased} AS _erased,
                {", ".join(typed_columns(contract))}
         FROM {readers.RAW_TABLE}
         """
@@ -195,7 +196,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
-        WITH rejected AS (SELECT _row_number, _reason, _store FROM checked WHERE _reason IS NOT NULL)
+        WITH rejected AS (SELECT _row_number, _reason, _store FROM checked WHERE _reason IS NOT NULL AND NOT _erased)
         SELECT _row_number, _reason, _store, CASE
             WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers(payload)}
             -- Kept as its start and its length: a line of many megabytes is no evidence worth keeping.
@@ -218,7 +219,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
         f"""
         CREATE OR REPLACE TEMP TABLE deduped AS
         WITH typed AS (
-            SELECT * EXCLUDE (_reason, _store) FROM checked WHERE _reason IS NULL
+            SELECT * EXCLUDE (_reason, _store, _erased) FROM checked WHERE _reason IS NULL AND NOT _erased
         ),
         typed_and_derived AS (
             SELECT *{"".join(", " + d for d in derived)}, {partition_date(contract)} AS _date FROM typed
@@ -271,7 +272,8 @@ def _late_condition(contract: Contract, newest_landed: str | None) -> str:
 
 
 def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict[str, manifest.StoreCounts]:
-    """Rows received, landed, late, quarantined by reason and dropped as duplicates, per store.
+    """Rows received, landed, late, quarantined by reason, dropped as duplicates and as naming an
+    erased subject, per store.
 
     Each count is taken on its own (duplicates are the valid rows that did not land), so the
     conservation check on the record tests the landing rather than restating it.
@@ -279,11 +281,13 @@ def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict
     counts = defaultdict(manifest.StoreCounts)
     valid = defaultdict(int)
     received = f"""
-        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL) FROM checked GROUP BY 1
-        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0 FROM {readers.REJECTS_TABLE}
+        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _erased), count(*) FILTER (_erased)
+        FROM checked GROUP BY 1
+        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0, 0 FROM {readers.REJECTS_TABLE}
     """
-    for store, rows, valid_rows in con.execute(received).fetchall():
+    for store, rows, valid_rows, erased_rows in con.execute(received).fetchall():
         counts[store].received += rows
+        counts[store].erased_subject += erased_rows
         valid[store] += valid_rows
     landed = f"SELECT store_id, count(*), count(*) FILTER ({_late_condition(contract, newest_landed)}) FROM deduped"
     for store, rows, late_rows in con.execute(landed + " GROUP BY 1").fetchall():

@@ -33,6 +33,8 @@ class ManifestRecord:
     duplicates_dropped: int = 0
     duplicates_already_landed: int = 0
     late_rows: int = 0
+    # Rows naming an erased subject (suppression.py), dropped at landing and written nowhere.
+    rows_erased_subject: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     rows_by_partition: dict[str, int] = field(default_factory=dict)
     # The same counts split by the store the rows name (an extract mixes stores), so the
@@ -54,14 +56,18 @@ class ManifestRecord:
 
     @property
     def is_conserved(self) -> bool:
-        """rows received = landed + quarantined + duplicates, the landing invariant, for the
+        """rows received = landed + quarantined + duplicates + erased, the landing invariant, for the
         extract and for each store of it; and the parser read every record the file holds (a
         rejected file's lines are split apart from the parser)."""
         stores = [StoreCounts(**c) for c in self.counts_by_store.values()]
         return (
             (self.status == "rejected" or self.records_read == self.records_counted)
-            and self.rows_received == self.rows_landed + self.rows_quarantined + self.duplicates_dropped
-            and all(s.received == s.landed + sum(s.quarantined_by_reason.values()) + s.duplicates for s in stores)
+            and self.rows_received
+            == self.rows_landed + self.rows_quarantined + self.duplicates_dropped + self.rows_erased_subject
+            and all(
+                s.received == s.landed + sum(s.quarantined_by_reason.values()) + s.duplicates + s.erased_subject
+                for s in stores
+            )
             and self.rows_received == sum(s.received for s in stores)
         )
 
@@ -73,6 +79,7 @@ class ManifestRecord:
         self.rows_landed = sum(c.landed for c in counts)
         self.duplicates_dropped = sum(c.duplicates for c in counts)
         self.late_rows = sum(c.late for c in counts)
+        self.rows_erased_subject = sum(c.erased_subject for c in counts)
         self.quarantined_by_reason = dict(
             sorted(sum((Counter(c.quarantined_by_reason) for c in counts), Counter()).items())
         )
@@ -92,6 +99,7 @@ class StoreCounts:
     duplicates: int = 0
     late: int = 0
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    erased_subject: int = 0
 
 
 def record_path(paths: DataPaths, source: str, sha256: str) -> Path:

@@ -17,15 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contracts import Contract
-from orchestration.landing.rules import (
-    EMPTY_FILE,
-    LINE_TOO_LONG,
-    UNPARSEABLE_ROW,
-    UNREADABLE_FILE,
-    WRONG_DELIMITER,
-    quote_ident,
-    quote_literal,
-)
+from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE, quote_ident, quote_literal
 
 RAW_TABLE = "raw_rows"
 REJECTS_TABLE = "raw_rejects"
@@ -36,6 +28,14 @@ MAX_LINE_BYTES = 2_000_000
 # Errors of a file's bytes themselves: a truncated or corrupt gzip stream, or text that is not UTF-8.
 DECODING_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError)
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+# Why a file is rejected whole, beside unreadable_file (the manifest record's `reason`; its lines,
+# when it has any, are quarantined as unreadable_file).
+EMPTY_FILE = "empty_file"
+WRONG_DELIMITER = "wrong_delimiter"
+# The parser read fewer or more records than an independent count of the file found.
+ROWS_UNACCOUNTED = "rows_unaccounted"
 
 
 class UnreadableExtract(Exception):
@@ -177,11 +177,12 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _missing_columns(contract: Contract, header: list[str]) -> UnreadableExtract:
-    """Why a header lacks required columns: most often another delimiter than the contract's comma."""
+    """Why a header lacks required columns: most often another delimiter than the contract's
+    comma (the header is then one column that another delimiter splits into names)."""
     missing = [f.name for f in contract.fields if f.required and f.name not in header]
     for delimiter, name in _DELIMITERS.items():
-        split = [column for line in header for column in line.split(delimiter)]
-        if not [f.name for f in contract.fields if f.required and f.name not in split]:
+        names = header[0].split(delimiter) if len(header) == 1 else []
+        if len(names) > 1 and all(n.strip().isidentifier() for n in names):
             return UnreadableExtract(WRONG_DELIMITER, f"columns are separated by {name}, the contract's by comma")
     return UnreadableExtract(UNREADABLE_FILE, f"header lacks required column(s) {', '.join(missing)}")
 

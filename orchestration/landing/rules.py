@@ -22,14 +22,9 @@ CARD_NUMBER = "card_number"
 UNPARSEABLE_ROW = "unparseable_row"
 LINE_TOO_LONG = "line_too_long"
 # A line of a file that could not be read against its contract; also the reason of a file that
-# cannot be read or decoded at all (the decoder's message in the manifest record's detail).
+# cannot be read or decoded at all (the decoder's message in the manifest record's detail). The
+# other reasons a file is rejected whole are in readers.py: they name files, never count rows.
 UNREADABLE_FILE = "unreadable_file"
-# Why a file was rejected whole, beside unreadable_file (the manifest record's `reason`; its
-# lines, when it has any, are quarantined as unreadable_file).
-EMPTY_FILE = "empty_file"
-WRONG_DELIMITER = "wrong_delimiter"
-# The parser read fewer or more records than an independent count of the file found.
-ROWS_UNACCOUNTED = "rows_unaccounted"
 # The landed batch as a whole failed its Great Expectations suite.
 FAILED_EXPECTATIONS = "failed_expectations"
 
