@@ -191,3 +191,36 @@ def test_a_header_that_is_not_utf8_is_unreadable_with_the_decoders_message(paths
         "header is not UTF-8: 'utf-8' codec can't decode byte 0xff in position 11: invalid start byte"
     )
     assert_kept_whole(paths, record, data)
+
+
+def test_an_event_the_parser_drops_breaks_conservation_and_an_empty_batch_does_not(paths, monkeypatch):
+    batch = {"sent_at": "2026-11-01T09:00:00Z", "received_at": "2026-11-01T09:00:00Z"}
+    write_batches(
+        paths,
+        "events_20261101_0000.jsonl.gz",
+        [{**batch, "events": [event(f"e{i}"), event(f"f{i}")]} for i in range(15)] + [{**batch, "events": []}],
+    )
+    load_jsonl = readers._load_jsonl_batches
+
+    def losing_an_event(con, contract, path):
+        load_jsonl(con, contract, path)
+        con.execute(f"DELETE FROM {readers.RAW_TABLE} WHERE event_id = 'f3'")
+        return con.execute(
+            f"SELECT sum(n // _batch_size) FROM (SELECT _batch_size, count(*) n FROM {readers.RAW_TABLE} GROUP BY 1)"
+        ).fetchall()[0][0]
+
+    monkeypatch.setattr(readers, "_load_jsonl_batches", losing_an_event)
+    [record] = land_source(paths, "events")
+    assert (record.status, record.reason, record.detail) == (
+        "rejected", "rows_unaccounted", "the parser read 14 of the file's 15 records"
+    )  # fmt: skip
+    assert not paths.raw_for("events").exists()
+
+    monkeypatch.undo()
+    write_batches(
+        paths,
+        "events_20261101_0001.jsonl.gz",
+        [{**batch, "events": [event(f"g{i}"), event(f"h{i}")]} for i in range(15)] + [{**batch, "events": []}],
+    )
+    [landed] = land_source(paths, "events")
+    assert (landed.status, landed.records_counted, landed.records_read, landed.rows_landed) == ("landed", 15, 15, 30)

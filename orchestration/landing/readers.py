@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ MAX_LINE_BYTES = 2_000_000
 # Errors of a file's bytes themselves: a truncated or corrupt gzip stream, or text that is not UTF-8.
 DECODING_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError)
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_NO_EVENTS = re.compile(rb'"events"\s*:\s*\[\s*\]')
 
 
 # Why a file is rejected whole, beside unreadable_file (the manifest record's `reason`; its lines,
@@ -69,9 +71,11 @@ def count_records(path: Path, contract: Contract) -> RecordCount:
     def lines(handle):
         nonlocal longest, empty
         for line in handle:
-            # Measured in bytes only when it may be the longest: encoding every line costs.
+            # Text is measured in bytes only when it may be the longest: encoding every line costs.
             if len(line) > longest:
-                longest = max(longest, len(line.encode("utf-8", "surrogateescape")))
+                longest = max(
+                    longest, len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogateescape"))
+                )
             empty = empty and not line.strip()
             yield line
 
@@ -82,9 +86,9 @@ def count_records(path: Path, contract: Contract) -> RecordCount:
                 csv.field_size_limit(1 << 40)  # a line of any length is counted, not refused
                 text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
                 records = sum(1 for row in csv.reader(lines(text)) if row) - 1
-            else:
-                text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape")
-                records = sum(1 for line in lines(text) if line.strip())
+            else:  # bytes, not text: a JSONL line is one record, and decoding it costs
+                # A batch without events yields no row, so the parser cannot count it: left out here too.
+                records = sum(1 for line in lines(binary) if line.strip() and not _NO_EVENTS.search(line))
     except DECODING_ERRORS as exc:
         raise UnreadableExtract(UNREADABLE_FILE, f"{type(exc).__name__}: {exc}") from exc
     except csv.Error as exc:
@@ -268,13 +272,14 @@ def _accessors(batch: dict[str, str], event: dict, prefix: str = "ev") -> dict[s
     return found
 
 
-def jsonl_batches_read(contract: Contract, paths: list[Path], number_lines: bool = False) -> tuple[str, str]:
+def jsonl_batches_read(contract: Contract, paths: list[Path], count_batches: bool = False) -> tuple[str, str]:
     """The select list (one text column per field) and the FROM clause that read clickstream
     files as landing does: each line a batch, each of its events a row.
 
-    With `number_lines`, each row also carries `_line` (its batch's line among the file's
-    batches) and `_empty_batch`, and a batch without events yields one such placeholder row, so
-    that the batches read can be counted from the rows.
+    With `count_batches`, each row also carries `_batch_size`, its batch's number of events, so
+    that the batches read can be counted from the rows: the rows of the batches of n events are
+    n times their number. (Numbering the batches before the unnest, by a window or an ordinality,
+    costs three to fourteen times the read.)
     """
     batch, event = _batch_and_event_fields(contract)
     event_type = _json_struct_type(event)
@@ -284,20 +289,20 @@ def jsonl_batches_read(contract: Contract, paths: list[Path], number_lines: bool
     files = "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
     read = f"""read_json({files}, format = 'newline_delimited', maximum_object_size = 268435456,
                           columns = {{{batch_columns}, 'events': '{event_type}[]'}})"""
-    if not number_lines:
-        return selected, f"{read} AS b, unnest(b.events) AS u(ev)"
-    selected += ", b._line, coalesce(len(b.events), 0) = 0 AS _empty_batch"
-    events = "CASE WHEN len(b.events) > 0 THEN b.events ELSE [NULL] END"
-    return selected, f"(SELECT row_number() OVER () AS _line, * FROM {read}) AS b, unnest({events}) AS u(ev)"
+    if count_batches:
+        selected += ", len(b.events) AS _batch_size"
+    return selected, f"{read} AS b, unnest(b.events) AS u(ev)"
 
 
 def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> int:
-    selected, source = jsonl_batches_read(contract, [path], number_lines=True)
+    selected, source = jsonl_batches_read(contract, [path], count_batches=True)
     _create_raw_table(con, selected, source=source, unreadable="not JSONL batches of the events contract")
-    [(lines,)] = con.execute(f"SELECT count(DISTINCT _line) FROM {RAW_TABLE}").fetchall()
-    con.execute(f"DELETE FROM {RAW_TABLE} WHERE _empty_batch")
+    [(batches,)] = con.execute(
+        f"SELECT coalesce(sum(rows // _batch_size), 0) FROM "
+        f"(SELECT _batch_size, count(*) AS rows FROM {RAW_TABLE} GROUP BY 1)"
+    ).fetchall()
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS "
         f"SELECT 0::BIGINT AS _row_number, ''::VARCHAR AS _reason, ''::VARCHAR AS _payload LIMIT 0"
     )
-    return lines
+    return batches
