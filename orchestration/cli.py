@@ -188,7 +188,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from orchestration import analyst
 
-    output = Path(args.output or f"{args.mart}.{args.format}")
+    output = Path(args.output)
     rows = analyst.export_mart(
         DataPaths.from_env(), args.mart, args.format, output, args.store, args.from_date, args.to_date
     )
@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--store", help="only this store's rows")
     export.add_argument("--from", dest="from_date", type=date.fromisoformat, help="first date, inclusive")
     export.add_argument("--to", dest="to_date", type=date.fromisoformat, help="last date, inclusive")
-    export.add_argument("--output", help="file to write (default ./<mart>.<format>)")
+    export.add_argument("--output", required=True, help="file to write (replaced whole if it exists)")
     export.set_defaults(func=cmd_export)
 
     contracts = commands.add_parser(
