@@ -1,7 +1,8 @@
 """What analysts run against the published marts: ad-hoc SQL and streamed exports.
 
 Both open `$DATA_DIR/marts.duckdb` read-only, never the live warehouse, so they neither wait
-for nor block a build. Errors an analyst can fix end in `AnalystError`: one line, exit code 2.
+for nor block a build, and both are recorded in the access audit (`$DATA_DIR/audit.duckdb`).
+Errors an analyst can fix end in `AnalystError`: one line, exit code 2.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TextIO
 import duckdb
 
 from orchestration.publish import PUBLISHED_SCHEMA, published_marts, published_path
+from orchestration.serve.audit_trail import cli_access
 from orchestration.settings import DataPaths
 
 FETCH_ROWS = 10_000
@@ -52,7 +54,7 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
+def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     """An aligned table: numbers right-aligned, everything else left (holds the result in memory)."""
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
@@ -68,30 +70,36 @@ def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
     for row in cells:
         out.write(line(row).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return len(rows)
 
 
-def write_csv(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
+def write_csv(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([d[0] for d in cursor.description])
-    writer.writerows([_text(v) for v in row] for row in _rows(cursor))
+    rows = 0
+    for rows, row in enumerate(_rows(cursor), start=1):  # noqa: B007 - the count is the loop's result
+        writer.writerow([_text(v) for v in row])
+    return rows
 
 
-def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
+def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     """JSON lines, one object per row; dates and decimals as strings, so nothing loses precision."""
     names = [d[0] for d in cursor.description]
-    for row in _rows(cursor):
+    rows = 0
+    for rows, row in enumerate(_rows(cursor), start=1):  # noqa: B007 - the count is the loop's result
         out.write(json.dumps(dict(zip(names, row, strict=True)), default=str) + "\n")
+    return rows
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 
 def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO | None = None) -> None:
-    with connect(paths) as con:
+    with cli_access(paths, "sql") as access, connect(paths) as con:
         cursor = _execute(con, sql)
         if cursor.description is None:
             raise AnalystError("the statement returned no result set")
-        WRITERS[output](cursor, out or sys.stdout)
+        access.rows_returned = WRITERS[output](cursor, out or sys.stdout)
 
 
 def _date_column(con: duckdb.DuckDBPyConnection, mart: str) -> str:
@@ -124,7 +132,7 @@ def export_mart(
 
     Returns the rows written.
     """
-    with connect(paths) as con:
+    with cli_access(paths, f"export {mart}", [store] if store else None) as access, connect(paths) as con:
         marts = published_marts(con)
         if mart not in marts:
             raise AnalystError(f"unknown mart {mart!r}; known marts: {', '.join(marts)}")
@@ -144,4 +152,5 @@ def export_mart(
         output.parent.mkdir(parents=True, exist_ok=True)
         target = str(output).replace("'", "''")
         [(rows,)] = _execute(con, f"COPY ({query}) TO '{target}' ({EXPORT_FORMATS[fmt]})", params).fetchall()
+        access.rows_returned = rows
         return rows

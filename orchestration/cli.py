@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from orchestration.bench.cli import add_bench_command
 from orchestration.governance.cli import add_governance_commands
 from orchestration.ltv.cli import add_ltv_command
+from orchestration.serve.cli import add_serve_commands
 from orchestration.settings import DataPaths
 
 
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ltv_command(commands)
     add_governance_commands(commands)
     add_bench_command(commands)
+    add_serve_commands(commands)
     return parser
 
 

@@ -1,11 +1,12 @@
-"""The audit trail of purges and erasures: `$DATA_DIR/audit.duckdb`, one table per kind of action.
+"""The audit trail of purges, erasures and reads: `$DATA_DIR/audit.duckdb`, one table per kind of action.
 
-Rows hold what was done, where, when and how many rows, never a personal value: an erased customer
-appears only as the keyed hash of its id.
+Rows hold what was done, where, when and how many rows, never a personal value nor a secret: an
+erased customer appears only as the keyed hash of its id, a reader only as its access token's id.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,15 +18,34 @@ TABLES = {
     "purge_log": "purged_at TIMESTAMPTZ, as_of DATE, place VARCHAR, target VARCHAR, column_name VARCHAR,"
     " pii_class VARCHAR, cutoff DATE, rows_purged BIGINT",
     "erasure_log": "erased_at TIMESTAMPTZ, store_id VARCHAR, customer_key VARCHAR, place VARCHAR, rows_removed BIGINT",
+    # Every read of the published marts: the API and dashboard (channel `api`/`page`) and the CLI's
+    # sql, export and gdpr-export (channel `cli`, token_id `cli:<os user>`).
+    "access_log": "accessed_at TIMESTAMPTZ, token_id VARCHAR, role VARCHAR, channel VARCHAR, endpoint VARCHAR,"
+    " stores VARCHAR[], status INTEGER, rows_returned BIGINT, duration_ms DOUBLE",
 }
+# The file has one writer at a time: the server's audit thread, a CLI command or a purge may meet.
+LOCK_RETRIES = 50
+LOCK_WAIT_SECONDS = 0.1
 
 
 def audit_path(paths: DataPaths) -> Path:
     return paths.root / "audit.duckdb"
 
 
+def _open_for_writing(paths: DataPaths) -> duckdb.DuckDBPyConnection:
+    paths.root.mkdir(parents=True, exist_ok=True)
+    for _ in range(LOCK_RETRIES - 1):
+        try:
+            return duckdb.connect(str(audit_path(paths)))
+        except duckdb.IOException as exc:  # another process holds the file's write lock
+            if "lock" not in str(exc).lower():
+                raise
+            time.sleep(LOCK_WAIT_SECONDS)
+    return duckdb.connect(str(audit_path(paths)))
+
+
 def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
-    with duckdb.connect(str(audit_path(paths))) as con:
+    with _open_for_writing(paths) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})")
         if rows:
             con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
@@ -56,3 +76,14 @@ def read_if_any(paths: DataPaths, table: str) -> list[tuple]:
         if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall():
             return []
         return con.execute(f"SELECT * FROM {table}").fetchall()
+
+
+def query(paths: DataPaths, table: str, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+    """A read of `table` while writers come and go (opened as they open it); nothing before it exists."""
+    if not audit_path(paths).exists():
+        return [], []
+    with _open_for_writing(paths) as con:
+        if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall():
+            return [], []
+        cursor = con.execute(sql, params or [])
+        return [d[0] for d in cursor.description], cursor.fetchall()
