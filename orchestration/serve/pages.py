@@ -49,12 +49,14 @@ def vega_bundle() -> str:
         return _vega_bundle[0]
 
 
-def _shell(title: str, body: str, page_key: str = "") -> str:
+def _shell(title: str, body: str, page_key: str = "", scripts: bool = True) -> str:
+    script_tags = '<script src="/static/vega.js" defer></script><script src="/static/dashboard.js" defer></script>'
+
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} · commerce-analytics</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,"><link rel="stylesheet" href="/static/dashboard.css">
-<script src="/static/vega.js" defer></script><script src="/static/dashboard.js" defer></script>
+{script_tags if scripts else ""}
 </head><body data-page="{page_key}">{body}</body></html>
 """
 
@@ -70,7 +72,7 @@ def render(page: Page) -> str:
 
 def refused(page: Page) -> str:
     body = f"<main><h1>{html.escape(page.title)}</h1><p class='error'>Your role may not open this page.</p></main>"
-    return _shell(page.title, body)
+    return _shell(page.title, body, scripts=False)
 
 
 def login_page(request: Request) -> Response:
