@@ -52,8 +52,26 @@ def bearer(token):
 
 def login(server_app, token) -> TestClient:
     client = TestClient(server_app)
-    assert client.post("/api/v1/session", json={"token": token}).status_code == 200
+    response = client.post("/api/v1/session", json={"token": token})
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and token.lower() not in cookie
     return client
+
+
+def test_secure_headers_on_every_response(server):
+    _, client, tokens, _, _ = server
+    for response in (
+        client.get("/api/v1/kpis"),
+        client.get("/login"),
+        client.get("/api/v1/kpis", headers=bearer(tokens["admin"])),
+        client.get("/api/v1/export/kpis_daily.csv", headers=bearer(tokens["admin"])),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_no_or_bad_token_is_401_everywhere(server):
