@@ -6,7 +6,10 @@ erased customer appears only as the keyed hash of its id, a reader only as its a
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +29,9 @@ TABLES = {
 # The file has one writer at a time: the server's audit thread, a CLI command or a purge may meet.
 LOCK_RETRIES = 50
 LOCK_WAIT_SECONDS = 0.1
+# Within a process (the server's threads), two concurrent opens of one file collide in DuckDB's
+# instance cache: one at a time.
+_PROCESS_LOCK = threading.Lock()
 
 
 def audit_path(paths: DataPaths) -> Path:
@@ -44,8 +50,14 @@ def _open_for_writing(paths: DataPaths) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(audit_path(paths)))
 
 
+@contextmanager
+def _writing(paths: DataPaths) -> Iterator[duckdb.DuckDBPyConnection]:
+    with _PROCESS_LOCK, _open_for_writing(paths) as con:
+        yield con
+
+
 def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
-    with _open_for_writing(paths) as con:
+    with _writing(paths) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})")
         if rows:
             con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
@@ -78,12 +90,18 @@ def read_if_any(paths: DataPaths, table: str) -> list[tuple]:
         return con.execute(f"SELECT * FROM {table}").fetchall()
 
 
-def query(paths: DataPaths, table: str, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
-    """A read of `table` while writers come and go (opened as they open it); nothing before it exists."""
+def query(paths: DataPaths, queries: dict[str, tuple[str, str, list]]) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Named reads `(table, sql, params)` on one opening of the file, while writers come and go; a
+    table not written yet reads as no rows."""
     if not audit_path(paths).exists():
-        return [], []
-    with _open_for_writing(paths) as con:
-        if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall():
-            return [], []
-        cursor = con.execute(sql, params or [])
-        return [d[0] for d in cursor.description], cursor.fetchall()
+        return {name: ([], []) for name in queries}
+    results = {}
+    with _writing(paths) as con:
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        for name, (table, sql, params) in queries.items():
+            if table not in tables:
+                results[name] = ([], [])
+                continue
+            cursor = con.execute(sql, params)
+            results[name] = ([d[0] for d in cursor.description], cursor.fetchall())
+    return results

@@ -248,9 +248,10 @@ def compliance(caller: Caller, paths, params: dict[str, list[str]], snapshot: Sn
             "purge_log",
         ),
     }
-    datasets = {}
-    for name, (sql, sql_params, table) in queries.items():
-        columns, rows = audit.query(paths, table, sql, sql_params)
-        datasets[name] = [{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    answers = audit.query(paths, {name: (table, sql, params) for name, (sql, params, table) in queries.items()})
+    datasets = {
+        name: [{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        for name, (columns, rows) in answers.items()
+    }
     body = {"panel": "compliance", "filters": _filters_json(filters), "datasets": datasets}
     return body, sum(len(rows) for rows in datasets.values())
