@@ -48,7 +48,7 @@ import duckdb
 from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE, PROJECT_DIR
-from orchestration.governance import audit
+from orchestration.governance import audit, checkpoint
 from orchestration.governance.purge import cutoff
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
 from orchestration.governance.subject import (
@@ -237,7 +237,7 @@ def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
 
 def rebuild_vars(paths: DataPaths) -> dict:
     """Rebuild every day the last retention purge left open (all before any purge); see macros/closed_by_purge.sql."""
-    as_of = audit.last_purge_as_of(paths)
+    as_of = audit.purged_as_of(paths)
     first_open = cutoff("medium", as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
     return {"window_start": first_open.isoformat(), "lookback_days": 0}
 
@@ -277,20 +277,12 @@ def _request_path(paths: DataPaths, store_id: str, customer_key: str) -> Path:
     return paths.root / "erasure_requests" / store_id / f"{customer_key}.json"
 
 
-def _save(path: Path, state: dict) -> None:
-    def write(tmp: Path) -> None:
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        tmp.chmod(0o600)
-
-    write_atomic(path, write)
-
-
 def file_request(paths: DataPaths, store_id: str, customer_id: str) -> str:
     """Record a request to erase the customer (kept if one is pending); returns the key naming it."""
     key = Subject(store_id, customer_id, (), (), ()).keyed_hash(customer_id, paths)
     path = _request_path(paths, store_id, key)
     if not path.exists():
-        _save(path, {"store_id": store_id, "customer_id": customer_id})
+        checkpoint.save(path, {"store_id": store_id, "customer_id": customer_id})
     return key
 
 
@@ -323,7 +315,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Pr
             "warehouse_rows": warehouse_rows_naming(paths, pseudonyms) if paths.warehouse.exists() else None,
             "done": [],
         }
-        _save(path, state)
+        checkpoint.save(path, state)
     subject = Subject(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["subject"].items()})
     pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
 
@@ -331,10 +323,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Pr
         progress.total = len(state["plan"]) + (2 if state["warehouse_rows"] is not None else 0)
 
     def step(name: str, action) -> None:
-        if name not in state["done"]:
-            action()
-            state["done"].append(name)
-            _save(path, state)
+        checkpoint.step(path, state, name, action)
         if progress and name != "files":
             progress.update(advance=1, note=f"{name} done")
 
