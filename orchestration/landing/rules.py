@@ -20,6 +20,10 @@ PATTERN_MISMATCH = "pattern_mismatch"
 CARD_NUMBER = "card_number"
 # Whole-row or whole-file failures, raised while reading rather than by a field rule.
 UNPARSEABLE_ROW = "unparseable_row"
+LINE_TOO_LONG = "line_too_long"
+# A line of a file that could not be read against its contract; also the reason of a file that
+# cannot be read or decoded at all (the decoder's message in the manifest record's detail). The
+# other reasons a file is rejected whole are in readers.py: they name files, never count rows.
 UNREADABLE_FILE = "unreadable_file"
 # The landed batch as a whole failed its Great Expectations suite.
 FAILED_EXPECTATIONS = "failed_expectations"

@@ -53,7 +53,10 @@ def _read(args: argparse.Namespace):
 
     path = args.transactions.replace("'", "''")
     reader = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}', auto_detect = true)"
-    relation = duckdb.sql(f"select * from {reader}")
+    try:
+        relation = duckdb.sql(f"select * from {reader}")
+    except duckdb.Error as exc:  # a missing or unreadable file: one line, not a traceback
+        raise ValueError(f"cannot read {args.transactions}: {str(exc).splitlines()[0]}") from None
     missing = {args.customer_column, args.time_column, args.amount_column} - set(relation.columns)
     if missing:
         raise ValueError(
