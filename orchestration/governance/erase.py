@@ -38,6 +38,7 @@ import json
 import os
 import subprocess
 import zlib
+from collections import deque
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ import duckdb
 from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.dbt_project import DBT_EXECUTABLE, PROJECT_DIR
-from orchestration.governance import audit
+from orchestration.governance import audit, checkpoint
 from orchestration.governance.purge import cutoff
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
 from orchestration.governance.subject import (
@@ -62,6 +63,7 @@ from orchestration.landing import manifest, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.land import content_hash
 from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.progress import Progress, dbt_counts
 from orchestration.settings import DataPaths
 
 
@@ -235,28 +237,35 @@ def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
 
 def rebuild_vars(paths: DataPaths) -> dict:
     """Rebuild every day the last retention purge left open (all before any purge); see macros/closed_by_purge.sql."""
-    as_of = audit.last_purge_as_of(paths)
+    as_of = audit.purged_as_of(paths)
     first_open = cutoff("medium", as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
     return {"window_start": first_open.isoformat(), "lookback_days": 0}
 
 
-def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str]) -> None:
+def _dbt_build(paths: DataPaths, progress: Progress | None) -> tuple[int, str]:
+    """dbt build of the open days, its log streamed through `progress`; (exit code, log's tail)."""
+    command = [
+        *(DBT_EXECUTABLE, "build", "--no-use-colors", "--project-dir", str(PROJECT_DIR)),
+        *("--vars", json.dumps(rebuild_vars(paths))),
+        *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
+    ]
+    env = {**os.environ, "DATA_DIR": str(paths.root)}
+    tail: deque[str] = deque(maxlen=100)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as dbt:
+        for line in dbt.stdout:
+            tail.append(line)
+            if progress and (counts := dbt_counts(line)):
+                progress.update(note=f"rebuilding the warehouse: dbt {counts[0]:,}/{counts[1]:,} nodes")
+    return dbt.returncode, "".join(tail)
+
+
+def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str], progress: Progress | None = None) -> None:
     """Rebuild the open days from raw, drop any row left naming the subject, then the freed bytes."""
     with warehouse.writer(paths):
         warehouse.forget_build(paths)
-        result = subprocess.run(
-            [
-                *(DBT_EXECUTABLE, "build", "--quiet", "--project-dir", str(PROJECT_DIR)),
-                *("--vars", json.dumps(rebuild_vars(paths))),
-                *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
-            ],
-            env={**os.environ, "DATA_DIR": str(paths.root)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RebuildFailed(f"dbt build after the erasure failed:\n{result.stdout[-4000:]}")
+        returncode, log = _dbt_build(paths, progress)
+        if returncode != 0:
+            raise RebuildFailed(f"dbt build after the erasure failed:\n{log[-4000:]}")
         _delete_rows_naming(paths, pseudonyms)
         compact_warehouse(paths)
         warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}")
@@ -268,20 +277,12 @@ def _request_path(paths: DataPaths, store_id: str, customer_key: str) -> Path:
     return paths.root / "erasure_requests" / store_id / f"{customer_key}.json"
 
 
-def _save(path: Path, state: dict) -> None:
-    def write(tmp: Path) -> None:
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        tmp.chmod(0o600)
-
-    write_atomic(path, write)
-
-
 def file_request(paths: DataPaths, store_id: str, customer_id: str) -> str:
     """Record a request to erase the customer (kept if one is pending); returns the key naming it."""
     key = Subject(store_id, customer_id, (), (), ()).keyed_hash(customer_id, paths)
     path = _request_path(paths, store_id, key)
     if not path.exists():
-        _save(path, {"store_id": store_id, "customer_id": customer_id})
+        checkpoint.save(path, {"store_id": store_id, "customer_id": customer_id})
     return key
 
 
@@ -291,8 +292,9 @@ def pending_requests(paths: DataPaths) -> list[tuple[str, str]]:
     return [(p.parent.name, p.stem) for p in sorted(folder.glob("*/*.json"))]
 
 
-def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str, int]:
-    """Carry out (or resume) a filed erasure; returns rows removed per place."""
+def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Progress | None = None) -> dict[str, int]:
+    """Carry out (or resume) a filed erasure; returns rows removed per place. `progress` moves on
+    per file rewritten and per step (files, warehouse rebuild, publish)."""
     path = _request_path(paths, store_id, customer_key)
     if not path.exists():
         raise UnknownRequest(f"no pending erasure request {customer_key} in store {store_id!r}")
@@ -313,15 +315,17 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
             "warehouse_rows": warehouse_rows_naming(paths, pseudonyms) if paths.warehouse.exists() else None,
             "done": [],
         }
-        _save(path, state)
+        checkpoint.save(path, state)
     subject = Subject(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["subject"].items()})
     pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
 
+    if progress:
+        progress.total = len(state["plan"]) + (2 if state["warehouse_rows"] is not None else 0)
+
     def step(name: str, action) -> None:
-        if name not in state["done"]:
-            action()
-            state["done"].append(name)
-            _save(path, state)
+        checkpoint.step(path, state, name, action)
+        if progress and name != "files":
+            progress.update(advance=1, note=f"{name} done")
 
     def apply_files() -> None:
         with duckdb.connect() as con:
@@ -330,6 +334,8 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
                     _apply_inbox(paths, item, set(subject.identifiers))
                 else:
                     _apply_file(con, paths, item, subject)
+                if progress:
+                    progress.update(advance=1, note=f"{item['place']} rewritten")
 
     # First: from now on no delivery lands the subject again, whatever the inbox still receives.
     step(
@@ -338,7 +344,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
     )
     step("files", apply_files)
     if state["warehouse_rows"] is not None:
-        step("warehouse", lambda: rebuild_warehouse(paths, pseudonyms))
+        step("warehouse", lambda: rebuild_warehouse(paths, pseudonyms, progress))
         step("published", lambda: republish(paths))
     removed = dict.fromkeys(("inbox", "raw", "quarantine"), 0)
     for item in state["plan"]:
@@ -353,7 +359,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
     return removed
 
 
-def erase(paths: DataPaths, store_id: str, customer_id: str) -> dict[str, int]:
+def erase(paths: DataPaths, store_id: str, customer_id: str, progress: Progress | None = None) -> dict[str, int]:
     """Erase the customer everywhere, or finish an erasure of them that stopped halfway; returns rows
     removed per place (UnknownCustomer if no row names them)."""
-    return run_request(paths, store_id, file_request(paths, store_id, customer_id))
+    return run_request(paths, store_id, file_request(paths, store_id, customer_id), progress)

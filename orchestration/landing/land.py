@@ -48,6 +48,10 @@ from orchestration.settings import DataPaths
 # DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
 # on a daily partition while letting min/max statistics prune by time.
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+# `_landing_order` = extract sequence x this + row number: one integer that orders every landed row
+# of a source (room for 10^10 rows per extract and 9 x 10^8 extracts in a BIGINT). Landing time
+# cannot: extracts landed in one run share their second.
+LANDING_ORDER_STRIDE = 10**10
 
 
 class LandingFailed(RuntimeError):
@@ -112,10 +116,11 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     records, errors = [], {}
     # Rows are late when they land in a partition older than the newest one already landed.
     newest = _newest_landed_partition(paths, source)
+    sequence = manifest.next_sequence(paths, source)
     with connect() as con:
-        for extract in pending_extracts(paths, contract):
+        for offset, extract in enumerate(pending_extracts(paths, contract)):
             try:
-                records.append(land_extract(con, paths, contract, extract, newest))
+                records.append(land_extract(con, paths, contract, extract, sequence + offset, newest))
             except Exception as exc:  # one extract's failure must not stop the others
                 shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
                 errors[extract.path.name] = exc
@@ -145,6 +150,7 @@ def land_extract(
     paths: DataPaths,
     contract: Contract,
     extract: Extract,
+    sequence: int,
     newest_landed: str | None = None,
 ) -> manifest.ManifestRecord:
     """Write an extract's rows to staging; the caller records it in the manifest, then publishes.
@@ -160,6 +166,7 @@ def land_extract(
         size_bytes=extract.path.stat().st_size,
         landed_at=landed_at.isoformat(),
         status="landed",
+        sequence=sequence,
     )
     try:
         count = readers.count_records(extract.path, contract)
@@ -243,7 +250,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
 
     partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
     for day in partitions:
-        _write_partition(con, paths, contract, extract, day, landed_at)
+        _write_partition(con, paths, contract, extract, record, day)
     record.rows_by_partition = {day.isoformat(): rows for day, rows in partitions.items()}
     record.set_store_counts(_counts_by_store(con, contract, newest_landed))
     if record.rows_quarantined:
@@ -392,7 +399,7 @@ def _finish_staged(paths: DataPaths, source: str) -> None:
             _publish_staged(paths, record)
 
 
-def _write_partition(con, paths, contract: Contract, extract: Extract, day, landed_at) -> None:
+def _write_partition(con, paths, contract: Contract, extract: Extract, record, day) -> None:
     target = _staged(paths, extract, paths.landed_file(contract.name, day.isoformat(), extract.extract_id))
     columns = ", ".join(quote_ident(f.name) for f in contract.columns)
 
@@ -403,7 +410,8 @@ def _write_partition(con, paths, contract: Contract, extract: Extract, day, land
                 SELECT {columns},
                        {quote_literal(extract.extract_id)} AS _extract_id,
                        _row_number,
-                       {quote_literal(landed_at.isoformat())}::TIMESTAMPTZ AS _landed_at
+                       {quote_literal(record.landed_at)}::TIMESTAMPTZ AS _landed_at,
+                       {record.sequence * LANDING_ORDER_STRIDE} + _row_number AS _landing_order
                 FROM deduped
                 WHERE _date = {quote_literal(day.isoformat())}::DATE
                 ORDER BY {quote_ident(contract.partition_by)}, _row_number

@@ -27,6 +27,9 @@ class ManifestRecord:
     # (or whole, when it has no lines of text); "failed_validation" when the landed batch failed
     # its expectations and was quarantined whole.
     status: str
+    # The extract's place in its source's landing order (1, 2, ...): with the row number it orders
+    # every landed row, so the latest copy of a re-exported record is the one landed last.
+    sequence: int = 0
     rows_received: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
@@ -116,6 +119,11 @@ def read_record(paths: DataPaths, source: str, sha256: str) -> ManifestRecord | 
 def write_record(paths: DataPaths, record: ManifestRecord) -> None:
     text = json.dumps(asdict(record), indent=2, sort_keys=True)
     write_text_atomic(record_path(paths, record.source, record.sha256), text)
+
+
+def next_sequence(paths: DataPaths, source: str) -> int:
+    """The landing sequence number of the next extract of a source."""
+    return max((r.sequence for r in records(paths, source)), default=0) + 1
 
 
 def records(paths: DataPaths, source: str) -> list[ManifestRecord]:
