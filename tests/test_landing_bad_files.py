@@ -141,7 +141,7 @@ def test_a_record_the_parser_drops_breaks_conservation_and_rejects_the_file(path
         load_csv(con, contract, path, count)
         if path.name == "orders_20261102.csv":
             con.execute(f"DELETE FROM {readers.RAW_TABLE} WHERE _row_number = 7")
-        return con.execute(f"SELECT count(*) FROM {readers.RAW_TABLE}").fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {readers.RAW_TABLE}").fetchall()[0][0]
 
     monkeypatch.setattr(readers, "_load_csv", losing_a_row)
     record = land_beside_a_good_file(paths)

@@ -272,7 +272,9 @@ def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths):
     land_source(paths, "orders")
     old, new = sorted((paths.quarantine_for("orders") / "files").iterdir(), key=lambda p: "new" in p.name)
     os.utime(old, (1577836800, 1577836800))  # kept on 2020-01-01
-    [expired] = purge(paths, date.today(), manifest_path=paths.root / "no_warehouse")
+    from orchestration.dbt_project import dbt_project
+
+    [expired] = purge(paths, date.today(), manifest_path=dbt_project.manifest_path)
     assert (expired.place, expired.target, expired.column, expired.rows) == (
         "quarantine", str(old.relative_to(paths.root)), "file", 1
     )  # fmt: skip

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.landing import manifest, readers, suppression
@@ -309,7 +310,7 @@ def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict
 
 
 def _count(con, relation: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
 
 
 def _key_columns(contract: Contract) -> str:
@@ -458,8 +459,10 @@ def _reject_whole_file(con, paths, contract, extract, record, rejection: readers
         write_atomic(_staged(paths, extract, kept_file(paths, extract)), lambda tmp: shutil.copyfile(extract.path, tmp))
         record.set_store_counts({})
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE lines (line VARCHAR)")
-    con.executemany("INSERT INTO lines VALUES (?)", [(line,) for line in lines])
+    # As an Arrow column: row-by-row inserts take minutes for a rejected file of a million lines.
+    con.register("rejected_lines", pa.table({"line": pa.array(lines, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE lines AS SELECT line FROM rejected_lines")
+    con.unregister("rejected_lines")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS

@@ -43,7 +43,8 @@ landing as (
             cast(sum(quarantined_{{ code }}) as {{ dbt.type_bigint() }}) as quarantined_{{ code }},
         {%- endfor %}
         cast(sum(duplicates_dropped) as {{ dbt.type_bigint() }}) as duplicates_dropped,
-        cast(sum(late_rows) as {{ dbt.type_bigint() }}) as late_rows
+        cast(sum(late_rows) as {{ dbt.type_bigint() }}) as late_rows,
+        cast(sum(rows_erased_subject) as {{ dbt.type_bigint() }}) as rows_erased_subject
     from extracts
     group by
         source,
@@ -142,6 +143,7 @@ final as (
         {%- endfor %}
         coalesce(landing.duplicates_dropped, 0) as duplicates_dropped,
         coalesce(landing.late_rows, 0) as late_rows,
+        coalesce(landing.rows_erased_subject, 0) as rows_erased_subject,
         coalesce(clickstream.bot_user_agent_events, 0) as bot_user_agent_events,
         coalesce(clickstream.bot_behaviour_events, 0) as bot_behaviour_events,
         coalesce(clickstream.privacy_signal_events, 0) as privacy_signal_events,

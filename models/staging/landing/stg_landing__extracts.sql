@@ -32,6 +32,10 @@ renamed as (
         cast(json_extract_string(per_store.store_counts.value, '$.landed') as bigint) as rows_landed,
         cast(json_extract_string(per_store.store_counts.value, '$.duplicates') as bigint) as duplicates_dropped,
         cast(json_extract_string(per_store.store_counts.value, '$.late') as bigint) as late_rows,
+        -- Records written before the suppression list have no such count.
+        cast(
+            coalesce(json_extract_string(per_store.store_counts.value, '$.erased_subject'), '0') as bigint
+        ) as rows_erased_subject,
         cast(
             json_extract(per_store.store_counts.value, '$.quarantined_by_reason') as map(varchar, bigint)  -- noqa: LT01
         ) as quarantined_by_reason
@@ -59,7 +63,8 @@ final as (
                 if split_part(reason.key, ':', 1) = '{{ code }}'
             ]), 0) as {{ dbt.type_bigint() }}) as quarantined_{{ code }},
         {%- endfor %}
-        renamed.late_rows
+        renamed.late_rows,
+        renamed.rows_erased_subject
     from renamed
 
 )
