@@ -5,6 +5,7 @@ for nor block a build. The connection is a sandbox: DuckDB's file system access 
 `read_csv`, `read_text`, `COPY`, `EXPORT`, `ATTACH`, `INSTALL`), extensions cannot be loaded,
 and the configuration is locked, so no `SET` turns any of it back on; on top of that only one
 query (`SELECT` or `EXPLAIN`) runs per call. Exports are written by Python, not by DuckDB.
+Both are recorded in the access audit (`$DATA_DIR/audit.duckdb`).
 Errors an analyst can fix end in `AnalystError`: one line, exit code 2.
 """
 
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from orchestration.landing.atomic import atomic_target
 from orchestration.publish import PUBLISHED_SCHEMA, published_marts, published_path
+from orchestration.serve.audit_trail import cli_access
 from orchestration.settings import DataPaths
 
 FETCH_ROWS = 10_000
@@ -84,7 +86,7 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
+def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     """An aligned table: numbers right-aligned, everything else left (holds the result in memory)."""
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
@@ -100,6 +102,7 @@ def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
     for row in cells:
         out.write(line(row).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return len(rows)
 
 
 def write_csv(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
@@ -124,11 +127,13 @@ def write_parquet(relation: duckdb.DuckDBPyRelation, target: Path) -> int:
     return rows
 
 
-def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> None:
+def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     """JSON lines, one object per row; dates and decimals as strings, so nothing loses precision."""
     names = [d[0] for d in cursor.description]
-    for row in _rows(cursor):
+    rows = 0
+    for rows, row in enumerate(_rows(cursor), start=1):  # noqa: B007 - the count is the loop's result
         out.write(json.dumps(dict(zip(names, row, strict=True)), default=str) + "\n")
+    return rows
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
@@ -136,11 +141,11 @@ WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO | None = None) -> None:
     query = _one_query(sql)
-    with connect(paths) as con:
+    with cli_access(paths, "sql") as access, connect(paths) as con:
         cursor = _execute(con, query)
         if cursor.description is None:
             raise AnalystError("the statement returned no result set")
-        WRITERS[output](cursor, out or sys.stdout)
+        access.rows_returned = WRITERS[output](cursor, out or sys.stdout)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> dict[str, str]:
@@ -188,7 +193,7 @@ def export_mart(
     """
     if first and last and first > last:
         raise AnalystError(f"--from {first} is after --to {last}")
-    with connect(paths) as con:
+    with cli_access(paths, f"export {mart}", [store] if store else None) as access, connect(paths) as con:
         marts = published_marts(con)
         if mart not in marts:
             raise AnalystError(f"unknown mart {mart!r}; known marts: {', '.join(marts)}")
@@ -208,6 +213,8 @@ def export_mart(
         query = f'select * from "{mart}"' + (f" where {' and '.join(where)}" if where else "")
         with atomic_target(output) as tmp:
             if fmt == "parquet":
-                return write_parquet(con.sql(query, params=params), tmp)
-            with tmp.open("w", encoding="utf-8", newline="") as out:
-                return write_csv(_execute(con, query, params), out)
+                access.rows_returned = write_parquet(con.sql(query, params=params), tmp)
+            else:
+                with tmp.open("w", encoding="utf-8", newline="") as out:
+                    access.rows_returned = write_csv(_execute(con, query, params), out)
+        return access.rows_returned

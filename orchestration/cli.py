@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from orchestration.bench.cli import add_bench_command
 from orchestration.governance.cli import add_governance_commands
 from orchestration.ltv.cli import add_ltv_command
+from orchestration.serve.cli import add_serve_commands
 from orchestration.settings import DataPaths
 
 VERBOSE_HELP = "show errors with their tracebacks on the terminal (they always go to the run log)"
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ltv_command(commands)
     add_governance_commands(commands)
     add_bench_command(commands)
+    add_serve_commands(commands)
     for command in commands.choices.values():  # `build --verbose` as well as `--verbose build`
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser

@@ -56,7 +56,7 @@ def test_gmv_per_store_and_local_day_matches_the_landed_orders(warehouse):
         f"""
         WITH orders AS (
             SELECT * FROM read_parquet('{paths.raw}/orders/*/*.parquet')
-            QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _landed_at DESC) = 1
+            QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _landing_order DESC) = 1
         ),
         items AS (
             SELECT order_id, sum(quantity * unit_price) AS gmv
