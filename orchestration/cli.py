@@ -80,12 +80,6 @@ def _print_landing_summary(paths: DataPaths, sources: list[str]) -> None:
         )
 
 
-def _run(job: str, first: date, last: date, dbt_config: dict | None = None, verbose: bool = False):
-    from orchestration.runner import run_job
-
-    return run_job(job, first, last, dbt_config, verbose=verbose)
-
-
 def _print_failure(paths: DataPaths, command: str, result) -> None:
     """The last words of a failed run: what failed and where the details are, on stderr."""
     from orchestration.alerts import alert_path, summary
@@ -103,8 +97,9 @@ def _print_failure(paths: DataPaths, command: str, result) -> None:
 
 def _land(paths: DataPaths, first: date, last: date, verbose: bool = False) -> int:
     from orchestration.contracts import load_contracts
+    from orchestration.runner import run_job
 
-    result = _run("land_all", first, last, verbose=verbose)
+    result = run_job("land_all", first, last, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
     if not result.success:
         _print_failure(paths, "land", result)
@@ -136,10 +131,11 @@ def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day:
     from orchestration.dbt_project import prepare_manifest
     from orchestration.json_logs import log_file
     from orchestration.publish import published_path
+    from orchestration.runner import run_job
 
     # The models as they are now, so the assets match what dbt builds.
     prepare_manifest()
-    result = _run("build_all", first, last, dbt_config, verbose)
+    result = run_job("build_all", first, last, dbt_config, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
     if not result.success:
         _print_failure(paths, "build", result)

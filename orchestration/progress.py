@@ -57,6 +57,8 @@ class Progress:
             self.stream.flush()
 
     def close(self) -> None:
+        if not self.total:  # it failed before it knew what to do: the error says enough
+            return
         elapsed = self.clock() - self.started
         end = f"{self.label}: {self.done:,}/{self.total:,} {self.unit} in {elapsed:.1f} s"
         self.stream.write(("\r\033[K" if self.on_terminal else "") + end + "\n")

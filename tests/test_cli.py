@@ -93,7 +93,6 @@ def test_an_unexpected_error_is_summarised_and_its_traceback_logged(paths, capsy
     assert main(["generate"]) == 1
     log = paths.root / "logs" / "runs.jsonl"
     assert capsys.readouterr().err.splitlines() == [
-        "generate: 0/0 steps in 0.0 s",
         "commerce-analytics generate failed: RuntimeError: disk on fire",
         f"  details: {log} (run log, with the traceback; or run again with --verbose)",
     ]

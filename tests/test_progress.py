@@ -52,6 +52,12 @@ def test_on_a_terminal_one_bar_redrawn_in_place():
     ]
 
 
+def test_a_command_that_fails_before_it_knows_its_work_shows_no_progress():
+    out = io.StringIO()
+    Progress("erase", total=0, stream=out).close()
+    assert out.getvalue() == ""
+
+
 def test_dbt_results_give_the_node_count_and_starts_do_not():
     assert dbt_counts("05:37:20  12 of 617 OK created sql table model marts.dim_dates ... [OK in 0.5s]") == (12, 617)
     assert dbt_counts("13 of 617 PASS not_null_fct_orders_order_id ... [PASS in 0.2s]") == (13, 617)

@@ -233,7 +233,7 @@ def test_every_readme_query_returns_rows_with_values_from_the_published_marts(wa
     paths, _, _ = warehouse
     publish_here(paths)
     queries = readme_queries()
-    assert len(queries) == 7, queries  # 3 in the ```sql block first, then the `sql "..."` commands
+    assert len(queries) == 8, queries  # 3 in the ```sql block first, then the `sql "..."` commands
     for example in queries:
         out = io.StringIO()
         analyst.run_sql(paths, example, "json", out)  # what `commerce-analytics sql --json` runs
