@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.governance.checkpoint import pending_purge_as_of
 from orchestration.settings import DataPaths
 
 TABLES = {
@@ -60,7 +61,10 @@ def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
     with _writing(paths) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})")
         if rows:
+            # One transaction: a job killed while auditing leaves all its rows or none.
+            con.execute("BEGIN")
             con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            con.execute("COMMIT")
 
 
 def read(paths: DataPaths, table: str) -> list[tuple]:
@@ -78,6 +82,13 @@ def last_purge_as_of(paths: DataPaths) -> date | None:
             return None
         [(as_of,)] = con.execute("SELECT max(as_of) FROM purge_log").fetchall()
     return as_of
+
+
+def purged_as_of(paths: DataPaths) -> date | None:
+    """What the build must take as purged: the latest audited purge, or a later one stopped halfway
+    (its checkpoint is written before it changes anything, so every NULL it made is covered)."""
+    dates = [d for d in (last_purge_as_of(paths), pending_purge_as_of(paths)) if d]
+    return max(dates, default=None)
 
 
 def read_if_any(paths: DataPaths, table: str) -> list[tuple]:

@@ -26,6 +26,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def cmd_erase(args: argparse.Namespace) -> int:
     from orchestration.governance.erase import erase, file_request
     from orchestration.governance.subject import find_subject
+    from orchestration.progress import Progress
 
     paths = DataPaths.from_env()
     if args.file_only:
@@ -33,7 +34,11 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")
         print(f"{file_request(paths, args.store, args.customer_id)}}}")
         return 0
-    removed = erase(paths, args.store, args.customer_id)
+    progress = Progress("erase", total=0)
+    try:
+        removed = erase(paths, args.store, args.customer_id, progress)
+    finally:
+        progress.close()
     print(", ".join(f"{place}: {rows:,} rows removed" for place, rows in removed.items()))
     return 0
 
