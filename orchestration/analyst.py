@@ -140,12 +140,13 @@ WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 
 def run_sql(paths: DataPaths, sql: str, output: str = "table", out: TextIO | None = None) -> None:
-    query = _one_query(sql)
-    with cli_access(paths, "sql") as access, connect(paths) as con:
-        cursor = _execute(con, query)
-        if cursor.description is None:
-            raise AnalystError("the statement returned no result set")
-        access.rows_returned = WRITERS[output](cursor, out or sys.stdout)
+    with cli_access(paths, "sql") as access:  # a refused statement is audited too
+        query = _one_query(sql)
+        with connect(paths) as con:
+            cursor = _execute(con, query)
+            if cursor.description is None:
+                raise AnalystError("the statement returned no result set")
+            access.rows_returned = WRITERS[output](cursor, out or sys.stdout)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, mart: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ import pytest
 
 from orchestration import analyst, warehouse
 from orchestration.cli import main
+from orchestration.governance import audit
 from orchestration.privacy import hmac_key, key_file
 from orchestration.publish import NothingToPublish, publish_marts, published_digests, published_path
 
@@ -176,16 +177,21 @@ def forbidden_statements(paths, raw) -> dict[str, str]:
 
 def test_sql_refuses_every_statement_that_leaves_the_published_marts(secrets_around, capsys):
     paths, key, raw = secrets_around
+    audited = len(audit.read_if_any(paths, "access_log"))
 
-    def files() -> list:  # the access audit records every attempt: it is the one file that may change
+    def written():
+        # Every read, a refused one too, is recorded in the access audit: that file is the only write.
         return sorted(p.relative_to(paths.root) for p in paths.root.rglob("*") if not p.name.startswith("audit."))
 
-    before = files()
-    for statement, reason in forbidden_statements(paths, raw).items():
+    before = written()
+    statements = forbidden_statements(paths, raw)
+    for statement, reason in statements.items():
         err = fails(capsys, ["sql", statement])
         assert err.startswith("commerce-analytics: error: ") and reason in err, (statement, err)
         assert key not in err and "ann@" not in err
-    assert files() == before, "nothing written"
+    assert written() == before, "nothing written"
+    refusals = audit.read(paths, "access_log")[audited:]
+    assert [(r[4], r[6] != 200) for r in refusals] == [("sql", True)] * len(statements)
 
 
 def test_the_analyst_connection_itself_refuses_files_extensions_and_settings(secrets_around):

@@ -164,3 +164,24 @@ def test_png_and_csv_downloads_are_valid_files(site, tmp_path):
     # The uk viewer sees uk only: ios is m=3, so 300 * 105 + 0.01 per day summed over 14 days.
     assert rows[0]["gmv_usd"] == "31500.14"
     assert session.errors == []
+
+
+def test_empty_and_failed_panels_say_so(site):
+    base, tokens, browser = site
+    session = Session(base, browser, tokens["analyst"])
+    session.open("/sales?from=2025-01-01&to=2025-01-31")
+    states = dict(session.states())
+    # Promotions are all-time; the daily panels have nothing in January 2025.
+    assert states == {
+        "platform-gmv": "empty",
+        "platform-conversion": "empty",
+        "category-ranks": "empty",
+        "promotions": "ready",
+    }
+    assert session.page.text_content("#platform-gmv .empty") == "No data for these filters."
+
+    session.page.route("**/api/v1/categories?*", lambda route: route.fulfill(status=500, body='{"error": "boom"}'))
+    session.open(f"/sales?{RANGE}")
+    assert dict(session.states())["category-ranks"] == "error"
+    assert session.page.text_content("#category-ranks .error") == "Could not load categories: boom"
+    assert dict(session.states())["platform-gmv"] == "ready"

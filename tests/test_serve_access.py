@@ -2,13 +2,17 @@
 
 import csv
 import io
+import json
 
 import duckdb
 import pytest
 from starlette.testclient import TestClient
 
 from orchestration.cli import main
+from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.audit import audit_path
+from orchestration.governance.export import SECTIONS
+from orchestration.landing.land import land_all
 from orchestration.serve import access
 from orchestration.serve.app import create_app
 from orchestration.serve.panels import PANELS
@@ -206,3 +210,18 @@ def test_cli_reads_are_audited(paths, capsys):
     assert rows[1] == ("cli", "cli", "export revenue_daily", ["uk"], 200, 14)
     assert rows[2][:4] == ("cli", "cli", "gdpr-export", ["uk"]) and rows[2][4] != 200
     assert b"nobody-42" not in audit_path(paths).read_bytes()
+
+
+def test_a_gdpr_export_is_audited_with_its_store_and_rows_never_the_customer(paths, capsys, monkeypatch):
+    monkeypatch.setenv("PII_HMAC_KEY", "k" * 64)
+    generate(paths, GeneratorConfig(days=1, stores=1, events_per_day=1000, seed=5))
+    land_all(paths)
+    customer = "cus-us-0000001"
+    assert main(["gdpr-export", "--store", "us", "--customer-id", customer]) == 0
+    document = json.loads(capsys.readouterr().out)
+    rows = sum(len(document[section]) for section in (*SECTIONS, "quarantined_rows"))
+    assert rows > 0
+    with duckdb.connect(str(audit_path(paths)), read_only=True) as con:
+        logged = con.execute("select role, channel, endpoint, stores, status, rows_returned from access_log").fetchall()
+    assert logged == [("cli", "cli", "gdpr-export", ["us"], 200, rows)]
+    assert customer.encode() not in audit_path(paths).read_bytes()

@@ -169,11 +169,10 @@ def export_rows(
         require_role(caller, "admin")
     filters = parse_filters(caller, snapshot, params, ())
     columns = dict(snapshot.columns(mart))
-    with snapshot.cursor() as cursor:
-        try:
-            date_column = _date_column(cursor, mart)
-        except AnalystError:
-            date_column = None
+    try:
+        date_column = _date_column(columns, mart)  # the CLI export's choice of calendar column
+    except AnalystError:
+        date_column = None
     if date_column is None and ({"from", "to"} & set(params)):
         raise ApiError(400, f"{mart} has no date column to filter with from/to")
     query = Query(
