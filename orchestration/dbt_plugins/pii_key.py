@@ -6,21 +6,22 @@ on a cursor of its own, hence the hook.
 - `pii_retention_days`: class -> days kept, from `PII_RETENTION_DAYS`, the one definition of the
   policy (NULL: kept indefinitely).
 - `pii_purged_as_of`: the reference date of the last retention purge that cleared anything (from the
-  audit table `purge_log`), NULL before any purge. With the two above, `pii_retained_since` tells
-  which rows the purge has emptied: retention-aware tests allow NULLs there, and the daily marts
-  keep the rows they built for those days instead of recomputing them from emptied inputs."""
+  audit table `purge_log`, or the checkpoint of one stopped halfway), NULL before any purge. With
+  the two above, `pii_retained_since` tells which rows the purge has emptied: retention-aware tests
+  allow NULLs there, and the daily marts keep the rows they built for those days instead of
+  recomputing them from emptied inputs."""
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from orchestration.contracts import PII_RETENTION_DAYS
-from orchestration.governance.audit import last_purge_as_of
+from orchestration.governance.audit import purged_as_of
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config) -> None:
-        self.purged_as_of = last_purge_as_of(DataPaths.from_env())
+        self.purged_as_of = purged_as_of(DataPaths.from_env())
 
     def configure_cursor(self, cursor) -> None:
         cursor.execute("SET VARIABLE pii_hmac_key = ?", [hmac_key()])

@@ -18,6 +18,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from orchestration import warehouse
 from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_environment
 from orchestration.defs.partitions import daily_partitions
+from orchestration.governance.purge import finish_pending_purge
 from orchestration.settings import DataPaths
 
 WAREHOUSE_POOL = "warehouse"
@@ -88,6 +89,9 @@ def build_args(config: DbtBuildConfig) -> list[str]:
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     paths = DataPaths.from_env()
+    # A purge killed halfway would leave expired values in the incremental tables to publish.
+    if finished := finish_pending_purge(paths):
+        context.log.info(f"finished a purge that had stopped: {sum(i.rows for i in finished)} values")
     args = build_args(config)
     window_start = context.partition_time_window.start.date()
     with warehouse.writer(paths, log=context.log), window_environment(window_start) as env:
