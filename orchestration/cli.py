@@ -186,6 +186,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _refuse_spark_target()  # before generating anything
     paths = DataPaths.from_env()
     config = _generator_config(args)
     truth = _generate(paths, config)

@@ -137,7 +137,7 @@ def test_land_on_a_fresh_clone_prepares_the_dbt_manifest_itself(paths, tmp_path)
     assert "DagsterDbtManifestNotFoundError" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", [["build", "--from", "2026-11-01"], ["publish"]])
+@pytest.mark.parametrize("command", [["run"], ["build", "--from", "2026-11-01"], ["publish"]])
 def test_the_pipeline_on_the_spark_target_is_refused_with_a_clear_error(paths, capsys, monkeypatch, command):
     monkeypatch.setenv("DBT_TARGET", "spark")
     with pytest.raises(SystemExit) as exited:
@@ -145,3 +145,4 @@ def test_the_pipeline_on_the_spark_target_is_refused_with_a_clear_error(paths, c
     assert exited.value.code == 2
     assert "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only" in capsys.readouterr().err
     assert not paths.warehouse.exists()
+    assert not paths.inbox.exists()
