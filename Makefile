@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install run test lint dev contracts manifest clean bench serve browser
+.PHONY: install install-spark run test test-duckdb lint dev contracts manifest clean bench serve browser
 
 install: $(INSTALLED)
 
@@ -16,6 +16,17 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(INSTALLED)
+
+# The Spark target (DBT_TARGET=spark): dbt-spark and PySpark from the optional extra, and a Java 17
+# runtime from the operating system's OpenJDK, installed with apt when no `java` is on the PATH.
+SPARK_INSTALLED := $(VENV)/.installed-spark
+
+install-spark: $(SPARK_INSTALLED)
+
+$(SPARK_INSTALLED): $(INSTALLED)
+	command -v java >/dev/null || (apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	touch $(SPARK_INSTALLED)
 
 # The instance's settings (the warehouse pool) live in the repository.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -45,8 +56,13 @@ lint: install
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-test: lint manifest browser
+# `test` also builds a small dataset on Spark and compares every mart with DuckDB's (one JVM);
+# `test-duckdb` leaves the Spark tests out, for iteration.
+test: lint manifest browser install-spark
 	$(BIN)/pytest
+
+test-duckdb: lint manifest browser
+	$(BIN)/pytest -m "not spark"
 
 # The read API and dashboards on http://127.0.0.1:8000/ (SERVE="--host 0.0.0.0 --port 8080" to change).
 serve: install

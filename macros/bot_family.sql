@@ -4,7 +4,7 @@
 {% macro bot_family(user_agent) %}
     {%- set patterns = ref('bot_user_agent_patterns') -%}
     {%- if not execute -%}
-        {{ return('cast(null as varchar)') }}
+        {{ return('cast(null as ' ~ dbt.type_string() ~ ')') }}
     {%- endif -%}
     {%- if adapter.get_relation(patterns.database, patterns.schema, patterns.identifier) is none -%}
         {{ exceptions.raise_compiler_error("seed bot_user_agent_patterns is not loaded: run `dbt seed` or `dbt build`") }}

@@ -3,7 +3,7 @@
 {% macro empty_typed_relation(node) %}
     {%- set columns = [] -%}
     {%- for column in node.columns.values() -%}
-        {%- do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) -%}
+        {%- do columns.append('cast(null as ' ~ engine_type(column.data_type) ~ ') as ' ~ adapter.quote(column.name)) -%}
     {%- endfor -%}
     {{ return('(select ' ~ columns | join(', ') ~ ' where false)') }}
 {% endmacro %}

@@ -19,15 +19,15 @@
 
 {% macro spark__hmac_sha256(key_blob, message) -%}
     {#- Spark has sha2 but neither HMAC nor XOR on binaries: the padded key is XORed byte by byte
-        through its hex digits, so the pseudonyms equal DuckDB's for the same key. -#}
-    {%- set padded_hex -%}
-        rpad(hex(case when octet_length({{ key_blob }}) > 64 then unhex(sha2({{ key_blob }}, 256))
-            else {{ key_blob }} end), 128, '0')
-    {%- endset -%}
+        through its hex digits, so the pseudonyms equal DuckDB's for the same key. Each pad is a
+        scalar subquery over the key: computed once per query, and the key may itself come from a
+        subquery, which Spark refuses inside the lambda. -#}
+    {%- set padded_hex = "rpad(hex(case when octet_length(k) > 64 then unhex(sha2(k, 256)) else k end), 128, '0')" -%}
     {%- set pads = {} -%}
     {%- for name, byte in [('outer', 92), ('inner', 54)] -%}
-        {%- do pads.update({name: "unhex(array_join(transform(regexp_extract_all(" ~ padded_hex ~ ", '(..)', 1), "
-            ~ "b -> lpad(hex(cast(conv(b, 16, 10) as int) ^ " ~ byte ~ "), 2, '0')), ''))"}) -%}
+        {%- do pads.update({name: "(select unhex(array_join(transform(regexp_extract_all(" ~ padded_hex ~ ", '(..)', 1), "
+            ~ "b -> lpad(hex(cast(conv(b, 16, 10) as int) ^ " ~ byte ~ "), 2, '0')), '')) from (select "
+            ~ key_blob ~ " as k) as hmac_key)"}) -%}
     {%- endfor -%}
     sha2(
         concat(

@@ -1,6 +1,10 @@
 {#- A landed source, or an empty relation with its documented columns while no extract of it
     has landed yet (DuckDB cannot read an empty glob). Keeps the source() lineage edge. -#}
 {% macro raw_source(table_name) %}
+    {{ return(adapter.dispatch('raw_source', 'commerce_analytics')(table_name)) }}
+{% endmacro %}
+
+{% macro default__raw_source(table_name) %}
     {%- set relation = source('raw', table_name) -%}
     {%- if not execute -%}
         {{ return(relation) }}
@@ -13,4 +17,9 @@
         {{ return(relation) }}
     {%- endif -%}
     {{ return(empty_typed_relation(node)) }}
+{% endmacro %}
+
+{% macro spark__raw_source(table_name) %}
+    {#- declare_external_sources registered it as an external table, which reads empty folders. -#}
+    {{ return(source('raw', table_name)) }}
 {% endmacro %}

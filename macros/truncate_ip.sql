@@ -17,6 +17,6 @@
         when {{ ip }} like '%:%'
             then concat(array_join(slice(split({{ ip }}, ':'), 1, 3), ':'), '::')
         when {{ ip }} like '%.%.%.%'
-            then regexp_replace({{ ip }}, '\\.[0-9]+$', '.0')
+            then regexp_replace({{ ip }}, '\.[0-9]+$', '.0')
     end
 {%- endmacro %}

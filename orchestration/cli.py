@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 
@@ -126,7 +127,17 @@ def _print_kpis(paths: DataPaths, day: date) -> None:
     )
 
 
+def _refuse_spark_target() -> None:
+    """The pipeline (landing, Dagster's dbt assets and checks, publishing) runs on DuckDB only."""
+    if os.environ.get("DBT_TARGET") == "spark":
+        raise ValueError(
+            "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only; "
+            "build on Spark with dbt itself (README, Portability)"
+        )
+
+
 def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date, verbose: bool = False) -> int:
+    _refuse_spark_target()
     from orchestration.contracts import load_contracts
     from orchestration.dbt_project import prepare_manifest
     from orchestration.json_logs import log_file
@@ -171,6 +182,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _refuse_spark_target()  # before generating anything
     paths = DataPaths.from_env()
     config = _generator_config(args)
     truth = _generate(paths, config)
@@ -182,6 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from orchestration.publish import publish_marts
 
+    _refuse_spark_target()
     published = publish_marts(DataPaths.from_env(), store=args.store)
     rows = sum(rows for rows, _ in published.digests.values())
     print(f"published {len(published.digests)} marts ({rows:,} rows) to {published.path}")

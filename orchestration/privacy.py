@@ -45,3 +45,23 @@ def hmac_key(paths: DataPaths | None = None) -> str:
     if target.stat().st_mode & 0o077:  # a key copied in by hand with a looser mode
         target.chmod(OWNER_ONLY)
     return target.read_text(encoding="utf-8").strip()
+
+
+def share_key_with_spark(paths: DataPaths | None = None) -> Path:
+    """The key as Spark's SQL reads it (macros/pii_hmac_key.sql): Spark skips files named with a
+    leading dot, so it gets `$DATA_DIR/spark/pii_hmac_key`, owner-only: a hard link to the key file,
+    or the key from PII_HMAC_KEY written there. Called before every Spark build."""
+    paths = paths or DataPaths.from_env()
+    key = hmac_key(paths)
+    shared = paths.root / "spark" / "pii_hmac_key"
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    if shared.exists() and shared.read_text(encoding="utf-8").strip() == key:
+        return shared
+    shared.unlink(missing_ok=True)
+    if os.environ.get(KEY_ENV):
+        fd = os.open(shared, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+    else:
+        os.link(key_file(paths), shared)
+    return shared

@@ -134,3 +134,14 @@ def test_land_on_a_fresh_clone_prepares_the_dbt_manifest_itself(paths, tmp_path)
     [orders] = [line.split() for line in done.stdout.splitlines() if line.startswith("orders ")]
     assert int(orders[3].replace(",", "")) == sum(r.rows_landed for r in manifest.records(paths, "orders")) > 0
     assert "DagsterDbtManifestNotFoundError" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["build", "--from", "2026-11-01"], ["publish"]])
+def test_the_pipeline_on_the_spark_target_is_refused_with_a_clear_error(paths, capsys, monkeypatch, command):
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+    assert exited.value.code == 2
+    assert "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only" in capsys.readouterr().err
+    assert not paths.warehouse.exists()
+    assert not paths.inbox.exists()

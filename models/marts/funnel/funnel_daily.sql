@@ -68,8 +68,8 @@ per_step as (
         count(*) as entrants,
         -- the last step has no next one: NULL, not a 100 % drop-off
         case when not is_last_step then count(next_step_reached_at) end as reached_next,
-        {{ percentile_cont('seconds_to_next', 0.5) }} as p50_seconds_to_next,
-        {{ percentile_cont('seconds_to_next', 0.9) }} as p90_seconds_to_next,
+        {{ percentile_cont('seconds_to_next', 0.5, scale=3) }} as p50_seconds_to_next,
+        {{ percentile_cont('seconds_to_next', 0.9, scale=3) }} as p90_seconds_to_next,
         max(partition_landed_at) as partition_landed_at
     from timed_steps
     group by

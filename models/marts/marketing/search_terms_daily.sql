@@ -21,7 +21,7 @@ search_events as (
         event_type,
         results_count,
         list_position,
-        nullif(lower(trim(regexp_replace(search_query, '\s+', ' ', 'g'))), '') as search_term
+        nullif(lower(trim({{ regex_replace_all('search_query', "'\\s+'", "' '") }})), '') as search_term
     from events
     where event_type in ('search', 'product_view')
 
