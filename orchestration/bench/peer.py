@@ -20,8 +20,8 @@ from orchestration.dbt_project import PROJECT_DIR
 SEEDS = PROJECT_DIR / "seeds"
 MARTS = ("kpis_daily", "funnel_daily", "fct_sessions")
 SESSION_TIMEOUT_MS = 30 * 60_000
-BOT_MIN_EVENTS, BOT_MAX_EVENTS_PER_MINUTE = 50, 20
-CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
+BOT_MIN_EVENTS, BOT_MAX_EVENTS_PER_MINUTE, BOT_BURST_GAP_MINUTES = 50, 20, 30
+CENT = Decimal("0.01")
 
 
 def _read(raw: Path, source: str) -> pd.DataFrame:
@@ -71,8 +71,8 @@ def _orders(raw: Path, zones: pd.Series) -> pd.DataFrame:
     orders["is_captured"] = orders["order_id"].isin(captured) & ~orders["is_cancelled"]
     rates = {(r["rate_date"], r["currency"]): Decimal(r["usd_per_unit"]) for r in _seed("fx_rates_daily")}
     orders["gmv_usd"] = [
-        # round(cast(x as decimal(18, 4)), 2): both steps round half away from zero
-        (g * rates[(d.isoformat(), c)]).quantize(BASIS_POINT, ROUND_HALF_UP).quantize(CENT, ROUND_HALF_UP)
+        # round(x, 2) of the exact product, half away from zero, as to_usd does
+        (g * rates[(d.isoformat(), c)]).quantize(CENT, ROUND_HALF_UP)
         for g, d, c in zip(orders["gmv"], orders["order_date"], orders["currency"], strict=True)
     ]
     return orders
@@ -85,19 +85,36 @@ def _classified(raw: Path, zones: pd.Series) -> pd.DataFrame:
     events["ms"] = _epoch_ms(events["event_at"])
     patterns = "|".join(f"(?:{r['pattern']})" for r in _seed("bot_user_agent_patterns"))
     is_ua_bot = events["user_agent"].str.lower().str.count(patterns) > 0
-    device_days = events.groupby(["store_id", "anonymous_id", "event_date"])["ms"].agg(["size", "min", "max"])
-    active_seconds = device_days["max"] // 1000 - device_days["min"] // 1000
-    bot_days = device_days[
-        (device_days["size"] >= BOT_MIN_EVENTS)
-        & (device_days["size"] * 60 > BOT_MAX_EVENTS_PER_MINUTE * active_seconds)
-    ].index
-    is_behaviour_bot = pd.MultiIndex.from_frame(events[["store_id", "anonymous_id", "event_date"]]).isin(bot_days)
+    is_behaviour_bot = _behavioural_bot_days(events)
     has_signal = events["gpc"].fillna(False).astype(bool) | events["dnt"].fillna(False).astype(bool)
     purchases = events[(events["event_type"] == "purchase") & events["order_id"].notna()]
     reloads = purchases.sort_values(["event_at", "event_id"]).duplicated(["store_id", "order_id"])
     is_reload = events.index.isin(reloads[reloads].index)
     counts = ~(is_ua_bot | is_behaviour_bot | has_signal | ~_has_consent(raw, events) | is_reload)
     return events[counts].copy()
+
+
+def _behavioural_bot_days(events: pd.DataFrame) -> np.ndarray:
+    """Events on a local day a bot burst of their device touches: a window of activity (no pause over
+    BOT_BURST_GAP_MINUTES) of at least BOT_MIN_EVENTS, faster than BOT_MAX_EVENTS_PER_MINUTE."""
+    ordered = events.sort_values(["store_id", "anonymous_id", "ms", "event_id"])
+    seconds = ordered["ms"] // 1000
+    device = ordered.groupby(["store_id", "anonymous_id"], sort=False)
+    starts = device["ms"].diff().isna() | (seconds - device["ms"].shift() // 1000 > BOT_BURST_GAP_MINUTES * 60)
+    ordered = ordered.assign(
+        second=seconds, burst=starts.astype(int).groupby([ordered["store_id"], ordered["anonymous_id"]]).cumsum()
+    )
+    keys = ["store_id", "anonymous_id", "burst"]
+    bursts = ordered.groupby(keys)["second"].agg(["size", "min", "max"])
+    fast = bursts[
+        (bursts["size"] >= BOT_MIN_EVENTS)
+        & (bursts["size"] * 60 > BOT_MAX_EVENTS_PER_MINUTE * (bursts["max"] - bursts["min"]))
+    ]
+    in_fast = pd.MultiIndex.from_frame(ordered[keys]).isin(fast.index)
+    bot_days = pd.MultiIndex.from_frame(
+        ordered.loc[in_fast, ["store_id", "anonymous_id", "event_date"]].drop_duplicates()
+    )
+    return pd.MultiIndex.from_frame(events[["store_id", "anonymous_id", "event_date"]]).isin(bot_days)
 
 
 def _has_consent(raw: Path, events: pd.DataFrame) -> np.ndarray:
