@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install install-spark run test test-duckdb lint dev contracts manifest clean bench serve browser
+.PHONY: install install-spark run test test-spark lint dev contracts manifest clean bench serve browser
 
 install: $(INSTALLED)
 
@@ -56,13 +56,14 @@ lint: install
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-# `test` also builds a small dataset on Spark and compares every mart with DuckDB's (one JVM);
-# `test-duckdb` leaves the Spark tests out, for iteration.
-test: lint manifest browser install-spark
-	$(BIN)/pytest
-
-test-duckdb: lint manifest browser
+# `test` runs every DuckDB, dashboard and browser check. The Spark parity suite (one dbt build of a
+# small dataset on Spark, every mart compared with DuckDB's) is `test-spark`: its time on the 2-core
+# machine is not yet measured within make test's 30-minute budget (see README, Portability).
+test: lint manifest browser
 	$(BIN)/pytest -m "not spark"
+
+test-spark: manifest install-spark
+	$(BIN)/pytest -m spark
 
 # The read API and dashboards on http://127.0.0.1:8000/ (SERVE="--host 0.0.0.0 --port 8080" to change).
 serve: install
