@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
@@ -24,6 +27,18 @@ def instance() -> dg.DagsterInstance:
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
+
+
+@contextlib.contextmanager
+def _appending(path: Path) -> Iterator[TextIO]:
+    """A log to append to whose last flush may fail: a full disk fails the run, whose result then
+    says so; the log must not turn that into a crash of the caller."""
+    handle = path.open("a", encoding="utf-8")
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()  # closed even when its flush fails
 
 
 def partition_range(first: date, last: date) -> tuple[str, str]:
@@ -49,7 +64,7 @@ def run_job(
     dbt's progress goes to `$DATA_DIR/logs/dbt.log` rather than the terminal. A failed run
     leaves an alert record, as the run-failure sensor does for daemon-launched runs.
     """
-    from orchestration.alerts import summary, write_alert
+    from orchestration.alerts import failure_record, summary, write_alert
 
     start, end = partition_range(first, last)
     on = on or instance()
@@ -58,7 +73,7 @@ def run_job(
     paths = DataPaths.from_env()
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), dbt_log.open("a", encoding="utf-8") as log, redirect_stdout(log):
+    with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(log):
         warnings.simplefilter("ignore", category=dg.BetaWarning)
         from orchestration.definitions import defs
 
@@ -77,5 +92,10 @@ def run_job(
             raise_on_error=False,
         )
     if not result.success:
-        print(summary(write_alert(paths, on, result.run_id)), file=sys.stderr)
+        try:
+            record = write_alert(paths, on, result.run_id)
+        except OSError as error:  # a full disk failed the run: it must not hide the run's result
+            record = failure_record(on, result.run_id)
+            print(f"could not write the alert record: {error}", file=sys.stderr)
+        print(summary(record), file=sys.stderr)
     return result
