@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install run test lint dev contracts manifest clean bench
+.PHONY: install run test lint dev contracts manifest clean bench serve browser
 
 install: $(INSTALLED)
 
@@ -41,8 +41,16 @@ lint: install
 		$(BIN)/sqlfluff lint models macros tests --nocolor --processes 2; \
 		status=$$?; rm -rf $$lint_data; exit $$status
 
-test: lint manifest
+# The dashboard tests drive the operating system's Chromium (never a downloaded browser build).
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: lint manifest browser
 	$(BIN)/pytest
+
+# The read API and dashboards on http://127.0.0.1:8000/ (SERVE="--host 0.0.0.0 --port 8080" to change).
+serve: install
+	$(BIN)/commerce-analytics serve $(SERVE)
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000

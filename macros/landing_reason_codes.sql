@@ -10,6 +10,7 @@
         'out_of_range',
         'pattern_mismatch',
         'unparseable_row',
+        'line_too_long',
         'unreadable_file',
         'failed_expectations',
     ]) }}

@@ -36,7 +36,12 @@ def failure_record(instance: dg.DagsterInstance, run_id: str) -> dict:
     run = instance.get_run_by_id(run_id)
     events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event]
     failed_checks = [
-        {"asset": e.event_specific_data.asset_key.to_user_string(), "check": e.event_specific_data.check_name}
+        {
+            "asset": e.event_specific_data.asset_key.to_user_string(),
+            "check": e.event_specific_data.check_name,
+            # What failed and why, as the check says it (a landing check names each file and its reason).
+            **({"detail": scrub(e.event_specific_data.description)} if e.event_specific_data.description else {}),
+        }
         for e in events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
     ]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 
 from orchestration.bench.cli import add_bench_command
 from orchestration.governance.cli import add_governance_commands
 from orchestration.ltv.cli import add_ltv_command
+from orchestration.serve.cli import add_serve_commands
 from orchestration.settings import DataPaths
+
+VERBOSE_HELP = "show errors with their tracebacks on the terminal (they always go to the run log)"
 
 
 def _add_generator_options(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +48,20 @@ def _generator_config(args: argparse.Namespace):
     )
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _generate(paths: DataPaths, config) -> dict:
     from orchestration.generator import generate
+    from orchestration.progress import Progress
 
+    progress = Progress("generate", total=0)
+    try:
+        return generate(paths, config, progress)
+    finally:
+        progress.close()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
     paths = DataPaths.from_env()
-    truth = generate(paths, _generator_config(args))
+    truth = _generate(paths, _generator_config(args))
     files = truth["files"]
     print(f"wrote {len(files)} extracts ({sum(files.values()):,} rows) to {paths.inbox}")
     return 0
@@ -67,32 +80,37 @@ def _print_landing_summary(paths: DataPaths, sources: list[str]) -> None:
         )
 
 
-def _failed_checks(result) -> list[str]:
-    return [
-        e.event_specific_data.asset_check_key.to_user_string()
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and not e.event_specific_data.passed
-        and e.event_specific_data.severity.value == "ERROR"
-    ]
-
-
-def _run(job: str, first: date, last: date, dbt_config: dict | None = None):
+def _run(job: str, first: date, last: date, dbt_config: dict | None = None, verbose: bool = False):
     from orchestration.runner import run_job
 
-    result = run_job(job, first, last, dbt_config)
-    if failed := _failed_checks(result):
-        print(f"blocking checks failed: {', '.join(failed)}", file=sys.stderr)
-    return result
+    return run_job(job, first, last, dbt_config, verbose=verbose)
 
 
-def _land(paths: DataPaths, first: date, last: date) -> int:
+def _print_failure(paths: DataPaths, command: str, result) -> None:
+    """The last words of a failed run: what failed and where the details are, on stderr."""
+    from orchestration.alerts import alert_path, summary
+    from orchestration.json_logs import log_file
+    from orchestration.publish import published_path
+
+    alert = alert_path(paths, result.run_id)  # the runner wrote it
+    lines = [
+        f"commerce-analytics {command} failed: {summary(json.loads(alert.read_text(encoding='utf-8')))}",
+        f"  the published marts are unchanged: {published_path(paths)}",
+        f"  details: {alert} (alert), {log_file(paths)} (run log, with tracebacks)",
+    ]
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _land(paths: DataPaths, first: date, last: date, verbose: bool = False) -> int:
     from orchestration.contracts import load_contracts
 
-    result = _run("land_all", first, last)
+    result = _run("land_all", first, last, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
+    if not result.success:
+        _print_failure(paths, "land", result)
+        return 1
     print(f"raw Parquet: {paths.raw}\nquarantine:  {paths.quarantine}\nmanifest:    {paths.manifest}")
-    return 0 if result.success else 1
+    return 0
 
 
 def _print_kpis(paths: DataPaths, day: date) -> None:
@@ -113,7 +131,7 @@ def _print_kpis(paths: DataPaths, day: date) -> None:
     )
 
 
-def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date) -> int:
+def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day: date, verbose: bool = False) -> int:
     from orchestration.contracts import load_contracts
     from orchestration.dbt_project import prepare_manifest
     from orchestration.json_logs import log_file
@@ -121,12 +139,12 @@ def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day:
 
     # The models as they are now, so the assets match what dbt builds.
     prepare_manifest()
-    result = _run("build_all", first, last, dbt_config)
+    result = _run("build_all", first, last, dbt_config, verbose)
     _print_landing_summary(paths, list(load_contracts()))
-    if result.success:
-        _print_kpis(paths, kpi_day)
-    else:
-        print(f"the build failed: the published marts are unchanged; see {paths.root / 'alerts'}", file=sys.stderr)
+    if not result.success:
+        _print_failure(paths, "build", result)
+        return 1
+    _print_kpis(paths, kpi_day)
     where = {
         "raw Parquet": paths.raw,
         "quarantine": paths.quarantine,
@@ -135,7 +153,7 @@ def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day:
         "run logs": log_file(paths),
     }
     print("\n" + "\n".join(f"{name + ':':<17}{place}" for name, place in where.items()))
-    return 0 if result.success else 1
+    return 0
 
 
 def _dbt_config(args: argparse.Namespace) -> dict:
@@ -147,24 +165,22 @@ def _dbt_config(args: argparse.Namespace) -> dict:
 
 def cmd_land(args: argparse.Namespace) -> int:
     today = datetime.now(UTC).date()
-    return _land(DataPaths.from_env(), args.date or today, args.date or today)
+    return _land(DataPaths.from_env(), args.date or today, args.date or today, args.verbose)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     first = args.from_date or datetime.now(UTC).date()
     last = args.to_date or first
-    return _build(DataPaths.from_env(), first, last, _dbt_config(args), last)
+    return _build(DataPaths.from_env(), first, last, _dbt_config(args), last, args.verbose)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration.generator import generate
-
     paths = DataPaths.from_env()
     config = _generator_config(args)
-    truth = generate(paths, config)
+    truth = _generate(paths, config)
     print(f"generated {len(truth['files'])} extracts into {paths.inbox}")
     last = config.start_date + timedelta(days=config.days - 1)
-    return _build(paths, config.start_date, last, _dbt_config(args), last)
+    return _build(paths, config.start_date, last, _dbt_config(args), last, args.verbose)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -188,7 +204,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from orchestration import analyst
 
-    output = Path(args.output or f"{args.mart}.{args.format}")
+    output = Path(args.output)
     rows = analyst.export_mart(
         DataPaths.from_env(), args.mart, args.format, output, args.store, args.from_date, args.to_date
     )
@@ -218,6 +234,7 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="commerce-analytics", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write synthetic extracts of every source system to the inbox")
@@ -255,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--store", help="only this store's rows")
     export.add_argument("--from", dest="from_date", type=date.fromisoformat, help="first date, inclusive")
     export.add_argument("--to", dest="to_date", type=date.fromisoformat, help="last date, inclusive")
-    export.add_argument("--output", help="file to write (default ./<mart>.<format>)")
+    export.add_argument("--output", required=True, help="file to write (replaced whole if it exists)")
     export.set_defaults(func=cmd_export)
 
     contracts = commands.add_parser(
@@ -268,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_ltv_command(commands)
     add_governance_commands(commands)
     add_bench_command(commands)
+    add_serve_commands(commands)
+    for command in commands.choices.values():  # `build --verbose` as well as `--verbose build`
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 
@@ -283,6 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     # and publisher's clear refusals.
     except (ValueError, AnalystError, NothingToPublish) as exc:
         parser.exit(2, f"commerce-analytics: error: {exc}\n")
+    except Exception as exc:  # anything else: a summary here, the traceback in the log
+        if args.verbose:
+            raise
+        from orchestration.json_logs import log_crash
+
+        log = log_crash(DataPaths.from_env(), args.command, exc)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"commerce-analytics {args.command} failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        print(f"  details: {log} (run log, with the traceback; or run again with --verbose)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -62,3 +62,8 @@ def prepare_manifest() -> Path:
         ["parse", "--quiet"], target_path=dbt_project.target_path
     ).wait()
     return dbt_project.manifest_path
+
+
+def ensure_manifest() -> Path:
+    """The manifest, prepared first if this checkout has none (a fresh clone before `make manifest`)."""
+    return dbt_project.manifest_path if dbt_project.manifest_path.exists() else prepare_manifest()

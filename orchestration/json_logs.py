@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,8 +47,31 @@ class JsonLineFormatter(logging.Formatter):
             "step": meta.get("step_key"),
             "event": event.event_type_value if event else None,
             "message": scrub(meta.get("orig_message", record.getMessage())),
+            "error": _error(event),
         }
         return json.dumps({k: v for k, v in line.items() if v is not None})
+
+
+def _error(event: dg.DagsterEvent | None) -> str | None:
+    """A failure's error with its traceback: the terminal shows a summary, the log the details."""
+    error = getattr(event.event_specific_data, "error", None) if event else None
+    return scrub(error.to_string()) if error else None
+
+
+def log_crash(paths: DataPaths, command: str, error: BaseException) -> Path:
+    """Append an error the CLI did not expect, traceback included, to the run log; returns the log."""
+    path = log_file(paths)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": "ERROR",
+        "command": command,
+        "message": scrub(f"{type(error).__name__}: {error}"),
+        "error": scrub("".join(traceback.format_exception(error))),
+    }
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+    return path
 
 
 @dg.logger(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,7 @@ import dagster as dg
 
 from orchestration.defs.partitions import daily_partitions
 from orchestration.json_logs import logger_config
+from orchestration.progress import Progress, dbt_nodes_as_note
 from orchestration.settings import DataPaths
 
 DBT_OP = "warehouse_models"
@@ -27,6 +30,45 @@ def instance() -> dg.DagsterInstance:
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
+
+
+FINISHED_STEP = {"STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+
+
+class _Tap(io.TextIOBase):
+    """Passes what is printed on to a file, and each whole line to `on_line` (dbt's progress)."""
+
+    def __init__(self, target: io.TextIOBase):
+        self.target, self.pending = target, ""
+        self.on_line: Callable[[str], None] = lambda line: None
+
+    def write(self, text: str) -> int:
+        self.target.write(text)
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            self.on_line(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def _step_counter(progress: Progress) -> dg.LoggerDefinition:
+    """A Dagster logger that moves `progress` on as the run's steps finish."""
+
+    class StepCounter(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            event = getattr(record, "dagster_meta", {}).get("dagster_event")
+            if event is not None and event.event_type_value in FINISHED_STEP:
+                progress.update(advance=1, note=f"{event.step_key} {event.event_type_value[5:].lower()}")
+
+    @dg.logger(description="The CLI's progress bar: one step per finished step.")
+    def step_counter(_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("commerce_analytics.progress", level=logging.DEBUG)
+        logger.addHandler(StepCounter())
+        return logger
+
+    return step_counter
 
 
 @contextlib.contextmanager
@@ -57,24 +99,28 @@ def run_job(
     dbt_config: dict | None = None,
     on: dg.DagsterInstance | None = None,
     selection: dg.AssetSelection | None = None,
+    verbose: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run.
 
     `dbt_config` (`full_refresh`, `lookback_days`) configures the dbt build of jobs that have one.
     dbt's progress goes to `$DATA_DIR/logs/dbt.log` rather than the terminal. A failed run
-    leaves an alert record, as the run-failure sensor does for daemon-launched runs.
+    leaves an alert record, as the run-failure sensor does for daemon-launched runs; its errors
+    and tracebacks go to the run log, and to the terminal only when `verbose`.
     """
-    from orchestration.alerts import failure_record, summary, write_alert
+    from orchestration.alerts import write_alert
+    from orchestration.dbt_project import ensure_manifest
 
     start, end = partition_range(first, last)
     on = on or instance()
-    # The CLI prints its own summary; Dagster's console shows failures only.
-    run_config = logger_config("ERROR")
+    # The CLI prints its own summary and, on failure, where the details are.
+    run_config = logger_config("ERROR" if verbose else "CRITICAL")
     paths = DataPaths.from_env()
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(log):
+    with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(_Tap(log)) as tap:
         warnings.simplefilter("ignore", category=dg.BetaWarning)
+        ensure_manifest()  # the definitions load the dbt assets from it: a fresh clone has none yet
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -85,17 +131,20 @@ def run_job(
             )
         if dbt_config is not None and job.graph.has_node_named(DBT_OP):
             run_config["ops"] = {DBT_OP: {"config": dbt_config}}
+        progress = Progress(job_name, total=len(job.graph.nodes))
+        tap.on_line = dbt_nodes_as_note(progress)
+        job = job.with_logger_defs({**job.loggers, "progress": _step_counter(progress)})
+        run_config["loggers"]["progress"] = {}
         result = job.execute_in_process(
             instance=on,
             run_config=run_config,
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
         )
+        progress.close()
     if not result.success:
         try:
-            record = write_alert(paths, on, result.run_id)
+            write_alert(paths, on, result.run_id)
         except OSError as error:  # a full disk failed the run: it must not hide the run's result
-            record = failure_record(on, result.run_id)
-            print(f"could not write the alert record: {error}", file=sys.stderr)
-        print(summary(record), file=sys.stderr)
+            print(f"could not write the alert record of run {result.run_id}: {error}", file=sys.stderr)
     return result

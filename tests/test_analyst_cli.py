@@ -2,14 +2,16 @@
 
 import csv
 import json
+import os
 import threading
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from orchestration import warehouse
+from orchestration import analyst, warehouse
 from orchestration.cli import main
+from orchestration.privacy import hmac_key, key_file
 from orchestration.publish import NothingToPublish, publish_marts, published_digests, published_path
 
 REVENUE = [
@@ -122,10 +124,107 @@ def test_sql_errors_are_one_clear_line(published, capsys):
     assert "read-only" in fails(capsys, ["sql", "delete from revenue_daily"])
 
 
+def test_sql_runs_one_query_per_call_and_says_so(published, capsys):
+    assert fails(capsys, ["sql", ""]) == (
+        'commerce-analytics: error: no SQL statement given, e.g. "select * from kpis_daily limit 5"'
+    )
+    assert fails(capsys, ["sql", "select 1; select 2"]) == (
+        "commerce-analytics: error: one statement per call, got 2: run them one at a time"
+    )
+    assert fails(capsys, ["sql", "selec 1"]).startswith("commerce-analytics: error: Parser Error: syntax error")
+    assert sql(capsys, "select 1 as one;") == "one\n---\n  1\n(1 row)\n"
+    assert sql(capsys, "describe revenue_daily").splitlines()[2].split()[:2] == ["store_id", "VARCHAR"]
+
+
+@pytest.fixture
+def secrets_around(published):
+    """What an analyst must never reach, beside the published marts: the key file, the live
+    warehouse (with a customer's e-mail in clear), a raw extract and a folder to write into."""
+    key = hmac_key(published)
+    with duckdb.connect(str(published.warehouse)) as con:
+        con.execute("create table main.stg_crm__customers as select 'ann@example.com' as email")
+    raw = published.raw_for("customers") / "date=2026-11-01" / "part-x.parquet"
+    raw.parent.mkdir(parents=True)
+    duckdb.sql(f"copy (select 'ann@example.com' as email) to '{raw}'")
+    return published, key, raw
+
+
+def forbidden_statements(paths, raw) -> dict[str, str]:
+    """Each way out of the sandbox, with the part of the refusal that names why."""
+    out = paths.root / "leak"
+    return {
+        f"select * from read_text('{key_file(paths)}')": "file system operations are disabled",
+        "select * from read_csv('/etc/passwd')": "file system operations are disabled",
+        f"select * from read_parquet('{raw}')": "file system operations are disabled",
+        f"select * from '{raw}'": "file system operations are disabled",
+        f"select * from glob('{paths.root}/*')": "file system operations are disabled",
+        f"copy revenue_daily to '{out}.csv'": "not COPY",
+        f"copy (select 1) to '{out}.csv'": "not COPY",
+        f"export database '{out}'": "not EXPORT",
+        f"attach '{paths.warehouse}' as live (read_only)": "not ATTACH",
+        "install httpfs": "not LOAD",  # DuckDB parses INSTALL and LOAD as one statement type
+        "load httpfs": "not LOAD",
+        "set enable_external_access = true": "not SET",
+        "reset lock_configuration": "not SET",
+        "set variable pii_hmac_key = 'x'": "not SET",
+        "pragma enable_profiling": "not PRAGMA",
+        "create temp table t as select 1": "not CREATE",
+        "checkpoint": "not CALL",
+        f"select 1; copy revenue_daily to '{out}.csv'": "one statement per call",
+    }
+
+
+def test_sql_refuses_every_statement_that_leaves_the_published_marts(secrets_around, capsys):
+    paths, key, raw = secrets_around
+    before = sorted(p.relative_to(paths.root) for p in paths.root.rglob("*"))
+    for statement, reason in forbidden_statements(paths, raw).items():
+        err = fails(capsys, ["sql", statement])
+        assert err.startswith("commerce-analytics: error: ") and reason in err, (statement, err)
+        assert key not in err and "ann@" not in err
+    assert sorted(p.relative_to(paths.root) for p in paths.root.rglob("*")) == before, "nothing written"
+
+
+def test_the_analyst_connection_itself_refuses_files_extensions_and_settings(secrets_around):
+    """The sandbox under the statement check, as `sql` and `export` both open it."""
+    paths, _, raw = secrets_around
+    with analyst.connect(paths) as con:
+        for statement in [*forbidden_statements(paths, raw)][:11]:  # file reads and writes, ATTACH, INSTALL, LOAD
+            with pytest.raises(duckdb.Error, match=r"disabled|read-only|locked"):
+                con.execute(statement).fetchall()
+        for statement in ["set enable_external_access = true", "set memory_limit = '1GB'", "reset lock_configuration"]:
+            with pytest.raises(duckdb.Error, match="the configuration has been locked"):
+                con.execute(statement)
+        assert con.execute("select current_setting('enable_external_access')").fetchone() == (False,)
+
+
+def test_export_refuses_the_same_statements_as_mart_or_store_names(secrets_around, tmp_path, capsys):
+    paths, _, raw = secrets_around
+    target = tmp_path / "out" / "x.csv"
+    for statement in forbidden_statements(paths, raw):
+        err = fails(capsys, ["export", statement, "--output", str(target)])
+        assert err.startswith(f"commerce-analytics: error: unknown mart {statement!r}; known marts: dim_stores")
+        err = fails(capsys, ["export", "revenue_daily", "--store", statement, "--output", str(target)])
+        assert err == f"commerce-analytics: error: unknown store {statement!r}; known stores: uk, us"
+    assert not target.parent.exists()
+
+
+def test_the_key_file_is_created_readable_by_its_owner_only(paths):
+    old = os.umask(0)  # the most permissive umask: the mode comes from the code, not the shell
+    try:
+        key = hmac_key(paths)
+    finally:
+        os.umask(old)
+    assert key_file(paths).stat().st_mode & 0o777 == 0o600
+    assert len(key) == 64 and hmac_key(paths) == key, "created once, then read back"
+    assert [p.name for p in paths.root.iterdir()] == [".pii_hmac_key"], "no temporary file left"
+    key_file(paths).chmod(0o644)  # copied in by hand with a looser mode: tightened on the next use
+    assert hmac_key(paths) == key and key_file(paths).stat().st_mode & 0o777 == 0o600
+
+
 def test_without_published_marts_the_commands_say_what_to_do(paths, capsys):
     expected = f"commerce-analytics: error: no published marts at {paths.root / 'marts.duckdb'}: run make run first"
     assert fails(capsys, ["sql", "select 1"]) == expected
-    assert fails(capsys, ["export", "revenue_daily"]) == expected
+    assert fails(capsys, ["export", "revenue_daily", "--output", str(paths.root / "x.csv")]) == expected
 
 
 def test_export_streams_a_filtered_mart_to_csv(published, tmp_path, capsys):
@@ -147,10 +246,46 @@ def test_export_writes_parquet_with_its_types(published, tmp_path):
     assert rows == [(s, g) for s, _, _, _, g in sorted(REVENUE)]
 
 
-def test_export_of_an_unknown_mart_lists_the_known_ones(published, capsys):
-    assert fails(capsys, ["export", "kpis"]) == (
+def test_export_of_an_unknown_mart_lists_the_known_ones(published, tmp_path, capsys):
+    out = ["--output", str(tmp_path / "out" / "x.csv")]
+    assert fails(capsys, ["export", "kpis", *out]) == (
         "commerce-analytics: error: unknown mart 'kpis'; known marts: dim_stores, revenue_daily"
     )
-    assert fails(capsys, ["export", "dim_stores", "--from", "2026-11-01"]) == (
+    assert fails(capsys, ["export", "dim_stores", "--from", "2026-11-01", *out]) == (
         "commerce-analytics: error: dim_stores has no date column to filter with --from/--to"
     )
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_an_unknown_store_a_reversed_range_and_no_output(published, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "out"
+    out = ["--output", str(folder / "x.csv")]
+    assert fails(capsys, ["export", "revenue_daily", "--store", "zz", *out]) == (
+        "commerce-analytics: error: unknown store 'zz'; known stores: uk, us"
+    )
+    assert fails(capsys, ["export", "revenue_daily", "--from", "2026-11-03", "--to", "2026-11-01", *out]) == (
+        "commerce-analytics: error: --from 2026-11-03 is after --to 2026-11-01"
+    )
+    assert not folder.exists()
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "revenue_daily"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "commerce-analytics export: error: the following arguments are required: --output"
+    )
+    assert not list(folder.iterdir()), "nothing written into the current folder"
+
+
+def test_export_replaces_an_existing_file_whole(published, tmp_path, capsys):
+    target = tmp_path / "out" / "us.csv"
+    target.parent.mkdir()
+    target.write_text("an older, longer export\n" * 100)
+    assert main(["export", "revenue_daily", "--store", "us", "--output", str(target)]) == 0
+    assert target.read_text().splitlines() == [
+        "store_id,date,currency,orders,gmv",
+        "us,2026-11-01,USD,3,120.50",
+        "us,2026-11-02,USD,1,9.99",
+    ]
+    assert [p.name for p in target.parent.iterdir()] == ["us.csv"], "no temporary file left"

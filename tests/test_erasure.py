@@ -22,10 +22,11 @@ from orchestration.governance import erase as erasure
 from orchestration.governance.erase import erase, file_request, pending_requests, warehouse_rows_naming
 from orchestration.governance.export import export_subject
 from orchestration.governance.subject import UnknownCustomer, find_subject, parquet_files, row_filters
-from orchestration.landing.land import land_all
+from orchestration.landing import suppression
+from orchestration.landing.land import land_all, land_source
 from orchestration.publish import publish_marts
 from orchestration.settings import DataPaths
-from tests.conftest import write_csv
+from tests.conftest import order, write_csv
 
 KEY = "erasure-test-key"
 STORE, CUSTOMER = "us", "cus-us-0000001"
@@ -125,6 +126,16 @@ def test_an_erasure_that_dies_halfway_resumes_and_audits_once(built, monkeypatch
     assert _files_naming(paths, clear) == []
     assert _quarantined_naming(paths, CUSTOMER) == []
     assert warehouse_rows_naming(paths, pseudonyms) == 0
+
+    # Re-delivered later (a new order of theirs, an old one re-sent): dropped at landing, counted.
+    again = [order(order_id="ord-again", customer_id=CUSTOMER), order(order_id=subject.order_ids[0], customer_id="x")]
+    write_csv(paths, "orders", "orders_redelivered.csv", again)
+    [record] = land_source(paths, "orders")
+    assert (record.status, record.rows_received, record.rows_erased_subject, record.rows_landed) == (
+        "landed", 2, 2, 0
+    )  # fmt: skip
+    assert [f for f in _files_naming(paths, clear) if "/inbox/" not in f] == []
+    assert pseudonyms[0] in suppression.suppressed(paths)[STORE]
     with pytest.raises(UnknownCustomer):
         erase(paths, STORE, CUSTOMER)  # done: nothing names them any more
 
@@ -165,3 +176,26 @@ def test_purge_and_erasure_jobs_run_in_dagster_and_store_no_customer_id(built, m
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         assert con.execute("SELECT * FROM marts.kpis_daily ORDER BY ALL").fetchall() == kpis_before
     assert pending_requests(paths) == []
+
+
+def test_files_landing_rejected_whole_are_deleted_when_they_name_the_subject(paths):
+    truncated = paths.inbox_for("events") / "events_broken.jsonl.gz"
+    truncated.parent.mkdir(parents=True)
+    truncated.write_bytes(gzip.compress(b'{"batch_id": "b1", "events": [{"anonymous_id": "dev-9"}]}\n')[:-8])
+    kept = paths.quarantine_for("orders") / "files" / "0123456789abcdef-orders.csv"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"\xff\xfeorder;cus-9\nother;cus-1\n")
+    subject = erasure.Subject(STORE, "cus-9", (), ("dev-9",), ())
+    inbox = erasure._plan_inbox(paths, set(subject.identifiers))
+    assert inbox == [{"place": "inbox", "target": "inbox/events/events_broken.jsonl.gz", "rows": 1, "delete": True}]
+    with duckdb.connect() as con:
+        [quarantined] = erasure._plan_files(con, paths, subject)
+        assert quarantined == {
+            "place": "quarantine",
+            "target": str(kept.relative_to(paths.root)),
+            "rows": 1,
+            "delete": True,
+        }
+        erasure._apply_file(con, paths, quarantined, subject)
+    erasure._apply_inbox(paths, inbox[0], set(subject.identifiers))
+    assert not kept.exists() and not truncated.exists()

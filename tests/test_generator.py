@@ -15,6 +15,7 @@ import pytest
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.generator import DirtRates, GeneratorConfig, generate
+from orchestration.generator.clickstream import SCRAPER_BURSTS, SCRAPER_PAUSE_MS
 from orchestration.settings import DataPaths
 
 CONTRACTS = load_contracts()
@@ -370,7 +371,13 @@ def test_bots_and_consent_match_the_truth(clean) -> None:
     assert ua_bot.sum() == truth["bots"]["ua_pattern"]["events"]
     scraper = events.anonymous_id.isin(truth["bots"]["behavioural"]["anonymous_ids"])
     assert scraper.sum() == truth["bots"]["behavioural"]["events"]
-    assert events[scraper].tracker_session_id.nunique() == SMALL.days  # one long visit a day
+    # two bursts a day, nine hours apart, each faster than a person clicks
+    visits = events[scraper].assign(at=pd.to_datetime(events.device_created_at, utc=True))
+    spans = visits.groupby("tracker_session_id").at.agg(["min", "max", "size"]).sort_values("min")
+    assert len(spans) == SCRAPER_BURSTS * SMALL.days
+    pauses = spans["min"].diff().iloc[1::SCRAPER_BURSTS]
+    assert (pauses == pd.Timedelta(milliseconds=SCRAPER_PAUSE_MS)).all()
+    assert (spans["size"] * 60 > 20 * (spans["max"] - spans["min"]).dt.total_seconds()).all()
 
     con = duckdb.connect()
     consent = con.sql(f"""

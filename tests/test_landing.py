@@ -6,8 +6,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.landing import atomic, manifest
-from orchestration.landing.land import land_source
+from orchestration.landing import atomic, land, manifest
+from orchestration.landing.land import STAGING, LandingFailed, land_source
 from tests.conftest import event, order, write_batches, write_csv
 
 
@@ -83,10 +83,12 @@ def test_counts_are_split_by_the_store_each_row_names(paths):
     [record] = land_source(paths, "orders")
     assert record.counts_by_store == {
         "uk": {"received": 11, "landed": 10, "duplicates": 0, "late": 0,
-               "quarantined_by_reason": {"not_allowed:currency": 1}},
+               "quarantined_by_reason": {"not_allowed:currency": 1}, "erased_subject": 0},
         "unattributed": {"received": 2, "landed": 0, "duplicates": 0, "late": 0,
-                         "quarantined_by_reason": {"missing_required:store_id": 1, "unparseable_row": 1}},
-        "us": {"received": 61, "landed": 60, "duplicates": 1, "late": 0, "quarantined_by_reason": {}},
+                         "quarantined_by_reason": {"missing_required:store_id": 1, "unparseable_row": 1},
+                         "erased_subject": 0},
+        "us": {"received": 61, "landed": 60, "duplicates": 1, "late": 0, "quarantined_by_reason": {},
+               "erased_subject": 0},
     }  # fmt: skip
     assert (record.rows_received, record.rows_landed, record.rows_quarantined, record.duplicates_dropped) == (
         74, 70, 3, 1
@@ -214,7 +216,7 @@ def test_the_same_bytes_under_two_names_in_one_inbox_land_once(paths):
     assert len(raw_rows(paths, "orders")) == 25
 
 
-def test_a_crash_mid_write_leaves_no_partial_file_and_the_retry_lands_once(paths, monkeypatch):
+def test_a_crash_mid_write_leaves_no_landed_file_and_the_retry_lands_once(paths, monkeypatch):
     rows = [order(order_id=f"a{i}") for i in range(20)]
     rows += [order(order_id=f"b{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     write_csv(paths, "orders", "orders_20261102.csv", rows)
@@ -228,14 +230,30 @@ def test_a_crash_mid_write_leaves_no_partial_file_and_the_retry_lands_once(paths
         real_publish(tmp, target)
 
     monkeypatch.setattr(atomic, "publish", crash_on_second_file)
-    with pytest.raises(OSError, match="disk unplugged"):
+    with pytest.raises(LandingFailed, match=r"orders_20261102\.csv: OSError: disk unplugged"):
         land_source(paths, "orders")
-    leftovers = sorted(p.name for p in paths.raw_for("orders").rglob("*") if p.is_file())
-    assert leftovers == [calls[0].name]  # the first partition, complete; no temporary file, no manifest
-    assert manifest.records(paths, "orders") == []
+    # Nothing reached raw, and nothing is left staged: the extract is simply not landed yet.
+    assert [p for p in paths.root.rglob("*") if p.is_file() and ("manifest" in p.parts or "raw" in p.parts)] == []
+    assert list((paths.root / STAGING).rglob("*.parquet")) == []
 
     monkeypatch.setattr(atomic, "publish", real_publish)
     [record] = land_source(paths, "orders")
     assert record.rows_by_partition == {"2026-11-01": 20, "2026-11-02": 20}
     assert len(raw_rows(paths, "orders")) == 40
     assert land_source(paths, "orders") == []
+
+
+def test_a_crash_after_the_record_is_finished_by_the_next_run(paths, monkeypatch):
+    rows = [order(order_id=f"a{i}") for i in range(20)]
+    rows += [order(order_id=f"b{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    write_csv(paths, "orders", "orders_20261102.csv", rows)
+    monkeypatch.setattr(land, "_publish_staged", lambda paths, record: None)  # the process dies here
+    [record] = land_source(paths, "orders")
+    # Recorded, but no file of it in raw yet: raw never holds a file without its record.
+    assert manifest.records(paths, "orders") == [record]
+    assert not paths.raw_for("orders").exists()
+
+    monkeypatch.undo()
+    assert land_source(paths, "orders") == []  # the next run moves the staged files into place
+    assert len(raw_rows(paths, "orders")) == 40
+    assert list((paths.root / STAGING).rglob("*.parquet")) == []

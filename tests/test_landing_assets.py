@@ -76,3 +76,34 @@ def test_a_batch_failing_its_expectations_blocks_everything_downstream(paths):
     }
     assert materialized(result, downstream_of_orders.key) == []
     assert not paths.raw_for("orders").exists() or not any(paths.raw_for("orders").rglob("*.parquet"))
+
+
+def test_a_rejected_file_fails_the_check_naming_the_file_and_its_reason(paths):
+    write_csv(paths, "orders", "orders_20261101.csv", [order(order_id=f"o{i}") for i in range(30)])
+    (paths.inbox_for("orders") / "orders_20261102.csv").write_text("order_id;store_id;customer_id\no1;us;c1\n")
+    result = materialize_orders()
+    assert not result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.blocking
+    reason = "orders/orders_20261102.csv: rejected, wrong_delimiter: columns are separated by semicolon"
+    assert evaluation.description == f"{reason}, the contract's by comma"
+    assert list(evaluation.metadata["failed_extracts"].value) == ["orders/orders_20261102.csv"]
+    assert materialized(result, downstream_of_orders.key) == []
+    # The good file beside it landed and is recorded; the rejected one will not be landed again.
+    assert len(list(paths.raw_for("orders").rglob("*.parquet"))) == 1
+
+
+def test_a_failure_that_cannot_pass_is_not_retried(paths, monkeypatch):
+    from orchestration.landing import readers
+
+    def broken(*args):
+        raise ValueError("a landing bug")
+
+    monkeypatch.setattr(readers, "load_raw", broken)
+    write_csv(paths, "orders", "orders_20261101.csv", [order(order_id=f"o{i}") for i in range(30)])
+    result = materialize_orders()
+    assert not result.success
+    steps = [e for e in result.all_events if e.event_type_value in ("STEP_FAILURE", "STEP_UP_FOR_RETRY")]
+    [failure] = steps  # failed once, not up for retry
+    assert failure.event_type_value == "STEP_FAILURE"
+    assert "orders_20261101.csv: ValueError: a landing bug" in failure.event_specific_data.error.message

@@ -71,7 +71,11 @@ def query(paths, sql):
         return con.execute(sql).fetchall()
 
 
-def landed(paths, source, key, order="_landed_at, _row_number"):
+# The staging rule for records re-exported on change.
+LATEST = "updated_at DESC, _landing_order DESC"
+
+
+def landed(paths, source, key, order="_landing_order"):
     """The landed rows of a source, one per key (the staging rule: first copy, or latest with DESC)."""
     return (
         f"(SELECT * FROM read_parquet('{paths.raw}/{source}/*/*.parquet') "
@@ -104,9 +108,7 @@ def test_ledger_findings_are_the_counts_that_disagree_with_the_landed_ledger(war
     expected = duckdb.sql(
         f"""
         WITH snapshots AS (SELECT * FROM {
-            landed(
-                paths, "stock_snapshots", "snapshot_date, warehouse_id, product_id", "_landed_at DESC, _row_number DESC"
-            )
+            landed(paths, "stock_snapshots", "snapshot_date, warehouse_id, product_id", "_landing_order DESC")
         }),
         opening AS (
             SELECT warehouse_id, product_id, min(snapshot_date) AS opening_date FROM snapshots GROUP BY ALL
@@ -138,8 +140,8 @@ def test_units_sold_equal_the_items_of_shipped_orders(warehouse):
         f"""
         SELECT s.store_id, CAST(timezone(z.time_zone, s.shipped_at) AS DATE) AS day, s.warehouse_id, i.product_id,
                sum(i.quantity) AS units
-        FROM {landed(paths, "shipments", "shipment_id", "updated_at DESC, _landed_at DESC")} AS s
-        JOIN {landed(paths, "order_items", "order_item_id", "updated_at DESC, _landed_at DESC")} AS i USING (order_id)
+        FROM {landed(paths, "shipments", "shipment_id", LATEST)} AS s
+        JOIN {landed(paths, "order_items", "order_item_id", LATEST)} AS i USING (order_id)
         JOIN {zones(paths)} ON z.store_id = s.store_id
         WHERE s.shipped_at IS NOT NULL
         GROUP BY ALL
@@ -221,7 +223,7 @@ def test_payments_daily_counts_and_refunds_match_the_landed_extracts(warehouse):
     }
     assert actual == expected
     [(refunds, refunded)] = duckdb.sql(
-        f"SELECT count(*), sum(amount) FROM {landed(paths, 'refunds', 'refund_id', '_landed_at DESC')}"
+        f"SELECT count(*), sum(amount) FROM {landed(paths, 'refunds', 'refund_id', '_landing_order DESC')}"
     ).fetchall()
     assert query(paths, "SELECT sum(refunds), sum(refunded_amount) FROM marts.payments_daily") == [(refunds, refunded)]
     [(rate,)] = query(
@@ -237,7 +239,7 @@ def test_delivery_performance_matches_the_landed_shipments(warehouse):
         f"""
         SELECT carrier, count(*), count(delivered_at),
                count(*) FILTER (WHERE delivered_at <= eta_at), count(*) FILTER (WHERE returned_to_origin)
-        FROM {landed(paths, "shipments", "shipment_id", "updated_at DESC, _landed_at DESC")}
+        FROM {landed(paths, "shipments", "shipment_id", LATEST)}
         GROUP BY carrier
         """
     ).fetchall()
@@ -259,14 +261,14 @@ def test_cohorts_and_historical_ltv_add_up_to_the_landed_orders(warehouse):
     # net revenue per store: items - item discounts - order discount - every refund, non-cancelled orders
     rows = duckdb.sql(
         f"""
-        WITH orders AS (SELECT * FROM {landed(paths, "orders", "order_id", "updated_at DESC, _landed_at DESC")}),
+        WITH orders AS (SELECT * FROM {landed(paths, "orders", "order_id", LATEST)}),
         items AS (
             SELECT order_id, sum(quantity * unit_price - item_discount) AS net_items
-            FROM {landed(paths, "order_items", "order_item_id", "updated_at DESC, _landed_at DESC")} GROUP BY ALL
+            FROM {landed(paths, "order_items", "order_item_id", LATEST)} GROUP BY ALL
         ),
         refunds AS (
             SELECT order_id, sum(amount) AS refunded
-            FROM {landed(paths, "refunds", "refund_id", "_landed_at DESC")} GROUP BY ALL
+            FROM {landed(paths, "refunds", "refund_id", "_landing_order DESC")} GROUP BY ALL
         )
         SELECT o.store_id, count(DISTINCT o.customer_id),
                sum(coalesce(i.net_items, 0) - o.order_discount - coalesce(r.refunded, 0))
@@ -354,7 +356,9 @@ def test_ltv_recovers_the_generators_purchase_parameters(tmp_path, capsys):
     ).to_csv(transactions, index=False)
     as_of = pd.Timestamp(window.end_ms, unit="ms", tz="UTC")
     output = tmp_path / "predictions.parquet"
+    # the generator's process is in continuous time: two orders of one day are two purchases
     args = ["ltv", "--transactions", str(transactions), "--as-of", as_of.isoformat(), "--output", str(output)]
+    args.append("--no-per-day")
     assert run_ltv(args) == 0
     assert "mbgnbd: r=" in capsys.readouterr().out
     assert len(pd.read_parquet(output)) == 10_000

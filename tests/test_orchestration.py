@@ -166,8 +166,27 @@ def test_a_batch_failing_its_expectations_stops_the_models_and_publish(planted):
     [alert] = (planted.root / "alerts").glob("*.json")
     record = json.loads(alert.read_text())
     assert record["run_id"] == result.run_id
-    assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations"}]
+    detail = "orders/orders_late.csv: 20 of 40 rows quarantined, more than 5%"
+    assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations", "detail": detail}]
     assert [s["step"] for s in record["failed_steps"]] == ["raw__orders"]
+
+
+def test_a_file_rejected_whole_stops_the_day_and_the_alert_names_it(planted):
+    before = sha256(published_path(planted))
+    rows = [order(order_id=f"n{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    target = write_csv(planted, "orders", "orders_semicolons.csv", rows)
+    target.write_text(target.read_text().replace(",", ";"))
+    result = run()
+    assert not result.success
+    assert failed_checks(result) == {("raw/orders", "batch_expectations")}
+    assert materialized_keys(result) & {REVENUE, FACTS, PUBLISHED_KEY} == set()
+    assert sha256(published_path(planted)) == before
+    [alert] = (planted.root / "alerts").glob("*.json")
+    [check] = json.loads(alert.read_text())["failed_checks"]
+    assert check["detail"] == (
+        "orders/orders_semicolons.csv: rejected, wrong_delimiter: columns are separated by semicolon, "
+        "the contract's by comma"
+    )
 
 
 def test_a_failing_dbt_test_stops_publish(planted):

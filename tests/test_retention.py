@@ -260,3 +260,20 @@ def test_a_null_inside_retention_still_fails(purged):
     tested = _dbt(paths, "test", "--select", "stg_storefront__events,test_name:not_null_within_retention")
     assert tested.returncode == 1
     assert _results(paths) == {"not_null_within_retention_stg_storefront__events_anonymous_id__event_at": ("fail", 1)}
+
+
+def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths):
+    from orchestration.landing.land import land_source
+
+    for name, data in (("orders_old.csv", b""), ("orders_new.csv", b" \n")):
+        target = paths.inbox_for("orders") / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    land_source(paths, "orders")
+    old, new = sorted((paths.quarantine_for("orders") / "files").iterdir(), key=lambda p: "new" in p.name)
+    os.utime(old, (1577836800, 1577836800))  # kept on 2020-01-01
+    [expired] = purge(paths, date.today(), manifest_path=paths.root / "no_warehouse")
+    assert (expired.place, expired.target, expired.column, expired.rows) == (
+        "quarantine", str(old.relative_to(paths.root)), "file", 1
+    )  # fmt: skip
+    assert not old.exists() and new.exists()

@@ -2,17 +2,22 @@
 headline figures against values computed here, independently, from the landed Parquet."""
 
 import datetime as dt
+import io
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
+from orchestration import analyst
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_all
 from orchestration.privacy import hmac_key
+from orchestration.publish import published_path
 from orchestration.settings import DataPaths
 
 
@@ -51,7 +56,7 @@ def test_gmv_per_store_and_local_day_matches_the_landed_orders(warehouse):
         f"""
         WITH orders AS (
             SELECT * FROM read_parquet('{paths.raw}/orders/*/*.parquet')
-            QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _landed_at DESC) = 1
+            QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _landing_order DESC) = 1
         ),
         items AS (
             SELECT order_id, sum(quantity * unit_price) AS gmv
@@ -200,3 +205,45 @@ def test_docs_generate_documents_every_mart_column_with_its_pii_class(warehouse)
         if not spec["description"] or "pii" not in spec["meta"]
     ]
     assert undocumented == []
+
+
+def readme_queries() -> list[str]:
+    """Every query the README shows: the statements of its ```sql blocks and its `sql "..."` commands."""
+    text = Path("README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
+    commands = re.findall(r'commerce-analytics sql "([^"]+)"', text)
+    return [s.query.strip() for block in blocks for s in duckdb.extract_statements(block)] + commands
+
+
+def publish_here(paths):
+    """The marts copied to the published file as `publish_marts` does, through this process's
+    connection to the warehouse (dbt-duckdb holds it open: another instance cannot attach it)."""
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute(f"attach '{published_path(paths)}' as published")
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'warehouse'"
+            " and table_schema = 'marts'"
+        ).fetchall()
+        for (mart,) in marts:
+            con.execute(f'create table published.main."{mart}" as select * from marts."{mart}"')
+        con.execute("detach published")
+
+
+def test_every_readme_query_returns_rows_with_values_from_the_published_marts(warehouse):
+    paths, _, _ = warehouse
+    publish_here(paths)
+    queries = readme_queries()
+    assert len(queries) == 7, queries  # 3 in the ```sql block first, then the `sql "..."` commands
+    for example in queries:
+        out = io.StringIO()
+        analyst.run_sql(paths, example, "json", out)  # what `commerce-analytics sql --json` runs
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert rows, f"no rows: {example}"
+        if example in queries[:3]:  # the worked examples: every figure they compute has a value
+            empty = [column for column in rows[0] if all(row[column] is None for row in rows)]
+            assert empty == [], f"columns without a value in {example}"
+    # The first one, last week per store: one row per store of the data, with its revenue.
+    with duckdb.connect(str(published_path(paths)), read_only=True) as con:
+        first = con.execute(queries[0]).fetchall()
+    stores = query(paths, "select store_id, sum(net_revenue_usd) from marts.kpis_daily group by 1 order by 2 desc")
+    assert [(store, revenue) for store, revenue, *_ in first] == stores

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,9 +13,26 @@ DEFAULTS = {"days": 30, "stores": 3, "events_per_day": 1_000_000}
 QUICK = {"days": 3, "stores": 2, "events_per_day": 20_000}
 
 
+def cmd_bench_serve(args: argparse.Namespace) -> int:
+    """Issue 17's budgets on the marts published in $DATA_DIR (build the largest you have first)."""
+    from orchestration.bench import serve
+    from orchestration.settings import DataPaths
+
+    paths = DataPaths.from_env()
+    result = serve.serve_timings(paths, args.repeats)
+    print(serve.render(result))
+    out = paths.root / "bench" / "serve-latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"\nwrote {out}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from orchestration.bench import report, stages
 
+    if args.serve:
+        return cmd_bench_serve(args)
     scale = {**DEFAULTS, **(QUICK if args.quick else {})}
     scale.update({k: v for k in DEFAULTS if (v := getattr(args, k)) is not None})
     root = Path(args.workdir or Path(os.environ.get("DATA_DIR", "data")) / "bench" / "work").resolve()
@@ -38,5 +56,10 @@ def add_bench_command(commands) -> None:
     bench.add_argument("--start-date", type=date.fromisoformat, help="first day (default: so the last is yesterday)")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--repeats", type=int, default=20, help="runs of each analyst query (default %(default)s)")
+    bench.add_argument(
+        "--serve",
+        action="store_true",
+        help="only issue 17's API, export and page budgets, on $DATA_DIR's marts",
+    )
     bench.add_argument("--workdir", help="where the benchmark's data lives (default $DATA_DIR/bench/work, wiped)")
     bench.set_defaults(func=cmd_bench)

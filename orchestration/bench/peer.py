@@ -30,13 +30,13 @@ def _read(raw: Path, source: str) -> pd.DataFrame:
 
 
 def _first(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Immutable records: the first received copy wins."""
-    return frame.sort_values(["_landed_at", "_row_number"]).drop_duplicates(key, keep="first")
+    """Immutable records: the copy landed first wins."""
+    return frame.sort_values("_landing_order").drop_duplicates(key, keep="first")
 
 
 def _latest(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Records re-exported on change: the latest received row wins."""
-    ordered = frame.sort_values(["updated_at", "_landed_at", "_row_number"], ascending=False)
+    """Records re-exported on change: the latest row, the one landed last among equals, wins."""
+    ordered = frame.sort_values(["updated_at", "_landing_order"], ascending=False)
     return ordered.drop_duplicates(key, keep="first")
 
 

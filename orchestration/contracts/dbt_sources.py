@@ -12,7 +12,12 @@ SOURCES_FILE = "models/staging/_raw__sources.yml"
 LINEAGE = (
     ("_extract_id", "varchar", "Content hash (first 16 hex digits) of the extract the row came from."),
     ("_row_number", "bigint", "Position of the row among the rows read from its extract."),
-    ("_landed_at", "timestamptz", "When the extract was landed; orders re-exports (latest received wins)."),
+    ("_landed_at", "timestamptz", "When the extract was landed (to the second; extracts landed together tie)."),
+    (
+        "_landing_order",
+        "bigint",
+        "Order of landing: the extract's landing sequence x 10^10 + the row number; re-exports keep the highest.",
+    ),
     ("date", "date", "UTC date of the row's partition column (hive partition)."),
 )
 

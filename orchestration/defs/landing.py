@@ -2,19 +2,26 @@
 
 A run lands every pending inbox extract of its source (an extract is the unit of exactly-once,
 and a late extract may touch older dates), records a materialization for every partition it
-wrote to, and reports the batch expectations as a blocking check, so a failed batch stops
-everything downstream of the asset.
+wrote to, and reports the batch expectations as a blocking check, so a failed batch or a
+rejected file stops everything downstream of the asset: the day does not publish. The check's
+description names each failed file and why, and the run's alert carries it.
+
+A step fails only when an extract could not be landed for a reason outside its content; it is
+retried when that reason may pass (the disk, the memory), never when it cannot.
 """
 
 import dagster as dg
+import duckdb
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.defs.partitions import daily_partitions
-from orchestration.landing.land import land_source
+from orchestration.landing.land import LandingFailed, land_source
 from orchestration.locks import exclusive
 from orchestration.settings import DataPaths
 
 EXPECTATIONS_CHECK = "batch_expectations"
+# Failures that may pass on a retry; any other is deterministic, and retrying it cannot help.
+TRANSIENT_ERRORS = (OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemoryException)
 
 
 def landing_asset_key(source: str) -> dg.AssetKey:
@@ -52,7 +59,12 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
         paths = DataPaths.from_env()
         # Two runs landing one source at once would race on the same temporary file names.
         with exclusive(paths, f"landing-{contract.name}", log=context.log):
-            records = land_source(paths, contract.name)
+            try:
+                records = land_source(paths, contract.name)
+            except LandingFailed as failed:
+                if all(isinstance(e, TRANSIENT_ERRORS) for e in failed.errors.values()):
+                    raise
+                raise dg.Failure(description=str(failed), allow_retries=False) from failed
         requested = set(context.partition_keys)
         rows_by_day: dict[str, int] = {}
         for record in records:
@@ -66,12 +78,14 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
         failed = {r.file: r.validation_failures for r in records if r.validation_failures}
         for file, failures in failed.items():
             context.log.error(f"{file} failed its expectations and was quarantined: {'; '.join(failures)}")
+        description = "; ".join(dict.fromkeys(f for failures in failed.values() for f in failures))
         return dg.MaterializeResult(
             metadata={
                 "extracts": len(records),
                 "rows_received": sum(r.rows_received for r in records),
                 "rows_landed": sum(r.rows_landed for r in records),
                 "rows_quarantined": sum(r.rows_quarantined for r in records),
+                "files_rejected": sum(r.status == "rejected" for r in records),
                 "duplicates_dropped": sum(r.duplicates_dropped for r in records),
                 "late_rows": sum(r.late_rows for r in records),
             },
@@ -80,6 +94,7 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
                     check_name=EXPECTATIONS_CHECK,
                     passed=not failed,
                     severity=dg.AssetCheckSeverity.ERROR,
+                    description=description or None,
                     metadata={"failed_extracts": dg.MetadataValue.json(failed), "extracts": len(records)},
                 )
             ],

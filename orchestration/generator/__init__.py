@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.contracts import load_contracts
+from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
 from .clickstream import Collector, StoreTraffic, visit_lengths
@@ -34,30 +35,38 @@ VISITS_PER_DEVICE = 1.8  # anonymous devices return now and then
 SCRAPER_EVENTS = (300, 5000)  # bounds of the scraper's daily visit, otherwise 5 % of daily events
 
 
-def generate(paths: DataPaths, config: GeneratorConfig) -> dict:
-    """Write every extract of the window into the inbox and return the truth (also written to disk)."""
+def generate(paths: DataPaths, config: GeneratorConfig, progress: Progress | None = None) -> dict:
+    """Write every extract of the window into the inbox and return the truth (also written to disk).
+
+    `progress` moves on per store simulated, per day of clickstream and per extract exported."""
     window = Window(config.start_date, config.days)
     stores = build_stores(config, window.start_ms)
     shares = np.array([s.spec.traffic_share for s in stores])
     shares = shares / shares.sum()
 
+    step = progress.update if progress else lambda **_: None
+    if progress:  # the clickstream is written day by day, then the other extracts one by one
+        progress.total = len(stores) + config.days + len(load_contracts()) - 1
     traffic, extracts = [], defaultdict(list)
     for store, share in zip(stores, shares, strict=True):
         t, store_extracts = _simulate_store(config, window, store, share)
         traffic.append(t)
         for e in store_extracts:
             extracts[e.name].append(e)
+        step(advance=1, note=f"store {store.spec.store_id} simulated")
 
     with Sink(paths, window, load_contracts()) as sink:  # waits for the compression threads on exit
         collector = Collector(config, window, sink)
         for day in range(config.days):
             collector.write_day(traffic, day)
+            step(advance=1, note=f"events of day {day + 1}")
         for t in traffic:
             extracts["consent_logs"].append(t.consent.extract(t.customer_ids))
 
         quarantine, duplicates = {"events": collector.truth.quarantine}, {"events": collector.truth.duplicates}
         for name in sorted(extracts):
             found, copies = _export(sink, Extract.concat(extracts.pop(name)), config)
+            step(advance=1, note=name)
             if found:
                 quarantine[name] = found
             if name == "payment_attempts":

@@ -43,6 +43,10 @@ BROWSE, BUYER, BOT, SCRAPER = range(4)
 LATE, RESENT_SAME_FILE, RESENT_LATER_FILE = range(3)
 PHANTOM_ORDER_SERIAL = 90_000_000  # purchase events the OMS never received get ids no real order has
 RETURNING_SKEW = 1.5  # device draw u**k: a few devices return often, most once
+# The scraper crawls in two bursts a day, this far apart: averaged over the day it looks slow, so only
+# a rule that judges each window of activity catches it.
+SCRAPER_BURSTS = 2
+SCRAPER_PAUSE_MS = 9 * HOUR_MS
 
 
 def _bot_length(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -191,7 +195,9 @@ class Collector:
         browse = sample_times(rng, hours, start, n_browse)
         device = np.floor(t.n_anonymous * rng.random(n_browse) ** RETURNING_SKEW).astype(np.int64)
         bots = np.sort(start + rng.integers(0, DAY_MS, round(BOT_SHARE * (n_browse + len(orders)))))
-        scraper = np.array([start + rng.integers(0, 20 * HOUR_MS)] if t.scraper_events else [], dtype=np.int64)
+        first = start + rng.integers(0, 10 * HOUR_MS)
+        bursts = first + SCRAPER_PAUSE_MS * np.arange(SCRAPER_BURSTS)
+        scraper = bursts if t.scraper_events else np.array([], dtype=np.int64)
         n_chunks = max(1, min(math.ceil(t.day_events[day] / CHUNK_EVENTS), n_browse))
         cut = [start] + [int(browse[n_browse * k // n_chunks]) for k in range(1, n_chunks)] + [np.iinfo(np.int64).max]
 
@@ -223,7 +229,13 @@ class Collector:
         n_humans, n_bots, n_scrapers = len(humans), len(chunk.bot_anchor), len(chunk.scraper_anchor)
         bots = crawl_events(rng, t.pages, n_products, chunk.bot_anchor, _bot_length(rng, n_bots), (800, 6000), False)
         scraper = crawl_events(
-            rng, t.pages, n_products, chunk.scraper_anchor, np.full(n_scrapers, t.scraper_events), (300, 1500), True
+            rng,
+            t.pages,
+            n_products,
+            chunk.scraper_anchor,
+            np.full(n_scrapers, t.scraper_events // SCRAPER_BURSTS),
+            (300, 1500),
+            True,
         )
         events = Events.concat([human, bots, scraper], [0, n_humans, n_humans + n_bots])
         machines = n_bots + n_scrapers

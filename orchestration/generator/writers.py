@@ -65,7 +65,7 @@ class Extract:
 
 def format_column(f: Field, values: Column) -> pa.StringArray:
     """Render a column as the contract type prescribes for CSV."""
-    if f.type == "string":
+    if f.is_text:
         return values.cast(pa.string()) if isinstance(values, pa.Array) else pa.array(values, pa.string())
     values = np.asarray(values)
     if f.type == "timestamp":

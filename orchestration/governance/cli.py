@@ -26,6 +26,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def cmd_erase(args: argparse.Namespace) -> int:
     from orchestration.governance.erase import erase, file_request
     from orchestration.governance.subject import find_subject
+    from orchestration.progress import Progress
 
     paths = DataPaths.from_env()
     if args.file_only:
@@ -33,15 +34,25 @@ def cmd_erase(args: argparse.Namespace) -> int:
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")
         print(f"{file_request(paths, args.store, args.customer_id)}}}")
         return 0
-    removed = erase(paths, args.store, args.customer_id)
+    progress = Progress("erase", total=0)
+    try:
+        removed = erase(paths, args.store, args.customer_id, progress)
+    finally:
+        progress.close()
     print(", ".join(f"{place}: {rows:,} rows removed" for place, rows in removed.items()))
     return 0
 
 
 def cmd_gdpr_export(args: argparse.Namespace) -> int:
-    from orchestration.governance.export import export_subject, to_json
+    from orchestration.governance.export import SECTIONS, export_subject, to_json
+    from orchestration.serve.audit_trail import cli_access
 
-    text = to_json(export_subject(DataPaths.from_env(), args.store, args.customer_id))
+    paths = DataPaths.from_env()
+    # The audit names the store only: the customer's id is the personal value being exported.
+    with cli_access(paths, "gdpr-export", [args.store]) as access:
+        document = export_subject(paths, args.store, args.customer_id)
+        access.rows_returned = sum(len(document[s]) for s in (*SECTIONS, "quarantined_rows"))
+    text = to_json(document)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

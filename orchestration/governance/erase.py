@@ -9,10 +9,11 @@ once. The file is deleted when the erasure is complete.
 
 1. inbox: an extract not landed yet is rewritten without the subject's rows (it lands without
    them); a landed one that names the subject is deleted: its rows live on in raw and quarantine,
-   which are erased next, and its manifest record (counts only) keeps the accounting.
+   which are erased next, and its manifest record (counts only) keeps the accounting. A file that
+   cannot be parsed (landing rejects it) is deleted when its bytes name the subject.
 2. raw Parquet (and batches quarantined whole): each affected file rewritten atomically.
 3. quarantine: rows whose payload names the subject (a rejected row, or a line that could not be
-   parsed at all), likewise.
+   parsed at all), likewise; a file kept whole, as received, is deleted when it names them.
 4. warehouse: rebuilt from the erased raw with `dbt build`, every day the last retention purge left
    open (`window_start` = its first open day, `lookback_days` 0; all days before any purge): the
    days it closed hold no personal value and their aggregates stay as built. A row still naming the
@@ -21,16 +22,23 @@ once. The file is deleted when the erasure is complete.
    table into a fresh one (`storage.compact_warehouse`).
 5. the published marts, and every per-store copy, republished.
 6. an audit row per place in `erasure_log`: the keyed hash of the id, rows removed, time.
+
+Before any of these, the keyed hashes of every identifier of the subject (customer id, e-mails,
+stitched devices, orders) join the suppression list (orchestration/landing/suppression.py), so a
+later delivery naming them is dropped at landing: the erased person never comes back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import json
 import os
 import subprocess
+import zlib
+from collections import deque
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -51,10 +59,11 @@ from orchestration.governance.subject import (
     quarantine_filter,
     row_filters,
 )
-from orchestration.landing import manifest
+from orchestration.landing import manifest, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.land import content_hash
 from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.progress import Progress, dbt_counts
 from orchestration.settings import DataPaths
 
 
@@ -115,14 +124,35 @@ def _erase_inbox_file(contract, path: Path, identifiers: set[str]) -> tuple[str,
     return erase(_read_inbox_file(path), identifiers)
 
 
+# What parsing a file landing rejects may raise: bad gzip, bytes that are not UTF-8 or JSON
+# (ValueError), a CSV the csv module refuses, JSON that is no batch.
+_UNPARSEABLE = (EOFError, OSError, zlib.error, ValueError, csv.Error, KeyError, TypeError, AttributeError)
+
+
+def _lines_naming(path: Path, identifiers: set[str]) -> int:
+    """Lines of a file that cannot be parsed that hold one of the identifiers, in as much of it as
+    can be read (a truncated gzip stream's decompressed part); a substring match, so a file
+    naming a longer id is counted too, and such a file is only ever deleted."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        with contextlib.suppress(zlib.error):  # not gzip at all: its bytes as they are
+            data = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data)
+    values = [i.encode() for i in identifiers]
+    return sum(any(v in line for v in values) for line in data.splitlines())
+
+
 def _plan_inbox(paths: DataPaths, identifiers: set[str]) -> list[dict]:
     plan = []
     for contract, path in _inbox_files(paths):
-        _, removed = _erase_inbox_file(contract, path, identifiers)
+        try:
+            _, removed = _erase_inbox_file(contract, path, identifiers)
+            unparseable = False
+        except _UNPARSEABLE:
+            removed, unparseable = _lines_naming(path, identifiers), True
         if removed:
             landed = manifest.read_record(paths, contract.name, content_hash(path)) is not None
             target = str(path.relative_to(paths.root))
-            plan.append({"place": "inbox", "target": target, "rows": removed, "delete": landed})
+            plan.append({"place": "inbox", "target": target, "rows": removed, "delete": landed or unparseable})
     return plan
 
 
@@ -155,10 +185,16 @@ def _plan_files(con, paths: DataPaths, subject: Subject) -> list[dict]:
     for file in sorted(paths.quarantine.glob("*/part-*.parquet")):
         if n := _count(con, file, quarantine_filter(subject)):
             plan.append({"place": "quarantine", "target": str(file.relative_to(paths.root)), "rows": n})
+    for file in sorted(paths.quarantine.glob("*/files/*")):
+        if n := _lines_naming(file, set(subject.identifiers)):
+            plan.append({"place": "quarantine", "target": str(file.relative_to(paths.root)), "rows": n, "delete": True})
     return plan
 
 
 def _apply_file(con, paths: DataPaths, item: dict, subject: Subject) -> None:
+    if item.get("delete"):  # a file kept whole, as received
+        (paths.root / item["target"]).unlink(missing_ok=True)
+        return
     condition = row_filters(subject)[item["source"]] if item["place"] == "raw" else quarantine_filter(subject)
     file = paths.root / item["target"]
     if _count(con, file, condition):  # none left: rewritten before a crash
@@ -206,23 +242,30 @@ def rebuild_vars(paths: DataPaths) -> dict:
     return {"window_start": first_open.isoformat(), "lookback_days": 0}
 
 
-def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str]) -> None:
+def _dbt_build(paths: DataPaths, progress: Progress | None) -> tuple[int, str]:
+    """dbt build of the open days, its log streamed through `progress`; (exit code, log's tail)."""
+    command = [
+        *(DBT_EXECUTABLE, "build", "--no-use-colors", "--project-dir", str(PROJECT_DIR)),
+        *("--vars", json.dumps(rebuild_vars(paths))),
+        *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
+    ]
+    env = {**os.environ, "DATA_DIR": str(paths.root)}
+    tail: deque[str] = deque(maxlen=100)
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as dbt:
+        for line in dbt.stdout:
+            tail.append(line)
+            if progress and (counts := dbt_counts(line)):
+                progress.update(note=f"rebuilding the warehouse: dbt {counts[0]:,}/{counts[1]:,} nodes")
+    return dbt.returncode, "".join(tail)
+
+
+def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str], progress: Progress | None = None) -> None:
     """Rebuild the open days from raw, drop any row left naming the subject, then the freed bytes."""
     with warehouse.writer(paths):
         warehouse.forget_build(paths)
-        result = subprocess.run(
-            [
-                *(DBT_EXECUTABLE, "build", "--quiet", "--project-dir", str(PROJECT_DIR)),
-                *("--vars", json.dumps(rebuild_vars(paths))),
-                *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
-            ],
-            env={**os.environ, "DATA_DIR": str(paths.root)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RebuildFailed(f"dbt build after the erasure failed:\n{result.stdout[-4000:]}")
+        returncode, log = _dbt_build(paths, progress)
+        if returncode != 0:
+            raise RebuildFailed(f"dbt build after the erasure failed:\n{log[-4000:]}")
         _delete_rows_naming(paths, pseudonyms)
         compact_warehouse(paths)
         warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}")
@@ -249,8 +292,9 @@ def pending_requests(paths: DataPaths) -> list[tuple[str, str]]:
     return [(p.parent.name, p.stem) for p in sorted(folder.glob("*/*.json"))]
 
 
-def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str, int]:
-    """Carry out (or resume) a filed erasure; returns rows removed per place."""
+def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Progress | None = None) -> dict[str, int]:
+    """Carry out (or resume) a filed erasure; returns rows removed per place. `progress` moves on
+    per file rewritten and per step (files, warehouse rebuild, publish)."""
     path = _request_path(paths, store_id, customer_key)
     if not path.exists():
         raise UnknownRequest(f"no pending erasure request {customer_key} in store {store_id!r}")
@@ -275,6 +319,14 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
     subject = Subject(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["subject"].items()})
     pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
 
+    if progress:
+        progress.total = len(state["plan"]) + (2 if state["warehouse_rows"] is not None else 0)
+
+    def step(name: str, action) -> None:
+        checkpoint.step(path, state, name, action)
+        if progress and name != "files":
+            progress.update(advance=1, note=f"{name} done")
+
     def apply_files() -> None:
         with duckdb.connect() as con:
             for item in state["plan"]:
@@ -282,11 +334,18 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
                     _apply_inbox(paths, item, set(subject.identifiers))
                 else:
                     _apply_file(con, paths, item, subject)
+                if progress:
+                    progress.update(advance=1, note=f"{item['place']} rewritten")
 
-    checkpoint.step(path, state, "files", apply_files)
+    # First: from now on no delivery lands the subject again, whatever the inbox still receives.
+    step(
+        "suppressed",
+        lambda: suppression.suppress(paths, store_id, {subject.keyed_hash(v, paths) for v in subject.identifiers}),
+    )
+    step("files", apply_files)
     if state["warehouse_rows"] is not None:
-        checkpoint.step(path, state, "warehouse", lambda: rebuild_warehouse(paths, pseudonyms))
-        checkpoint.step(path, state, "published", lambda: republish(paths))
+        step("warehouse", lambda: rebuild_warehouse(paths, pseudonyms, progress))
+        step("published", lambda: republish(paths))
     removed = dict.fromkeys(("inbox", "raw", "quarantine"), 0)
     for item in state["plan"]:
         removed[item["place"]] += item["rows"]
@@ -300,7 +359,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str) -> dict[str,
     return removed
 
 
-def erase(paths: DataPaths, store_id: str, customer_id: str) -> dict[str, int]:
+def erase(paths: DataPaths, store_id: str, customer_id: str, progress: Progress | None = None) -> dict[str, int]:
     """Erase the customer everywhere, or finish an erasure of them that stopped halfway; returns rows
     removed per place (UnknownCustomer if no row names them)."""
-    return run_request(paths, store_id, file_request(paths, store_id, customer_id))
+    return run_request(paths, store_id, file_request(paths, store_id, customer_id), progress)

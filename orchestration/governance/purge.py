@@ -5,7 +5,8 @@ Where personal values are kept, and how their age is measured:
   rewritten atomically with its expired columns NULL. A record's primary key and partition field are
   kept: a row without them cannot be deduplicated or placed (erasure removes them on request).
 - quarantined rows: the payload (the row as received) by the quarantine time, at the retention of
-  the most sensitive field of its contract.
+  the most sensitive field of its contract; a file quarantine keeps whole, as received (landing
+  could not split it into lines), likewise by the time it was kept, and deleted (column `file`).
 - incremental warehouse tables (they keep history the raw no longer holds): by the date of their
   unique key, `UPDATE ... SET column = NULL`; then the file is compacted so the old bytes go too.
   Staging views read raw, and full tables are rebuilt from them by the next build (the schedule runs
@@ -51,6 +52,8 @@ class Expired:
     rows: int  # values to clear (non-null ones)
 
 
+# The "column" of a plan entry that deletes a file quarantine kept whole.
+KEPT_FILE = "file"
 # One purge at a time, and a build waits for a running one rather than finishing it alongside.
 LOCK_NAME = "purge"
 
@@ -108,6 +111,9 @@ def _quarantine_plan(con, paths: DataPaths, contract: Contract, as_of: date) -> 
         [n] = _count_non_null(con, _parquet(file), ["payload"], where)
         if n:
             plan.append(Expired("quarantine", str(file.relative_to(paths.root)), "payload", pii, limit, n))
+    for file in sorted(paths.quarantine_for(contract.name).glob("files/*")):
+        if datetime.fromtimestamp(file.stat().st_mtime, UTC).date() < limit:
+            plan.append(Expired("quarantine", str(file.relative_to(paths.root)), KEPT_FILE, pii, limit, 1))
     return plan
 
 
@@ -177,6 +183,9 @@ def _apply_files(paths: DataPaths, plan: list[Expired]) -> None:
     with duckdb.connect() as con:
         for target, items in _file_items(plan).items():
             file = paths.root / target
+            if items[0].column == KEPT_FILE:
+                file.unlink(missing_ok=True)
+                continue
             if not file.exists() or not _expired_left(con, file, items):
                 continue
             if items[0].place == "quarantine":

@@ -9,7 +9,9 @@ GE 1.x has no DuckDB datasource, so the batch is validated as a pandas frame.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -17,9 +19,11 @@ import pyarrow.parquet as pq
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
-from orchestration.settings import DataPaths
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+# (record, partition day) -> the file holding that record's rows of that day.
+PartitionFile = Callable[[ManifestRecord, str], Path]
 
 
 def build_suite(contract: Contract, expect_rows: bool):
@@ -66,13 +70,9 @@ def _context():
     return gx.get_context(mode="ephemeral")
 
 
-def landed_batch(paths: DataPaths, records: list[ManifestRecord], columns: list[str]) -> pd.DataFrame:
+def landed_batch(records: list[ManifestRecord], columns: list[str], locate: PartitionFile) -> pd.DataFrame:
     """The rows some extracts landed, across all the partitions they wrote."""
-    files = [
-        paths.landed_file(record.source, day, record.extract_id)
-        for record in records
-        for day in sorted(record.rows_by_partition)
-    ]
+    files = [locate(record, day) for record in records for day in sorted(record.rows_by_partition)]
     if not files:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     # Files of one source differ in nullability (DuckDB writes a column as required in a file where
@@ -82,14 +82,18 @@ def landed_batch(paths: DataPaths, records: list[ManifestRecord], columns: list[
     ).to_pandas()
 
 
-def validate_batch(paths: DataPaths, contract: Contract, records: list[ManifestRecord]) -> list[str]:
-    """Failures of the batch one landing run wrote for a source (empty when it passes).
+def validate_batch(contract: Contract, records: list[ManifestRecord], locate: PartitionFile) -> list[str]:
+    """Failures of the batch one landing run wrote for a source (empty when it passes); `locate`
+    says where a record's partition file is before it is published.
 
     The batch is everything the run landed, so the suite runs once per run: GE's cost is
-    mostly fixed per validation, and a backfill lands many extracts in one run.
+    mostly fixed per validation, and a backfill lands many extracts in one run. A rejected
+    file is no part of it: it fails on its own, and the good extracts beside it still land.
     """
     failures = []
     for record in records:
+        if record.status == "rejected":
+            continue
         share = record.rows_quarantined / record.rows_received if record.rows_received else 0.0
         if share > contract.max_quarantine_fraction:
             failures.append(
@@ -99,9 +103,10 @@ def validate_batch(paths: DataPaths, contract: Contract, records: list[ManifestR
     landed = [r for r in records if r.status == "landed"]
     if not landed:
         return failures
-    suite = build_suite(contract, expect_rows=any(r.rows_received for r in landed))
+    # An extract with rows must land some, unless all it held named erased subjects.
+    suite = build_suite(contract, expect_rows=any(r.rows_received - r.rows_erased_subject for r in landed))
     columns = sorted({c for e in suite.expectations for c in _columns_of(e)})
-    frame = landed_batch(paths, landed, columns)
+    frame = landed_batch(landed, columns, locate)
     batch = _batch_definition(contract.name).get_batch(batch_parameters={"dataframe": frame})
     # BASIC still counts unexpected rows; the default SUMMARY also lists their values, which
     # costs as much again and is not reported.

@@ -1,15 +1,23 @@
 """Land inbox extracts as typed, date-partitioned Parquet, exactly once.
 
-For one extract: read it as text, give every row that breaks a contract rule a quarantine
-reason, cast the rest, drop duplicate keys, and write one Parquet file per UTC event date,
-`raw/<source>/date=YYYY-MM-DD/part-<extract id>.parquet`. Files are named by the extract's
-content hash and published atomically; the manifest record, written last, marks the extract
-landed. So a crash at any point is repaired by landing again, and nothing lands twice.
+For one extract: count its records apart from the parser, read it as text, give every row that
+breaks a contract rule a quarantine reason, cast the rest, drop duplicate keys, and write one
+Parquet file per UTC event date, `raw/<source>/date=YYYY-MM-DD/part-<extract id>.parquet`.
+A file that cannot be read (empty, not decompressible, not UTF-8, another delimiter, a record
+the parser lost) gets an outcome too: rejected, its lines quarantined (or the file kept whole
+when it has none), and a manifest record, so it is never landed again and blocks nothing.
+
+Every file of an extract is first written under `staging/<source>/<content hash>/`, mirroring
+its place under DATA_DIR; the manifest record is written next, and only then are the files
+moved into place. So raw never holds a file without its record: a crash before the record
+leaves only staging, discarded by the next run, which lands the extract again; a crash after it
+leaves staged files that the next run moves. Nothing lands twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,12 +26,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contracts import Contract, load_contracts
-from orchestration.landing import manifest, readers
+from orchestration.landing import manifest, readers, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
     CARD_NUMBER,
     FAILED_EXPECTATIONS,
+    LINE_TOO_LONG,
     UNREADABLE_FILE,
     derived_columns,
     mask_card_numbers,
@@ -33,15 +42,25 @@ from orchestration.landing.rules import (
     quote_literal,
     typed_columns,
 )
-from orchestration.settings import DataPaths, partition_file
+from orchestration.settings import DataPaths
 
 # DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
 # on a daily partition while letting min/max statistics prune by time.
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+# `_landing_order` = extract sequence x this + row number: one integer that orders every landed row
+# of a source (room for 10^10 rows per extract and 9 x 10^8 extracts in a BIGINT). Landing time
+# cannot: extracts landed in one run share their second.
+LANDING_ORDER_STRIDE = 10**10
 
 
-class LandingInvariantError(RuntimeError):
-    """Rows received differ from rows landed + quarantined + duplicates: a landing bug."""
+class LandingFailed(RuntimeError):
+    """Some extracts could not be landed for a reason other than their content (a full disk,
+    memory, a bug); the others of the run were landed and recorded. `errors` are the causes."""
+
+    def __init__(self, source: str, errors: dict[str, Exception]):
+        listing = "; ".join(f"{file}: {type(exc).__name__}: {exc}" for file, exc in errors.items())
+        super().__init__(f"{len(errors)} extract(s) of {source} failed to land: {listing}")
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -86,23 +105,37 @@ def connect() -> duckdb.DuckDBPyConnection:
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     """Land every pending extract of one source, in file-name order, then validate the batch.
 
-    A batch that fails its expectations is moved whole to quarantine, so no later run can
-    read it by accident; each record says why. Manifest records are written last.
+    A batch that fails its expectations goes whole to quarantine, so no later run can read it
+    by accident; a rejected file fails on its own. Each record says why. An extract that fails
+    for a reason outside its content stops no other: the rest are landed and recorded, then
+    LandingFailed is raised, and the next run lands that one again.
     """
     contract = load_contracts()[source]
-    records = []
+    _finish_staged(paths, source)
+    records, errors = [], {}
     # Rows are late when they land in a partition older than the newest one already landed.
     newest = _newest_landed_partition(paths, source)
+    sequence = manifest.next_sequence(paths, source)
     with connect() as con:
-        for extract in pending_extracts(paths, contract):
-            records.append(land_extract(con, paths, contract, extract, newest))
+        for offset, extract in enumerate(pending_extracts(paths, contract)):
+            try:
+                records.append(land_extract(con, paths, contract, extract, sequence + offset, newest))
+            except Exception as exc:  # one extract's failure must not stop the others
+                shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
+                errors[extract.path.name] = exc
+                continue
             newest = max([newest or "", *records[-1].rows_by_partition]) or None
-    failures = validate_batch(paths, contract, records)
+    failures = validate_batch(contract, records, lambda record, day: _staged_partition(paths, record, day))
     for record in records:
-        if failures and record.status == "landed":
+        if record.status == "rejected":
+            record.validation_failures = [f"{record.file}: rejected, {record.reason}: {record.detail}"]
+        elif failures:
             record.validation_failures = failures
-            _quarantine_batch(paths, record)
+            _quarantine_batch(record)
         manifest.write_record(paths, record)
+        _publish_staged(paths, record)
+    if errors:
+        raise LandingFailed(source, errors) from next(iter(errors.values()))
     return records
 
 
@@ -116,9 +149,14 @@ def land_extract(
     paths: DataPaths,
     contract: Contract,
     extract: Extract,
+    sequence: int,
     newest_landed: str | None = None,
 ) -> manifest.ManifestRecord:
-    """Write an extract's rows to raw and quarantine; the caller records it in the manifest."""
+    """Write an extract's rows to staging; the caller records it in the manifest, then publishes.
+
+    Its records are counted twice: by an independent count of the file and by the parser. When
+    the two differ, or the rows do not add up, the file is rejected whole (`rows_unaccounted`).
+    """
     landed_at = datetime.now(UTC).replace(microsecond=0)
     record = manifest.ManifestRecord(
         source=contract.name,
@@ -127,25 +165,36 @@ def land_extract(
         size_bytes=extract.path.stat().st_size,
         landed_at=landed_at.isoformat(),
         status="landed",
+        sequence=sequence,
     )
     try:
-        readers.load_raw(con, contract, extract.path)
+        count = readers.count_records(extract.path, contract)
+        record.records_counted = count.records
+        record.records_read = readers.load_raw(con, contract, extract.path, count)
+        if record.records_read != count.records:
+            raise readers.UnreadableExtract(
+                readers.ROWS_UNACCOUNTED, f"the parser read {record.records_read} of the file's {count.records} records"
+            )
+        _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count)
+        if not record.is_conserved:
+            raise readers.UnreadableExtract(readers.ROWS_UNACCOUNTED, f"rows do not add up: {record.counts_by_store}")
     except readers.UnreadableExtract as exc:
-        _quarantine_whole_file(con, paths, contract, extract, record, str(exc))
-    else:
-        _land_rows(con, paths, contract, extract, record, landed_at, newest_landed)
-    if not record.is_conserved:
-        raise LandingInvariantError(f"rows of {extract.path} are unaccounted for: {record}")
+        shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+        _reject_whole_file(con, paths, contract, extract, record, exc)
     return record
 
 
-def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) -> None:
+def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count) -> None:
     # One pass over the text rows: each row's quarantine reason, its store, and its typed values
     # (NULL where a cast fails, and then the row has a reason).
+    # A row naming an erased subject is dropped whatever else it holds: never written anywhere.
+    too_long = readers.line_too_long(contract, count)
+    reason = f"CASE WHEN {too_long} THEN '{LINE_TOO_LONG}' ELSE {quarantine_reason(contract)} END"
+    erased = suppression.erased_condition(con, paths, contract, readers.RAW_TABLE)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT _row_number, {quarantine_reason(contract)} AS _reason, {_store_of("store_id")} AS _store,
+        SELECT _row_number, {reason} AS _reason, {_store_of("store_id")} AS _store, {erased} AS _erased,
                {", ".join(typed_columns(contract))}
         FROM {readers.RAW_TABLE}
         """
@@ -154,9 +203,13 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE quarantined AS
-        WITH rejected AS (SELECT _row_number, _reason, _store FROM checked WHERE _reason IS NOT NULL)
+        WITH rejected AS (SELECT _row_number, _reason, _store FROM checked WHERE _reason IS NOT NULL AND NOT _erased)
         SELECT _row_number, _reason, _store, CASE
             WHEN starts_with(_reason, '{CARD_NUMBER}:') THEN {mask_card_numbers(payload)}
+            -- Kept as its start and its length: a line of many megabytes is no evidence worth keeping.
+            WHEN _reason = '{LINE_TOO_LONG}' THEN CAST(to_json({{
+                'line_start': left({payload}, 1000), 'bytes': strlen({payload})
+            }}) AS VARCHAR)
             ELSE {payload}
         END AS _payload
         FROM {readers.RAW_TABLE} JOIN rejected USING (_row_number)
@@ -173,7 +226,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
         f"""
         CREATE OR REPLACE TEMP TABLE deduped AS
         WITH typed AS (
-            SELECT * EXCLUDE (_reason, _store) FROM checked WHERE _reason IS NULL
+            SELECT * EXCLUDE (_reason, _store, _erased) FROM checked WHERE _reason IS NULL AND NOT _erased
         ),
         typed_and_derived AS (
             SELECT *{"".join(", " + d for d in derived)}, {partition_date(contract)} AS _date FROM typed
@@ -196,7 +249,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed) 
 
     partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
     for day in partitions:
-        _write_partition(con, paths, contract, extract, day, landed_at)
+        _write_partition(con, paths, contract, extract, record, day)
     record.rows_by_partition = {day.isoformat(): rows for day, rows in partitions.items()}
     record.set_store_counts(_counts_by_store(con, contract, newest_landed))
     if record.rows_quarantined:
@@ -226,7 +279,8 @@ def _late_condition(contract: Contract, newest_landed: str | None) -> str:
 
 
 def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict[str, manifest.StoreCounts]:
-    """Rows received, landed, late, quarantined by reason and dropped as duplicates, per store.
+    """Rows received, landed, late, quarantined by reason, dropped as duplicates and as naming an
+    erased subject, per store.
 
     Each count is taken on its own (duplicates are the valid rows that did not land), so the
     conservation check on the record tests the landing rather than restating it.
@@ -234,11 +288,13 @@ def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict
     counts = defaultdict(manifest.StoreCounts)
     valid = defaultdict(int)
     received = f"""
-        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL) FROM checked GROUP BY 1
-        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0 FROM {readers.REJECTS_TABLE}
+        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _erased), count(*) FILTER (_erased)
+        FROM checked GROUP BY 1
+        UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0, 0 FROM {readers.REJECTS_TABLE}
     """
-    for store, rows, valid_rows in con.execute(received).fetchall():
+    for store, rows, valid_rows, erased_rows in con.execute(received).fetchall():
         counts[store].received += rows
+        counts[store].erased_subject += erased_rows
         valid[store] += valid_rows
     landed = f"SELECT store_id, count(*), count(*) FILTER ({_late_condition(contract, newest_landed)}) FROM deduped"
     for store, rows, late_rows in con.execute(landed + " GROUP BY 1").fetchall():
@@ -261,10 +317,14 @@ def _key_columns(contract: Contract) -> str:
 
 
 def _landed_files(paths: DataPaths, source: str, days, exclude_extract: str) -> list[str]:
+    """Files of the days, landed before or staged by an earlier extract of this run."""
+    staged = paths.root / STAGING / source
     files = []
     for day in days:
-        folder = paths.raw_for(source) / f"date={day.isoformat()}"
-        files += [str(p) for p in sorted(folder.glob("*.parquet")) if exclude_extract not in p.name]
+        partition = f"date={day.isoformat()}"
+        candidates = [*(paths.raw_for(source) / partition).glob("*.parquet")]
+        candidates += staged.glob(f"*/{paths.raw_for(source).relative_to(paths.root)}/{partition}/*.parquet")
+        files += [str(p) for p in sorted(candidates) if exclude_extract not in p.name]
     return files
 
 
@@ -293,8 +353,53 @@ def _newest_landed_partition(paths: DataPaths, source: str) -> str | None:
     return max(days, default=None)
 
 
-def _write_partition(con, paths, contract: Contract, extract: Extract, day, landed_at) -> None:
-    target = paths.landed_file(contract.name, day.isoformat(), extract.extract_id)
+# Where an extract's files wait for its manifest record, under DATA_DIR.
+STAGING = "staging"
+
+
+def staging_folder(paths: DataPaths, source: str, sha256: str) -> Path:
+    return paths.root / STAGING / source / sha256
+
+
+def _staged(paths: DataPaths, extract: Extract, target: Path) -> Path:
+    """Where a file of the extract, bound for `target`, waits for the manifest record."""
+    return staging_folder(paths, extract.source, extract.sha256) / target.relative_to(paths.root)
+
+
+def _staged_partition(paths: DataPaths, record: manifest.ManifestRecord, day: str) -> Path:
+    target = paths.landed_file(record.source, day, record.extract_id)
+    return staging_folder(paths, record.source, record.sha256) / target.relative_to(paths.root)
+
+
+def _publish_staged(paths: DataPaths, record: manifest.ManifestRecord) -> None:
+    """Move a recorded extract's staged files into place (each an atomic rename; again after a
+    crash, it moves what is left): raw partitions of a batch that failed validation go to its
+    failed-batch folder instead of raw."""
+    folder = staging_folder(paths, record.source, record.sha256)
+    raw = paths.raw_for(record.source)
+    for staged in sorted(folder.rglob("*")) if folder.exists() else []:
+        if not staged.is_file() or staged.name.startswith("."):
+            continue
+        target = paths.root / staged.relative_to(folder)
+        if record.status == "failed_validation" and target.is_relative_to(raw):
+            target = failed_batch_folder(paths, record) / target.relative_to(raw)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(target)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _finish_staged(paths: DataPaths, source: str) -> None:
+    """After a crash: publish what recorded extracts left staged, discard the rest (landed again)."""
+    for folder in sorted((paths.root / STAGING / source).glob("*")):
+        record = manifest.read_record(paths, source, folder.name)
+        if record is None:
+            shutil.rmtree(folder)
+        else:
+            _publish_staged(paths, record)
+
+
+def _write_partition(con, paths, contract: Contract, extract: Extract, record, day) -> None:
+    target = _staged(paths, extract, paths.landed_file(contract.name, day.isoformat(), extract.extract_id))
     columns = ", ".join(quote_ident(f.name) for f in contract.columns)
 
     def copy(tmp: Path) -> None:
@@ -304,7 +409,8 @@ def _write_partition(con, paths, contract: Contract, extract: Extract, day, land
                 SELECT {columns},
                        {quote_literal(extract.extract_id)} AS _extract_id,
                        _row_number,
-                       {quote_literal(landed_at.isoformat())}::TIMESTAMPTZ AS _landed_at
+                       {quote_literal(record.landed_at)}::TIMESTAMPTZ AS _landed_at,
+                       {record.sequence * LANDING_ORDER_STRIDE} + _row_number AS _landing_order
                 FROM deduped
                 WHERE _date = {quote_literal(day.isoformat())}::DATE
                 ORDER BY {quote_ident(contract.partition_by)}, _row_number
@@ -316,7 +422,7 @@ def _write_partition(con, paths, contract: Contract, extract: Extract, day, land
 
 
 def _write_quarantine(con, paths: DataPaths, extract: Extract, landed_at) -> None:
-    target = paths.quarantine_for(extract.source) / f"part-{extract.extract_id}.parquet"
+    target = _staged(paths, extract, paths.quarantine_for(extract.source) / f"part-{extract.extract_id}.parquet")
 
     def copy(tmp: Path) -> None:
         con.execute(
@@ -338,9 +444,20 @@ def _write_quarantine(con, paths: DataPaths, extract: Extract, landed_at) -> Non
     write_atomic(target, copy)
 
 
-def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -> None:
-    """A file that cannot be read at all goes to quarantine line by line, with the reason."""
+def kept_file(paths: DataPaths, extract: Extract) -> Path:
+    """Where a file that cannot be split into lines of text is kept whole, as received."""
+    return paths.quarantine_for(extract.source) / "files" / f"{extract.extract_id}-{extract.path.name}"
+
+
+def _reject_whole_file(con, paths, contract, extract, record, rejection: readers.UnreadableExtract) -> None:
+    """A file that cannot be landed goes to quarantine line by line, each line with the reason;
+    one that has no lines of text (empty, not decompressible, not UTF-8) is kept whole."""
+    record.status, record.reason, record.detail = "rejected", rejection.reason, rejection.detail
     lines = readers.data_lines(extract.path, contract)
+    if not lines:
+        write_atomic(_staged(paths, extract, kept_file(paths, extract)), lambda tmp: shutil.copyfile(extract.path, tmp))
+        record.set_store_counts({})
+        return
     con.execute("CREATE OR REPLACE TEMP TABLE lines (line VARCHAR)")
     con.executemany("INSERT INTO lines VALUES (?)", [(line,) for line in lines])
     con.execute(
@@ -348,30 +465,22 @@ def _quarantine_whole_file(con, paths, contract, extract, record, detail: str) -
         CREATE OR REPLACE TEMP TABLE quarantined AS
         SELECT row_number() OVER () AS _row_number,
                {quote_literal(UNREADABLE_FILE)} AS _reason,
-               to_json({{'line': line, 'error': {quote_literal(detail)}}}) AS _payload
+               to_json({{'line': line, 'error': {quote_literal(str(rejection))}}}) AS _payload
         FROM lines
         """
     )
-    record.status = "rejected"
-    record.detail = detail
     counts = manifest.StoreCounts(received=len(lines), quarantined_by_reason={UNREADABLE_FILE: len(lines)})
-    record.set_store_counts({manifest.UNATTRIBUTED_STORE: counts} if lines else {})
-    if lines:
-        _write_quarantine(con, paths, extract, datetime.fromisoformat(record.landed_at))
+    record.set_store_counts({manifest.UNATTRIBUTED_STORE: counts})
+    _write_quarantine(con, paths, extract, datetime.fromisoformat(record.landed_at))
 
 
 def failed_batch_folder(paths: DataPaths, record: manifest.ManifestRecord) -> Path:
     return paths.quarantine_for(record.source) / "failed_batches" / record.extract_id
 
 
-def _quarantine_batch(paths: DataPaths, record: manifest.ManifestRecord) -> None:
-    """Move every partition file of a batch that failed validation out of raw (each move is
-    an atomic rename) and count its rows as quarantined."""
-    target = failed_batch_folder(paths, record)
-    for day in record.rows_by_partition:
-        moved = target / partition_file(day, record.extract_id)
-        moved.parent.mkdir(parents=True, exist_ok=True)
-        paths.landed_file(record.source, day, record.extract_id).replace(moved)
+def _quarantine_batch(record: manifest.ManifestRecord) -> None:
+    """Count every row of a batch that failed validation as quarantined; publishing moves its
+    partition files to the batch's failed-batch folder instead of raw."""
     record.status = "failed_validation"
     by_store = {store: manifest.StoreCounts(**c) for store, c in record.counts_by_store.items()}
     for c in by_store.values():

@@ -9,40 +9,114 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
+import re
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from orchestration.contracts import Contract
-from orchestration.landing.rules import UNPARSEABLE_ROW, quote_ident, quote_literal
+from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE, quote_ident, quote_literal
 
 RAW_TABLE = "raw_rows"
 REJECTS_TABLE = "raw_rejects"
+# A record longer than this is quarantined as `line_too_long` (DuckDB's own default line limit;
+# past it DuckDB rejects a line, and past its buffer it drops one without a word, so landing
+# reads with a limit above the file's longest line and applies this one itself).
+MAX_LINE_BYTES = 2_000_000
+# Errors of a file's bytes themselves: a truncated or corrupt gzip stream, or text that is not UTF-8.
+DECODING_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError)
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_NO_EVENTS = re.compile(rb'"events"\s*:\s*\[\s*\]')
+
+
+# Why a file is rejected whole, beside unreadable_file (the manifest record's `reason`; its lines,
+# when it has any, are quarantined as unreadable_file).
+EMPTY_FILE = "empty_file"
+WRONG_DELIMITER = "wrong_delimiter"
+# The parser read fewer or more records than an independent count of the file found.
+ROWS_UNACCOUNTED = "rows_unaccounted"
 
 
 class UnreadableExtract(Exception):
-    """The file as a whole cannot be read against its contract (bad header, broken JSON)."""
+    """The file as a whole cannot be read against its contract; `reason` is its quarantine code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
 
 
-def open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+@dataclass(frozen=True)
+class RecordCount:
+    """What a file holds, counted apart from the parser that lands it."""
+
+    records: int  # CSV records (quote-aware, header and blank lines left out) or JSONL lines
+    longest_line: int  # bytes
 
 
-def data_lines(path: Path, contract: Contract) -> list[str]:
-    """Every data line of a file, for quarantining a file that cannot be parsed."""
-    with open_text(path) as handle:
-        lines = [line.rstrip("\r\n") for line in handle if line.strip()]
+def open_binary(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def count_records(path: Path, contract: Contract) -> RecordCount:
+    """An independent count of the file's records, so that a record the parser drops is noticed.
+
+    Raises UnreadableExtract for an empty file, bytes that cannot be decompressed, and a CSV
+    header that is not UTF-8 (a data line that is not is the parser's to quarantine).
+    """
+    longest, empty = 0, True
+
+    def lines(handle):
+        nonlocal longest, empty
+        for line in handle:
+            # Text is measured in bytes only when it may be the longest: encoding every line costs.
+            if len(line) > longest:
+                longest = max(
+                    longest, len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogateescape"))
+                )
+            empty = empty and not line.strip()
+            yield line
+
+    try:
+        with open_binary(path) as binary:
+            if contract.format == "csv":
+                _csv_header(path)
+                csv.field_size_limit(1 << 40)  # a line of any length is counted, not refused
+                text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+                records = sum(1 for row in csv.reader(lines(text)) if row) - 1
+            else:  # bytes, not text: a JSONL line is one record, and decoding it costs
+                # A batch without events yields no row, so the parser cannot count it: left out here too.
+                records = sum(1 for line in lines(binary) if line.strip() and not _NO_EVENTS.search(line))
+    except DECODING_ERRORS as exc:
+        raise UnreadableExtract(UNREADABLE_FILE, f"{type(exc).__name__}: {exc}") from exc
+    except csv.Error as exc:
+        raise UnreadableExtract(UNREADABLE_FILE, f"not a CSV: {exc}") from exc
+    if empty:
+        raise UnreadableExtract(EMPTY_FILE, "the file holds no bytes but blank space")
+    return RecordCount(max(records, 0), longest)
+
+
+def data_lines(path: Path, contract: Contract) -> list[str] | None:
+    """Every data line of a file, for quarantining a file that cannot be parsed; None when its
+    bytes cannot even be split into lines of text (it is then kept whole)."""
+    try:
+        with open_binary(path) as handle:
+            lines = [line.decode("utf-8").rstrip("\r\n") for line in handle if line.strip()]
+    except DECODING_ERRORS:
+        return None
     return lines[1:] if contract.format == "csv" else lines
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
+def load_raw(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, count: RecordCount) -> int:
     """Create temp tables RAW_TABLE (text columns and _row_number; for CSV also _payload, the
     line with every column of the file) and REJECTS_TABLE (_row_number, _reason, _payload as
-    JSON text) for rows the parser itself could not split."""
+    JSON text) for rows the parser itself could not split. Returns the records the parser read
+    (CSV rows and rejected lines; JSONL lines), to be checked against the independent count."""
     if contract.format == "csv":
-        _load_csv(con, contract, path)
-    else:
-        _load_jsonl_batches(con, contract, path)
+        return _load_csv(con, contract, path, count)
+    return _load_jsonl_batches(con, contract, path)
 
 
 def _batch_and_event_fields(contract: Contract) -> tuple[dict[str, str], dict]:
@@ -91,16 +165,41 @@ def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, source: str,
             FROM {source}
             """
         )
+    except (duckdb.IOException, duckdb.OutOfMemoryException):
+        raise  # the machine's trouble, not the file's: the run fails and is retried
     except duckdb.Error as exc:
-        raise UnreadableExtract(f"{unreadable}: {exc}") from exc
+        raise UnreadableExtract(UNREADABLE_FILE, f"{unreadable}: {exc}") from exc
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
-    with open_text(path) as handle:
-        header = next(csv.reader(handle), [])
+def _csv_header(path: Path) -> list[str]:
+    with open_binary(path) as handle:
+        first = handle.readline(MAX_LINE_BYTES)
+    try:
+        return next(csv.reader([first.decode("utf-8")]), [])
+    except UnicodeDecodeError as exc:
+        raise UnreadableExtract(UNREADABLE_FILE, f"header is not UTF-8: {exc}") from exc
+
+
+def _missing_columns(contract: Contract, header: list[str]) -> UnreadableExtract:
+    """Why a header lacks required columns: most often another delimiter than the contract's
+    comma (the header is then one column that another delimiter splits into names)."""
     missing = [f.name for f in contract.fields if f.required and f.name not in header]
-    if missing:
-        raise UnreadableExtract(f"header lacks required column(s) {', '.join(missing)}")
+    for delimiter, name in _DELIMITERS.items():
+        names = header[0].split(delimiter) if len(header) == 1 else []
+        if len(names) > 1 and all(n.strip().isidentifier() for n in names):
+            return UnreadableExtract(WRONG_DELIMITER, f"columns are separated by {name}, the contract's by comma")
+    return UnreadableExtract(UNREADABLE_FILE, f"header lacks required column(s) {', '.join(missing)}")
+
+
+# DuckDB's reject error types with a reason of their own; every other is an unparseable row (a
+# line of the wrong number of columns, an unclosed quote, bytes that are not UTF-8).
+_REJECT_REASONS = {"LINE SIZE OVER MAXIMUM": LINE_TOO_LONG}
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, count: RecordCount) -> int:
+    header = _csv_header(path)
+    if [f.name for f in contract.fields if f.required and f.name not in header]:
+        raise _missing_columns(contract, header)
     present = set(header)
     columns = ", ".join(
         quote_ident(f.name) if f.name in present else f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}"
@@ -113,11 +212,15 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
     # would carry the broken lines of the files read before it on the connection.
     con.execute("DROP TABLE IF EXISTS csv_reject_errors")
     con.execute("DROP TABLE IF EXISTS csv_reject_scans")
+    reject_reasons = " ".join(
+        f"WHEN {quote_literal(error)} THEN {quote_literal(reason)}" for error, reason in _REJECT_REASONS.items()
+    )
     _create_raw_table(
         con,
         f"{columns}, src AS _payload",
         source=f"""read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
                            quote = '"', escape = '"', auto_detect = false, columns = {{{header_types}}},
+                           max_line_size = {max(MAX_LINE_BYTES, count.longest_line + 2)},
                            store_rejects = true, rejects_table = 'csv_reject_errors',
                            rejects_scan = 'csv_reject_scans') AS src""",
         unreadable="not a CSV the parser can read",
@@ -127,7 +230,8 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
         CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS
         -- DuckDB logs one error per missing column; a broken line is one quarantined row.
         SELECT CAST(NULL AS BIGINT) AS _row_number,
-               {quote_literal(UNPARSEABLE_ROW)} AS _reason,
+               CASE arg_min(error_type, column_idx) {reject_reasons} ELSE {quote_literal(UNPARSEABLE_ROW)} END
+                   AS _reason,
                to_json({{
                    'line_number': line,
                    'line': trim(any_value(csv_line), chr(10) || chr(13)),
@@ -137,6 +241,18 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) ->
         GROUP BY line
         """
     )
+    [(rows,)] = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()
+    [(rejects,)] = con.execute(f"SELECT count(*) FROM {REJECTS_TABLE}").fetchall()
+    return rows + rejects
+
+
+def line_too_long(contract: Contract, count: RecordCount) -> str:
+    """SQL condition on RAW_TABLE: the row's CSV record is longer than MAX_LINE_BYTES (counted as
+    its fields' text), which the parser read because landing raised its limit above the file's
+    longest line. Only a file that has such a line pays for the measure."""
+    if contract.format != "csv" or count.longest_line <= MAX_LINE_BYTES:
+        return "false"
+    return f"strlen(CAST(_payload AS VARCHAR)) > {MAX_LINE_BYTES}"
 
 
 def _json_struct_type(event: dict) -> str:
@@ -156,25 +272,37 @@ def _accessors(batch: dict[str, str], event: dict, prefix: str = "ev") -> dict[s
     return found
 
 
-def jsonl_batches_read(contract: Contract, paths: list[Path]) -> tuple[str, str]:
+def jsonl_batches_read(contract: Contract, paths: list[Path], count_batches: bool = False) -> tuple[str, str]:
     """The select list (one text column per field) and the FROM clause that read clickstream
-    files as landing does: each line a batch, each of its events a row."""
+    files as landing does: each line a batch, each of its events a row.
+
+    With `count_batches`, each row also carries `_batch_size`, its batch's number of events, so
+    that the batches read can be counted from the rows: the rows of the batches of n events are
+    n times their number. (Numbering the batches before the unnest, by a window or an ordinality,
+    costs three to fourteen times the read.)
+    """
     batch, event = _batch_and_event_fields(contract)
     event_type = _json_struct_type(event)
     batch_columns = ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in batch)
     accessors = _accessors(batch, event)
     selected = ", ".join(f"{accessors[f.name]} AS {quote_ident(f.name)}" for f in contract.fields)
     files = "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
-    source = f"""read_json({files}, format = 'newline_delimited', maximum_object_size = 268435456,
-                          columns = {{{batch_columns}, 'events': '{event_type}[]'}}) AS b,
-                 unnest(b.events) AS u(ev)"""
-    return selected, source
+    read = f"""read_json({files}, format = 'newline_delimited', maximum_object_size = 268435456,
+                          columns = {{{batch_columns}, 'events': '{event_type}[]'}})"""
+    if count_batches:
+        selected += ", len(b.events) AS _batch_size"
+    return selected, f"{read} AS b, unnest(b.events) AS u(ev)"
 
 
-def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> None:
-    selected, source = jsonl_batches_read(contract, [path])
+def _load_jsonl_batches(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> int:
+    selected, source = jsonl_batches_read(contract, [path], count_batches=True)
     _create_raw_table(con, selected, source=source, unreadable="not JSONL batches of the events contract")
+    [(batches,)] = con.execute(
+        f"SELECT coalesce(sum(rows // _batch_size), 0) FROM "
+        f"(SELECT _batch_size, count(*) AS rows FROM {RAW_TABLE} GROUP BY 1)"
+    ).fetchall()
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS_TABLE} AS "
         f"SELECT 0::BIGINT AS _row_number, ''::VARCHAR AS _reason, ''::VARCHAR AS _payload LIMIT 0"
     )
+    return batches

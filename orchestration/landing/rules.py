@@ -15,11 +15,15 @@ INVALID_TYPE = "invalid_type"
 NOT_ALLOWED = "not_allowed"
 OUT_OF_RANGE = "out_of_range"
 PATTERN_MISMATCH = "pattern_mismatch"
-# Payment card data is never accepted (PII class critical): a string field carrying a card number
-# quarantines the row, whatever else it holds.
+# Payment card data is never accepted (PII class critical): a string field (not a phone field)
+# carrying a card-shaped number that passes Luhn quarantines the row, whatever else it holds.
 CARD_NUMBER = "card_number"
 # Whole-row or whole-file failures, raised while reading rather than by a field rule.
 UNPARSEABLE_ROW = "unparseable_row"
+LINE_TOO_LONG = "line_too_long"
+# A line of a file that could not be read against its contract; also the reason of a file that
+# cannot be read or decoded at all (the decoder's message in the manifest record's detail). The
+# other reasons a file is rejected whole are in readers.py: they name files, never count rows.
 UNREADABLE_FILE = "unreadable_file"
 # The landed batch as a whole failed its Great Expectations suite.
 FAILED_EXPECTATIONS = "failed_expectations"
@@ -45,6 +49,23 @@ _CARD_CANDIDATE = r"\d(?:[ -]?\d){12}"  # at least 13 digits: the cheap pre-filt
 _STANDALONE_DIGIT_RUN = rf"(?:^|[^0-9A-Za-z_-])({_DIGIT_RUN})(?:[^0-9A-Za-z_-]|$)"
 
 
+# The card-like shapes: issuer (IIN) prefixes with the lengths their schemes issue. A run of digits
+# of another shape is no card, whatever its checksum: a phone number dialled from the US starts
+# with 0 or 1 (`001-267-941-6565`), which no scheme issues.
+_CARD_SHAPES = "|".join(
+    (
+        r"4\d{12}(?:\d{3}|\d{6})?",  # Visa: 13, 16 or 19 digits
+        r"(?:5[1-5]\d\d|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)\d{12}",  # Mastercard: 16
+        r"220[0-4]\d{12,15}",  # Mir: 16-19
+        r"3[47]\d{13}",  # American Express: 15
+        r"3(?:0[0-5]|09|[689]\d)\d{11,16}",  # Diners Club: 14-19
+        r"35(?:2[89]|[3-8]\d)\d{12,15}",  # JCB: 16-19
+        r"5[06-8]\d{11,17}",  # Maestro: 13-19
+        r"6\d{12,18}",  # Discover, UnionPay, Maestro, RuPay: 13-19
+    )
+)
+
+
 def _luhn_valid(reversed_digits: str) -> str:
     """SQL: the Luhn checksum of a digit string given reversed (check digit first) is 0 mod 10."""
     digit = f"CAST({reversed_digits}[i + 1] AS INTEGER)"
@@ -55,17 +76,19 @@ def _luhn_valid(reversed_digits: str) -> str:
 
 
 def carries_card_number(column: str) -> str:
-    """SQL condition: some digit run of 13-19 digits in the text passes the Luhn check (a PAN).
+    """SQL condition: some standalone digit run in the text has a card scheme's prefix and length
+    and passes the Luhn check (a PAN).
 
-    A 16-digit order number fails Luhn nine times in ten, so only numbers that could be a real card
-    are rejected. Vectorised: list lambdas over the runs, evaluated only on rows the regex pre-filter keeps.
+    A 16-digit order number or a long phone number passes Luhn one time in ten; requiring a card
+    shape as well rejects only what could be a real card. Vectorised: list lambdas over the runs,
+    evaluated only on rows the regex pre-filter keeps.
     """
     runs = f"regexp_extract_all({column}, '{_STANDALONE_DIGIT_RUN}', 1)"
-    reversed_runs = f"list_transform({runs}, lambda run: reverse(regexp_replace(run, '[ -]', '', 'g')))"
-    is_pan = f"length(d) BETWEEN 13 AND 19 AND {_luhn_valid('d')}"
+    digit_runs = f"list_transform({runs}, lambda run: regexp_replace(run, '[ -]', '', 'g'))"
+    is_pan = f"regexp_full_match(d, '{_CARD_SHAPES}') AND {_luhn_valid('reverse(d)')}"
     return (
         f"regexp_matches({column}, '{_CARD_CANDIDATE}') "
-        f"AND list_bool_or(list_transform({reversed_runs}, lambda d: {is_pan}))"
+        f"AND list_bool_or(list_transform({digit_runs}, lambda d: {is_pan}))"
     )
 
 
@@ -106,6 +129,7 @@ def _failures(field: Field) -> list[tuple[str, str]]:
 def quarantine_reason(contract: Contract) -> str:
     """SQL expression: NULL for a valid row, else '<reason>:<field>' of the first broken rule."""
     # Card numbers first: such a row must be quarantined as one (and masked) whatever else it breaks.
+    # Every text field may carry one, except a phone number, which is digits by nature.
     cards = [(CARD_NUMBER, carries_card_number(quote_ident(f.name)), f) for f in contract.fields if f.type == "string"]
     rules = [(reason, condition, field) for field in contract.fields for reason, condition in _failures(field)]
     branches = [

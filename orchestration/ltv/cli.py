@@ -38,6 +38,13 @@ def add_ltv_command(subparsers: argparse._SubParsersAction) -> None:
     ltv.add_argument("--as-of", help="end of observation, ISO timestamp (default: the last transaction)")
     ltv.add_argument("--horizon-months", type=float, default=12, help="prediction horizon (default %(default)s)")
     ltv.add_argument("--model", choices=VARIANTS, default=VARIANTS[0], help="purchase model (default %(default)s)")
+    ltv.add_argument(
+        "--per-day",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="count a customer's transactions of one calendar day (UTC) as one purchase of their summed value, "
+        "as the published BG/NBD and Gamma-Gamma fits do (default: on; --no-per-day counts every row)",
+    )
     ltv.set_defaults(func=cmd_ltv)
 
 
@@ -46,7 +53,10 @@ def _read(args: argparse.Namespace):
 
     path = args.transactions.replace("'", "''")
     reader = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}', auto_detect = true)"
-    relation = duckdb.sql(f"select * from {reader}")
+    try:
+        relation = duckdb.sql(f"select * from {reader}")
+    except duckdb.Error as exc:  # a missing or unreadable file: one line, not a traceback
+        raise ValueError(f"cannot read {args.transactions}: {str(exc).splitlines()[0]}") from None
     missing = {args.customer_column, args.time_column, args.amount_column} - set(relation.columns)
     if missing:
         raise ValueError(
@@ -70,7 +80,7 @@ def _write(frame, output: str) -> None:
 def cmd_ltv(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .predict import DAYS_PER_MONTH, fit_and_predict
+    from .predict import DAYS_PER_MONTH, fit_and_predict, has_usable_spend_model
 
     transactions = _read(args)
     groups = transactions.groupby(args.group_column, sort=True) if args.group_column else [(None, transactions)]
@@ -82,7 +92,9 @@ def cmd_ltv(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         as_of = pd.Timestamp(args.as_of) if args.as_of else None
         try:
-            result = fit_and_predict(rows, args.horizon_months * DAYS_PER_MONTH, as_of, args.model, **columns)
+            result = fit_and_predict(
+                rows, args.horizon_months * DAYS_PER_MONTH, as_of, args.model, args.per_day, **columns
+            )
         except ValueError as exc:  # one group too small to fit must not stop the others
             print(f"{label}skipped: {exc}")
             continue
@@ -90,11 +102,20 @@ def cmd_ltv(args: argparse.Namespace) -> int:
         fitted = ", ".join(
             f"{k}={v:.4g} (se {result.purchases.std_errors[k]:.2g})" for k, v in result.purchases.params.items()
         )
-        print(f"{label}{args.model}: {fitted}; {len(result.predictions):,} customers, fitted in {elapsed:.2f} s")
-        if result.spend is not None:
-            print(f"{label}gamma-gamma: " + ", ".join(f"{k}={v:.4g}" for k, v in result.spend.params.items()))
+        print(
+            f"{label}{args.model}: {fitted}; log-likelihood {result.purchases.log_likelihood:.1f}; "
+            f"{len(result.predictions):,} customers, fitted in {elapsed:.2f} s"
+        )
+        if result.spend is None:
+            print(f"{label}gamma-gamma: too few repeat customers; no value predicted")
         else:
-            print(f"{label}gamma-gamma: too few repeat customers; mean order value used instead")
+            spend = ", ".join(f"{k}={v:.4g}" for k, v in result.spend.params.items())
+            usable = (
+                ""
+                if has_usable_spend_model(result.spend)
+                else " (not identified: at or towards a parameter bound, or q <= 1; no value predicted)"
+            )
+            print(f"{label}gamma-gamma: {spend}{usable}")
         frame = result.predictions[OUTPUT_COLUMNS]
         if args.group_column:
             frame = frame.assign(**{args.group_column: name})

@@ -32,6 +32,14 @@ class Fit:
     log_likelihood: float
     converged: bool
 
+    @property
+    def is_identified(self) -> bool:
+        """Every parameter is pinned down by the data: its standard error is finite, not zero and
+        smaller than the estimate. A fit that runs along a ridge towards a bound (Gamma-Gamma's p when
+        the spend hardly varies within customers) stops anywhere on it, with a standard error as large
+        as the estimate, or 0 at the bound itself."""
+        return all(np.isfinite(se) and 0 < se < self.params[name] for name, se in self.std_errors.items())
+
 
 def _hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Central finite-difference Hessian of a scalar function."""

@@ -43,6 +43,8 @@ def model(dbt, session):
                 rows,
                 horizon_months * DAYS_PER_MONTH,
                 model=purchase_model,
+                # every order is a purchase, as in the shop's (and the generator's) continuous-time process
+                per_day=False,
                 customer="customer_id",
                 at="placed_at",
                 amount="net_revenue",

@@ -31,34 +31,90 @@ localized as (
 
 ),
 
-device_days as (
+-- Windows of activity: each device's events in time order, cut wherever it stayed quiet for more
+-- than bot_burst_gap_minutes. A rate over a whole day would let two fast bursts hours apart
+-- average out below the threshold.
+device_events as (
 
     select
         store_id,
         anonymous_id,
+        event_id,
+        event_at,
         event_date,
-        count(*) as events,
-        {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }} as active_seconds  -- noqa: LT05
+        lag(event_at) over (
+            partition by store_id, anonymous_id
+            order by event_at, event_id
+        ) as previous_event_at
     from localized
-    group by
-        store_id,
-        anonymous_id,
-        event_date
 
 ),
 
--- A device is a bot for the local day when it sent many events faster than a person clicks
--- (scrapers run at about one a second; people stay below one every few seconds on average).
-behavioural_bots as (
+burst_starts as (
+
+    select
+        *,
+        case
+            when
+                previous_event_at is null
+                or {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
+                > {{ var('bot_burst_gap_minutes') }} * 60
+                then 1
+            else 0
+        end as is_burst_start
+    from device_events
+
+),
+
+bursts as (
 
     select
         store_id,
         anonymous_id,
-        event_date
-    from device_days
-    where
-        events >= {{ var('bot_min_events') }}
-        and events * 60 > {{ var('bot_max_events_per_minute') }} * active_seconds
+        event_at,
+        event_date,
+        sum(is_burst_start) over (
+            partition by store_id, anonymous_id
+            order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as burst_number
+    from burst_starts
+
+),
+
+-- A burst is a bot's when it holds many events, faster than a person clicks (scrapers run at about
+-- one a second; people stay below one every few seconds on average).
+bot_bursts as (
+
+    select
+        store_id,
+        anonymous_id,
+        burst_number
+    from bursts
+    group by
+        store_id,
+        anonymous_id,
+        burst_number
+    having
+        count(*) >= {{ var('bot_min_events') }}
+        and count(*) * 60
+        > {{ var('bot_max_events_per_minute') }} * {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }}
+
+),
+
+-- A device is a bot on every local day one of its bot bursts touches.
+behavioural_bots as (
+
+    select distinct
+        bursts.store_id,
+        bursts.anonymous_id,
+        bursts.event_date
+    from bursts
+    inner join bot_bursts
+        on
+            bursts.store_id = bot_bursts.store_id
+            and bursts.anonymous_id = bot_bursts.anonymous_id
+            and bursts.burst_number = bot_bursts.burst_number
 
 ),
 

@@ -8,8 +8,8 @@ with source as (
 
 deduplicated as (
 
-    -- re-exported on change: the latest received row wins
-    {{ deduplicate('source', snapshot_key, '_landed_at desc, _row_number desc') | indent(4) }}
+    -- re-exported on change: the row landed last wins
+    {{ deduplicate('source', snapshot_key, '_landing_order desc') | indent(4) }}
 
 ),
 

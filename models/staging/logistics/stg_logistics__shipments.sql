@@ -6,8 +6,8 @@ with source as (
 
 deduplicated as (
 
-    -- re-exported on change: the latest received row wins
-    {{ deduplicate('source', 'shipment_id', 'updated_at desc, _landed_at desc, _row_number desc') | indent(4) }}
+    -- re-exported on change: the row landed last wins
+    {{ deduplicate('source', 'shipment_id', 'updated_at desc, _landing_order desc') | indent(4) }}
 
 ),
 

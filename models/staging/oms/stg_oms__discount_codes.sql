@@ -6,8 +6,8 @@ with source as (
 
 deduplicated as (
 
-    -- re-exported on change: the latest received row wins
-    {{ deduplicate('source', 'discount_code_id', '_landed_at desc, _row_number desc') | indent(4) }}
+    -- re-exported on change: the row landed last wins
+    {{ deduplicate('source', 'discount_code_id', '_landing_order desc') | indent(4) }}
 
 ),
 

@@ -7,7 +7,7 @@ with source as (
 deduplicated as (
 
     -- immutable: the first received copy wins
-    {{ deduplicate('source', 'payment_attempt_id', '_landed_at, _row_number') | indent(4) }}
+    {{ deduplicate('source', 'payment_attempt_id', '_landing_order') | indent(4) }}
 
 ),
 

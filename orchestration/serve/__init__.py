@@ -1,0 +1,1 @@
+"""`commerce-analytics serve`: the read API and the dashboard over the published marts."""
