@@ -55,7 +55,7 @@ def disk(tmp_path_factory):
         subprocess.run(["umount", "--lazy", str(mount_point)], check=True)  # a killed dbt may hold a file
 
 
-@pytest.mark.parametrize("free_bytes", [0, 64 * 1024])
+@pytest.mark.parametrize("free_bytes", [0, 64 * 1024, 4 * 1024 * 1024])
 def test_a_build_failed_by_a_full_disk_recovers_once_space_returns(disk, free_bytes):
     mount_point, paths, digests = disk
     published = _sha256(published_path(paths))
