@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
@@ -68,6 +71,18 @@ def _step_counter(progress: Progress) -> dg.LoggerDefinition:
     return step_counter
 
 
+@contextlib.contextmanager
+def _appending(path: Path) -> Iterator[TextIO]:
+    """A log to append to whose last flush may fail: a full disk fails the run, whose result then
+    says so; the log must not turn that into a crash of the caller."""
+    handle = path.open("a", encoding="utf-8")
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()  # closed even when its flush fails
+
+
 def partition_range(first: date, last: date) -> tuple[str, str]:
     """The partition keys of [first, last], clipped to the partitions that exist."""
     keys = daily_partitions.get_partition_keys()
@@ -103,7 +118,7 @@ def run_job(
     paths = DataPaths.from_env()
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), dbt_log.open("a", encoding="utf-8") as log, redirect_stdout(_Tap(log)) as tap:
+    with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(_Tap(log)) as tap:
         warnings.simplefilter("ignore", category=dg.BetaWarning)
         ensure_manifest()  # the definitions load the dbt assets from it: a fresh clone has none yet
         from orchestration.definitions import defs
@@ -128,5 +143,8 @@ def run_job(
         )
         progress.close()
     if not result.success:
-        write_alert(paths, on, result.run_id)
+        try:
+            write_alert(paths, on, result.run_id)
+        except OSError as error:  # a full disk failed the run: it must not hide the run's result
+            print(f"could not write the alert record of run {result.run_id}: {error}", file=sys.stderr)
     return result
