@@ -32,7 +32,9 @@ renamed as (
         cast({{ json_text('per_store.store_counts', '$.duplicates') }} as bigint) as duplicates_dropped,
         cast({{ json_text('per_store.store_counts', '$.late') }} as bigint) as late_rows,
         -- Records written before the suppression list have no such count.
-        cast(coalesce({{ json_text('per_store.store_counts', '$.erased_subject') }}, '0') as bigint) as rows_erased_subject,
+        cast(
+            coalesce({{ json_text('per_store.store_counts', '$.erased_subject') }}, '0') as bigint
+        ) as rows_erased_subject,
         {{ json_object_map('per_store.store_counts', '$.quarantined_by_reason', 'bigint') }} as quarantined_by_reason
     from per_store
 
