@@ -132,7 +132,7 @@ def _refuse_spark_target() -> None:
     if os.environ.get("DBT_TARGET") == "spark":
         raise ValueError(
             "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only; "
-            "build on Spark with dbt itself (README, Portability)"
+            "build on Spark with dbt itself (docs/spark.md)"
         )
 
 
