@@ -104,40 +104,77 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
-    """Land every pending extract of one source, in file-name order, then validate the batch.
+    """Land every pending extract of one source, in file-name order, each on its own merits.
 
-    A batch that fails its expectations goes whole to quarantine, so no later run can read it
-    by accident; a rejected file fails on its own. Each record says why. An extract that fails
-    for a reason outside its content stops no other: the rest are landed and recorded, then
-    LandingFailed is raised, and the next run lands that one again.
+    The run's extracts are staged, then validated together (GE's cost is mostly fixed per
+    validation, and a backfill lands many extracts in one run). When that batch fails, the first
+    extract whose rows make it fail is quarantined whole, the ones before it land, and the ones
+    after it are landed again without it: they may have dropped rows as duplicates of its rows,
+    or counted late rows against its dates. A rejected file fails on its own. Each record says
+    why. An extract that fails for a reason outside its content stops no other: the rest are
+    landed and recorded, then LandingFailed is raised, and the next run lands that one again.
     """
     contract = load_contracts()[source]
     _finish_staged(paths, source)
     records, errors = [], {}
-    # Rows are late when they land in a partition older than the newest one already landed.
-    newest = _newest_landed_partition(paths, source)
-    sequence = manifest.next_sequence(paths, source)
+    first = manifest.next_sequence(paths, source)
+    pending = [(first + offset, extract) for offset, extract in enumerate(pending_extracts(paths, contract))]
     with connect() as con:
-        for offset, extract in enumerate(pending_extracts(paths, contract)):
-            try:
-                records.append(land_extract(con, paths, contract, extract, sequence + offset, newest))
-            except Exception as exc:  # one extract's failure must not stop the others
+        while pending:
+            staged = _stage(con, paths, contract, pending, errors)
+            culprit, failures = _first_failing(paths, contract, [record for _, record in staged])
+            done = staged if culprit is None else staged[: culprit + 1]
+            for index, (_, record) in enumerate(done):
+                if record.status == "rejected":
+                    record.validation_failures = [f"{record.file}: rejected, {record.reason}: {record.detail}"]
+                elif index == culprit:
+                    record.validation_failures = failures
+                    _quarantine_batch(record)
+                manifest.write_record(paths, record)
+                _publish_staged(paths, record)
+            records += [record for _, record in done]
+            pending = [(record.sequence, extract) for extract, record in staged[len(done) :]]
+            for _, extract in pending:
                 shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
-                errors[extract.path.name] = exc
-                continue
-            newest = max([newest or "", *records[-1].rows_by_partition]) or None
-    failures = validate_batch(contract, records, lambda record, day: _staged_partition(paths, record, day))
-    for record in records:
-        if record.status == "rejected":
-            record.validation_failures = [f"{record.file}: rejected, {record.reason}: {record.detail}"]
-        elif failures:
-            record.validation_failures = failures
-            _quarantine_batch(record)
-        manifest.write_record(paths, record)
-        _publish_staged(paths, record)
     if errors:
         raise LandingFailed(source, errors) from next(iter(errors.values()))
     return records
+
+
+def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict) -> list:
+    """Land each (sequence, extract) to staging; [(extract, record)] of those that could be."""
+    staged = []
+    # Rows are late when they land in a partition older than the newest one already landed.
+    newest = _newest_landed_partition(paths, contract.name)
+    for sequence, extract in pending:
+        try:
+            record = land_extract(con, paths, contract, extract, sequence, newest)
+        except Exception as exc:  # one extract's failure must not stop the others
+            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            errors[extract.path.name] = exc
+            continue
+        staged.append((extract, record))
+        newest = max([newest or "", *record.rows_by_partition]) or None
+    return staged
+
+
+def _first_failing(paths: DataPaths, contract: Contract, records: list) -> tuple[int | None, list[str]]:
+    """The index of the first staged extract with which the batch fails its expectations, and
+    the failures; (None, []) when the whole batch passes (the common case: one validation)."""
+
+    def locate(record, day):
+        return _staged_partition(paths, record, day)
+
+    if not validate_batch(contract, records, locate):
+        return None, []
+    # The extracts before the culprit pass together; with it they do not (alone, or in combination
+    # with them: an immutable key repeated in another partition). The last prefix is the batch.
+    prefixes = (
+        (index, validate_batch(contract, records[: index + 1], locate))
+        for index, record in enumerate(records)
+        if record.status != "rejected"
+    )
+    return next((index, failures) for index, failures in prefixes if failures)
 
 
 def land_all(paths: DataPaths) -> dict[str, list[manifest.ManifestRecord]]:
