@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.contracts import Contract, load_contracts
-from orchestration.landing import manifest, readers, suppression
+from orchestration.landing import delivery, manifest, readers, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
@@ -69,6 +69,8 @@ class Extract:
     source: str
     path: Path
     sha256: str
+    # Size and mtime when hashed (delivery.signature): the file must not change until it is landed.
+    signature: tuple[int, int] | None = None
 
     @property
     def extract_id(self) -> str:
@@ -84,12 +86,17 @@ def content_hash(path: Path) -> str:
 
 
 def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
-    """Inbox files of a source without a manifest record, oldest name first; a file with the
-    same bytes as one before it is the same extract, sent twice, and is left out."""
+    """Complete inbox files of a source without a manifest record, oldest name first; a file with
+    the same bytes as one before it is the same extract, sent twice, and is left out. Files under
+    a temporary name (a leading dot) and files still being written (delivery.py) wait."""
     folder = paths.inbox_for(contract.name)
+    files = [p for p in sorted(folder.glob(contract.file_pattern)) if not p.name.startswith(".")]
     extracts = {}
-    for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
-        extract = Extract(contract.name, path, content_hash(path))
+    for path in delivery.complete_files(folder, files) if files else []:
+        before = delivery.signature(path)
+        extract = Extract(contract.name, path, content_hash(path), before)
+        if delivery.signature(path) != before:
+            continue  # written to while it was hashed
         if extract.sha256 not in extracts and manifest.read_record(paths, contract.name, extract.sha256) is None:
             extracts[extract.sha256] = extract
     return list(extracts.values())
@@ -149,6 +156,9 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict) -> 
     for sequence, extract in pending:
         try:
             record = land_extract(con, paths, contract, extract, sequence, newest)
+        except delivery.ExtractChanged:
+            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            continue  # still being written: landed by a later run, whole
         except Exception as exc:  # one extract's failure must not stop the others
             shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
             errors[extract.path.name] = exc
@@ -219,6 +229,10 @@ def land_extract(
     except readers.UnreadableExtract as exc:
         shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
         _reject_whole_file(con, paths, contract, extract, record, exc)
+    # What was read may be a copy cut short (and rejected as such): only a file that did not change
+    # from its hash to the end of its landing is the extract the record names.
+    if extract.signature and delivery.signature(extract.path) != extract.signature:
+        raise delivery.ExtractChanged(f"{extract.path} changed while it was landed")
     return record
 
 
