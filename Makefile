@@ -58,7 +58,7 @@ browser:
 
 # `test` runs every DuckDB, dashboard and browser check. The Spark parity suite (one dbt build of a
 # small dataset on Spark, every mart compared with DuckDB's) is `test-spark`: its time on the 2-core
-# machine is not yet measured within make test's 30-minute budget (see README, Portability).
+# machine is not yet measured within make test's 30-minute budget (see docs/spark.md).
 test: lint manifest browser
 	$(BIN)/pytest -m "not spark"
 

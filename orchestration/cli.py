@@ -132,7 +132,7 @@ def _refuse_spark_target() -> None:
     if os.environ.get("DBT_TARGET") == "spark":
         raise ValueError(
             "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only; "
-            "build on Spark with dbt itself (README, Portability)"
+            "build on Spark with dbt itself (docs/spark.md)"
         )
 
 
@@ -192,10 +192,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from orchestration.publish import publish_marts
+    from orchestration.publish import kept_files, publish_marts, published_path, rollback
 
+    paths = DataPaths.from_env()
+    if args.rollback:
+        restored = rollback(paths, store=args.store)
+        print(
+            f"rolled {published_path(paths, args.store)} back to the publish it replaced ({restored.name});"
+            f" {len(kept_files(paths, args.store))} earlier kept"
+        )
+        return 0
     _refuse_spark_target()
-    published = publish_marts(DataPaths.from_env(), store=args.store)
+    published = publish_marts(paths, store=args.store)
     rows = sum(rows for rows, _ in published.digests.values())
     print(f"published {len(published.digests)} marts ({rows:,} rows) to {published.path}")
     return 0
@@ -267,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish = commands.add_parser("publish", help="publish the warehouse's marts (of one store) for analysts")
     publish.add_argument("--store", help="only this store's rows, to $DATA_DIR/marts_<store>.duckdb")
+    publish.add_argument(
+        "--rollback", action="store_true", help="put back the published file the last publish replaced"
+    )
     publish.set_defaults(func=cmd_publish)
 
     sql = commands.add_parser("sql", help="query the published marts ($DATA_DIR/marts.duckdb, read-only)")

@@ -2,7 +2,7 @@
 on the Spark target, then every mart compared row for row with the DuckDB build of the same landed
 data: money to the cent, rates to 1e-9. One JVM per dbt command costs ~17 s, so the Spark side runs
 exactly one dbt command. (The data and unit tests run on DuckDB, tests/test_warehouse_build.py; on
-Spark they are not run yet: README, Portability.)"""
+Spark they are not run yet: docs/spark.md.)"""
 
 import hashlib
 import hmac
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.spark
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 # dbt-spark runs Python models only on Databricks: the LTV fit and the mart joining it stay DuckDB-only
-# (README, Portability).
+# (docs/spark.md).
 DUCKDB_ONLY = ["int_customer_lifetimes_predicted+"]
 RATE_TOLERANCE = 1e-9
 

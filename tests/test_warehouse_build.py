@@ -208,8 +208,11 @@ def test_docs_generate_documents_every_mart_column_with_its_pii_class(warehouse)
 
 
 def readme_queries() -> list[str]:
-    """Every query the README shows: the statements of its ```sql blocks and its `sql "..."` commands."""
-    text = Path("README.md").read_text(encoding="utf-8")
+    """Every query the docs show: the statements of their ```sql blocks and their `sql "..."` commands,
+    the worked examples of docs/querying.md first, then the README's, then the other pages'."""
+    pages = [Path("docs/querying.md"), Path("README.md")]
+    pages += sorted(set(Path("docs").glob("*.md")) - set(pages))
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     blocks = re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
     commands = re.findall(r'commerce-analytics sql "([^"]+)"', text)
     return [s.query.strip() for block in blocks for s in duckdb.extract_statements(block)] + commands
@@ -229,7 +232,7 @@ def publish_here(paths):
         con.execute("detach published")
 
 
-def test_every_readme_query_returns_rows_with_values_from_the_published_marts(warehouse):
+def test_every_documented_query_returns_rows_with_values_from_the_published_marts(warehouse):
     paths, _, _ = warehouse
     publish_here(paths)
     queries = readme_queries()

@@ -1,5 +1,5 @@
 """The peer: kpis_daily, funnel_daily and fct_sessions as a data engineer would write them in pandas,
-from the same landed Parquet, following the rules of models/intermediate/storefront (README).
+from the same landed Parquet, following the rules of models/intermediate/storefront (docs/warehouse.md).
 
 It works on clear ids (no pseudonymising hash), so it is compared with the marts per store and
 date (and step), never per id.

@@ -26,7 +26,7 @@ from orchestration.settings import DataPaths
 SAMPLE_SECONDS = 0.05
 # Both builds and the peer must see the same pseudonyms; the benchmark's data is synthetic.
 BENCH_HMAC_KEY = "commerce-analytics-bench"
-# Typical analyst questions on the published marts (README "Querying the marts").
+# Typical analyst questions on the published marts (docs/querying.md).
 QUERIES = {
     "kpis_last_week_per_store": """
         select store_id, sum(net_revenue_usd) as net_revenue_usd,

@@ -1,6 +1,6 @@
 -- Stock counts that disagree with the ledger: one row per reconciliation finding, so the build log
 -- counts them. A warning, not an error: single wrong counts happen (a miscount, a late scan); the
--- share_at_most test on inventory_daily fails the build when they stop being rare (README).
+-- share_at_most test on inventory_daily fails the build when they stop being rare (docs/marts.md).
 {{ config(severity='warn') }}
 
 select
