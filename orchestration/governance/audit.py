@@ -83,7 +83,7 @@ def _opened(paths: DataPaths, read_only: bool = False) -> Iterator[duckdb.DuckDB
 @contextmanager
 def held_still(paths: DataPaths) -> Iterator[Path]:
     """The audit file with its write lock held and everything checkpointed into it, to be copied."""
-    with _writing(paths) as con:
+    with _opened(paths) as con:
         con.execute("CHECKPOINT")
         yield audit_path(paths)
 
