@@ -30,6 +30,7 @@ from pathlib import Path
 from orchestration.contracts import Contract, load_contracts
 from orchestration.landing import manifest, readers
 from orchestration.landing.atomic import write_atomic, write_text_atomic
+from orchestration.landing.delivery import mark_delivered
 from orchestration.landing.land import connect, land_source
 from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE, quarantine_reason
 from orchestration.locks import exclusive
@@ -137,6 +138,7 @@ def _write_pending(paths: DataPaths, contract: Contract) -> None:
         if hashlib.sha256(data).hexdigest() != ledger["sha256"]:
             raise RuntimeError(f"the rows of replay {ledger['sha256'][:16]} changed in quarantine; not replayed")
         write_atomic(target, lambda tmp, data=data: tmp.write_bytes(data))
+        mark_delivered(target.parent)
 
 
 def replay(
@@ -189,5 +191,7 @@ def _write_replay(paths: DataPaths, contract: Contract, reason, extract, passing
         "rows": [[r["extract_id"], r["row_number"], f"{r['reason_code']}:{r['field'] or ''}"] for r, _ in passing],
     }
     write_text_atomic(ledger_folder(paths, source) / f"{sha256}.json", json.dumps(ledger, indent=1))
+    # Delivered as a source does it (docs/landing.md): renamed into place whole, then the marker.
     write_atomic(_inbox_file(paths, contract, sha256), lambda tmp: tmp.write_bytes(data))
+    mark_delivered(paths.inbox_for(source))
     return sha256

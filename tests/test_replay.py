@@ -11,6 +11,7 @@ from orchestration.cli import main
 from orchestration.contracts import load_contracts
 from orchestration.defs.replay import replay_quarantine
 from orchestration.landing import manifest
+from orchestration.landing.delivery import SETTLE_ENV
 from orchestration.landing.land import land_source
 from orchestration.replay import ledgers, replay
 from tests.conftest import order, write_csv
@@ -50,8 +51,11 @@ def _landed(paths, order_id: str) -> list[tuple]:
         ).fetchall()
 
 
-def test_replay_after_a_contract_fix_lands_the_row_once_and_conserves_rows(quarantined, chf_allowed, capsys):
+def test_replay_after_a_contract_fix_lands_the_row_once_and_conserves_rows(
+    quarantined, chf_allowed, capsys, monkeypatch
+):
     paths = quarantined
+    monkeypatch.setenv(SETTLE_ENV, "600")  # the replay extract is delivered by the marker, not by waiting
     config = {"ops": {"replay_quarantined": {"config": {"source": "orders", "dry_run": True}}}}
     dry = replay_quarantine.execute_in_process(run_config=config).output_for_node("replay_quarantined")
     assert (dry["chosen"], dry["passing"], dry["still_failing"]) == (2, 1, {"invalid_type:total_amount": 1})
