@@ -4,18 +4,22 @@ The copy is built beside the target under a hidden name (ATTACH the warehouse re
 CREATE TABLE AS per mart, CHECKPOINT, close, fsync) and renamed over it, so a reader sees the
 previous complete copy or the new one, never a partial one. Readers open the published file
 only, and the writer touches it only through the rename, so analysts never block a run.
+
+The file a publish replaces is kept (a hard link, no copy) under `published_history/`, the last
+`COMMERCE_PUBLISH_KEEP` (3) of each published file; `rollback` renames the newest back over it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from orchestration import warehouse
-from orchestration.landing.atomic import atomic_target
+from orchestration.landing.atomic import atomic_target, fsync_dir
 from orchestration.settings import DataPaths
 
 MARTS_SCHEMA = "marts"
@@ -23,6 +27,9 @@ MARTS_SCHEMA = "marts"
 # so both `from kpis_daily` and `from marts.kpis_daily` find them in any DuckDB client.
 PUBLISHED_SCHEMA = "main"
 READ_ONLY = 0o444
+# How many files a publish replaced are kept, per published file, for `publish --rollback`.
+KEEP_ENV = "COMMERCE_PUBLISH_KEEP"
+DEFAULT_KEEP = 3
 
 
 class NothingToPublish(RuntimeError):
@@ -113,5 +120,61 @@ def publish_marts(
         with atomic_target(target) as tmp:
             tmp.unlink(missing_ok=True)  # a crashed publish may have left one; DuckDB would open it
             digests = _copy_marts(paths.warehouse, tmp, store)
+            _keep_previous(paths, target)
         target.chmod(READ_ONLY)
     return Published(target, digests)
+
+
+def kept_count() -> int:
+    keep = int(os.environ.get(KEEP_ENV, DEFAULT_KEEP))
+    if keep < 0:
+        raise ValueError(f"{KEEP_ENV} must be 0 or more, not {keep}")
+    return keep
+
+
+def history_folder(paths: DataPaths, target: Path) -> Path:
+    return paths.root / "published_history" / target.stem
+
+
+def kept_files(paths: DataPaths, store: str | None = None) -> list[Path]:
+    """The earlier published files kept for rollback, oldest first."""
+    return sorted(history_folder(paths, published_path(paths, store)).glob("*.duckdb"))
+
+
+def _keep_previous(paths: DataPaths, target: Path) -> None:
+    """Keep the file about to be replaced: a hard link shares its bytes, so a reader holding it
+    open and the copy kept are the same file. Then drop the oldest beyond the kept count."""
+    keep = kept_count()
+    folder = history_folder(paths, target)
+    kept = sorted(folder.glob("*.duckdb"))
+    if target.exists() and keep:
+        folder.mkdir(parents=True, exist_ok=True)
+        number = int(kept[-1].stem) + 1 if kept else 1
+        version = folder / f"{number:06d}.duckdb"
+        os.link(target, version)
+        kept.append(version)
+    for old in kept[: max(len(kept) - keep, 0)]:
+        old.unlink()
+    if folder.exists():
+        fsync_dir(folder)
+
+
+def drop_kept(paths: DataPaths, store: str | None = None) -> None:
+    """Forget every kept publish: after an erasure or a purge they hold what was removed."""
+    for kept in kept_files(paths, store):
+        kept.unlink()
+
+
+def rollback(paths: DataPaths, store: str | None = None, log: logging.Logger | None = None) -> Path:
+    """Put the newest kept file back in place of the published one, by one atomic rename (a reader
+    of the current file keeps reading it); the file rolled back to leaves the history. Returns
+    the kept file restored."""
+    target = published_path(paths, store)
+    with warehouse.writer(paths, log):
+        kept = kept_files(paths, store)
+        if not kept:
+            raise NothingToPublish(f"no earlier publish of {target.name} is kept in {history_folder(paths, target)}")
+        kept[-1].replace(target)
+        fsync_dir(target.parent)
+        fsync_dir(kept[-1].parent)
+    return kept[-1]

@@ -72,7 +72,9 @@ def test_a_batch_failing_its_expectations_blocks_everything_downstream(paths):
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     failed = evaluation.metadata["failed_extracts"].value
     assert failed == {
-        "orders/orders_20261101.csv": ["orders/orders_20261101.csv: 20 of 40 rows quarantined, more than 5%"]
+        "orders/orders_20261101.csv": [
+            "orders/orders_20261101.csv: 20 of 40 rows quarantined (not_allowed:currency: 20), more than 5%"
+        ]
     }
     assert materialized(result, downstream_of_orders.key) == []
     assert not paths.raw_for("orders").exists() or not any(paths.raw_for("orders").rglob("*.parquet"))

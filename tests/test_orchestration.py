@@ -166,7 +166,7 @@ def test_a_batch_failing_its_expectations_stops_the_models_and_publish(planted):
     [alert] = (planted.root / "alerts").glob("*.json")
     record = json.loads(alert.read_text())
     assert record["run_id"] == result.run_id
-    detail = "orders/orders_late.csv: 20 of 40 rows quarantined, more than 5%"
+    detail = "orders/orders_late.csv: 20 of 40 rows quarantined (not_allowed:currency: 20), more than 5%"
     assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations", "detail": detail}]
     assert [s["step"] for s in record["failed_steps"]] == ["raw__orders"]
 

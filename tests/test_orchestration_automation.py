@@ -101,7 +101,7 @@ def test_a_failed_run_leaves_an_alert_naming_the_asset_and_check(defs, paths, ca
         capfd.readouterr()
         defs.get_sensor_def("failure_alert_sensor")(context)
     record = json.loads(alerts.alert_path(paths, result.run_id).read_text())
-    detail = "orders/orders_bad.csv: 20 of 21 rows quarantined, more than 5%"
+    detail = "orders/orders_bad.csv: 20 of 21 rows quarantined (not_allowed:currency: 20), more than 5%"
     assert record["failed_checks"] == [{"asset": "raw/orders", "check": "batch_expectations", "detail": detail}]
     assert [step["step"] for step in record["failed_steps"]] == ["raw__orders"]
     assert "1 blocking asset check failed" in record["failed_steps"][0]["error"]

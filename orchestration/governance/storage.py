@@ -10,7 +10,7 @@ import duckdb
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.land import PARQUET_OPTIONS
 from orchestration.landing.rules import quote_literal
-from orchestration.publish import NothingToPublish, publish_marts
+from orchestration.publish import NothingToPublish, drop_kept, publish_marts
 from orchestration.settings import DataPaths
 
 
@@ -47,11 +47,13 @@ def compact_warehouse(paths: DataPaths) -> None:
 
 
 def republish(paths: DataPaths) -> list[Path]:
-    """Publish the marts again, and every per-store copy that exists, so no copy keeps what was removed."""
+    """Publish the marts again, and every per-store copy that exists, so no copy keeps what was removed;
+    the files kept for rollback hold it too, and go."""
     stores = [p.stem.removeprefix("marts_") for p in sorted(paths.root.glob("marts_*.duckdb"))]
     published = []
     for store in [None, *stores]:
         # No completed build (yet): nothing was published from it, so nothing to redo.
         with contextlib.suppress(NothingToPublish):
             published.append(publish_marts(paths, store=store).path)
+        drop_kept(paths, store)
     return published

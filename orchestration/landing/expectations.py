@@ -96,15 +96,19 @@ def validate_batch(contract: Contract, records: list[ManifestRecord], locate: Pa
             continue
         share = record.rows_quarantined / record.rows_received if record.rows_received else 0.0
         if share > contract.max_quarantine_fraction:
+            reasons = ", ".join(f"{reason}: {rows}" for reason, rows in record.quarantined_by_reason.items())
             failures.append(
-                f"{record.file}: {record.rows_quarantined} of {record.rows_received} rows quarantined, "
+                f"{record.file}: {record.rows_quarantined} of {record.rows_received} rows quarantined ({reasons}), "
                 f"more than {contract.max_quarantine_fraction:.0%}"
             )
     landed = [r for r in records if r.status == "landed"]
     if not landed:
         return failures
-    # An extract with rows must land some, unless all it held named erased subjects.
-    suite = build_suite(contract, expect_rows=any(r.rows_received - r.rows_erased_subject for r in landed))
+    # An extract with rows must land some, unless all it held named erased subjects or repeated
+    # rows already landed (a source re-sending an export).
+    suite = build_suite(
+        contract, expect_rows=any(r.rows_received - r.rows_erased_subject - r.duplicates_dropped for r in landed)
+    )
     columns = sorted({c for e in suite.expectations for c in _columns_of(e)})
     frame = landed_batch(landed, columns, locate)
     batch = _batch_definition(contract.name).get_batch(batch_parameters={"dataframe": frame})

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.contracts import Contract, load_contracts
-from orchestration.landing import manifest, readers, suppression
+from orchestration.landing import delivery, manifest, readers, suppression
 from orchestration.landing.atomic import write_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
@@ -69,6 +69,8 @@ class Extract:
     source: str
     path: Path
     sha256: str
+    # Size and mtime when hashed (delivery.signature): the file must not change until it is landed.
+    signature: tuple[int, int] | None = None
 
     @property
     def extract_id(self) -> str:
@@ -84,12 +86,17 @@ def content_hash(path: Path) -> str:
 
 
 def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
-    """Inbox files of a source without a manifest record, oldest name first; a file with the
-    same bytes as one before it is the same extract, sent twice, and is left out."""
+    """Complete inbox files of a source without a manifest record, oldest name first; a file with
+    the same bytes as one before it is the same extract, sent twice, and is left out. Files under
+    a temporary name (a leading dot) and files still being written (delivery.py) wait."""
     folder = paths.inbox_for(contract.name)
+    files = [p for p in sorted(folder.glob(contract.file_pattern)) if not p.name.startswith(".")]
     extracts = {}
-    for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
-        extract = Extract(contract.name, path, content_hash(path))
+    for path in delivery.complete_files(folder, files) if files else []:
+        before = delivery.signature(path)
+        extract = Extract(contract.name, path, content_hash(path), before)
+        if delivery.signature(path) != before:
+            continue  # written to while it was hashed
         if extract.sha256 not in extracts and manifest.read_record(paths, contract.name, extract.sha256) is None:
             extracts[extract.sha256] = extract
     return list(extracts.values())
@@ -104,40 +111,80 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
-    """Land every pending extract of one source, in file-name order, then validate the batch.
+    """Land every pending extract of one source, in file-name order, each on its own merits.
 
-    A batch that fails its expectations goes whole to quarantine, so no later run can read it
-    by accident; a rejected file fails on its own. Each record says why. An extract that fails
-    for a reason outside its content stops no other: the rest are landed and recorded, then
-    LandingFailed is raised, and the next run lands that one again.
+    The run's extracts are staged, then validated together (GE's cost is mostly fixed per
+    validation, and a backfill lands many extracts in one run). When that batch fails, the first
+    extract whose rows make it fail is quarantined whole, the ones before it land, and the ones
+    after it are landed again without it: they may have dropped rows as duplicates of its rows,
+    or counted late rows against its dates. A rejected file fails on its own. Each record says
+    why. An extract that fails for a reason outside its content stops no other: the rest are
+    landed and recorded, then LandingFailed is raised, and the next run lands that one again.
     """
     contract = load_contracts()[source]
     _finish_staged(paths, source)
     records, errors = [], {}
-    # Rows are late when they land in a partition older than the newest one already landed.
-    newest = _newest_landed_partition(paths, source)
-    sequence = manifest.next_sequence(paths, source)
+    first = manifest.next_sequence(paths, source)
+    pending = [(first + offset, extract) for offset, extract in enumerate(pending_extracts(paths, contract))]
     with connect() as con:
-        for offset, extract in enumerate(pending_extracts(paths, contract)):
-            try:
-                records.append(land_extract(con, paths, contract, extract, sequence + offset, newest))
-            except Exception as exc:  # one extract's failure must not stop the others
+        while pending:
+            staged = _stage(con, paths, contract, pending, errors)
+            culprit, failures = _first_failing(paths, contract, [record for _, record in staged])
+            done = staged if culprit is None else staged[: culprit + 1]
+            for index, (_, record) in enumerate(done):
+                if record.status == "rejected":
+                    record.validation_failures = [f"{record.file}: rejected, {record.reason}: {record.detail}"]
+                elif index == culprit:
+                    record.validation_failures = failures
+                    _quarantine_batch(record)
+                manifest.write_record(paths, record)
+                _publish_staged(paths, record)
+            records += [record for _, record in done]
+            pending = [(record.sequence, extract) for extract, record in staged[len(done) :]]
+            for _, extract in pending:
                 shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
-                errors[extract.path.name] = exc
-                continue
-            newest = max([newest or "", *records[-1].rows_by_partition]) or None
-    failures = validate_batch(contract, records, lambda record, day: _staged_partition(paths, record, day))
-    for record in records:
-        if record.status == "rejected":
-            record.validation_failures = [f"{record.file}: rejected, {record.reason}: {record.detail}"]
-        elif failures:
-            record.validation_failures = failures
-            _quarantine_batch(record)
-        manifest.write_record(paths, record)
-        _publish_staged(paths, record)
     if errors:
         raise LandingFailed(source, errors) from next(iter(errors.values()))
     return records
+
+
+def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict) -> list:
+    """Land each (sequence, extract) to staging; [(extract, record)] of those that could be."""
+    staged = []
+    # Rows are late when they land in a partition older than the newest one already landed.
+    newest = _newest_landed_partition(paths, contract.name)
+    for sequence, extract in pending:
+        try:
+            record = land_extract(con, paths, contract, extract, sequence, newest)
+        except delivery.ExtractChanged:
+            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            continue  # still being written: landed by a later run, whole
+        except Exception as exc:  # one extract's failure must not stop the others
+            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            errors[extract.path.name] = exc
+            continue
+        staged.append((extract, record))
+        newest = max([newest or "", *record.rows_by_partition]) or None
+    return staged
+
+
+def _first_failing(paths: DataPaths, contract: Contract, records: list) -> tuple[int | None, list[str]]:
+    """The index of the first staged extract with which the batch fails its expectations, and
+    the failures; (None, []) when the whole batch passes (the common case: one validation)."""
+
+    def locate(record, day):
+        return _staged_partition(paths, record, day)
+
+    if not validate_batch(contract, records, locate):
+        return None, []
+    # The extracts before the culprit pass together; with it they do not (alone, or in combination
+    # with them: an immutable key repeated in another partition). The last prefix is the batch.
+    prefixes = (
+        (index, validate_batch(contract, records[: index + 1], locate))
+        for index, record in enumerate(records)
+        if record.status != "rejected"
+    )
+    return next((index, failures) for index, failures in prefixes if failures)
 
 
 def land_all(paths: DataPaths) -> dict[str, list[manifest.ManifestRecord]]:
@@ -182,6 +229,10 @@ def land_extract(
     except readers.UnreadableExtract as exc:
         shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
         _reject_whole_file(con, paths, contract, extract, record, exc)
+    # What was read may be a copy cut short (and rejected as such): only a file that did not change
+    # from its hash to the end of its landing is the extract the record names.
+    if extract.signature and delivery.signature(extract.path) != extract.signature:
+        raise delivery.ExtractChanged(f"{extract.path} changed while it was landed")
     return record
 
 
