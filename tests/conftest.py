@@ -1,12 +1,18 @@
 import csv
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from orchestration.contracts import load_contracts
+from orchestration.landing.delivery import SETTLE_ENV
 from orchestration.settings import DataPaths
+
+# Tests write their inbox files and land them at once, as a source following the delivery protocol
+# would; the settle period has its own tests (tests/test_landing_complete_files.py).
+os.environ.setdefault(SETTLE_ENV, "0")
 
 
 @pytest.fixture

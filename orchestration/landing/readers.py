@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -38,6 +39,11 @@ EMPTY_FILE = "empty_file"
 WRONG_DELIMITER = "wrong_delimiter"
 # The parser read fewer or more records than an independent count of the file found.
 ROWS_UNACCOUNTED = "rows_unaccounted"
+# The file's columns (CSV header) or keys (JSON) are not the contract's: some unknown, in place of
+# contract ones (a rename), or only added, which quarantines the file too unless additive drift
+# is set to warn (DRIFT_ENV=warn: the file lands, the record carries a warning).
+SCHEMA_DRIFT = "schema_drift"
+DRIFT_ENV = "LANDING_ADDITIVE_DRIFT"
 
 
 class UnreadableExtract(Exception):
@@ -180,15 +186,102 @@ def _csv_header(path: Path) -> list[str]:
         raise UnreadableExtract(UNREADABLE_FILE, f"header is not UTF-8: {exc}") from exc
 
 
+def _other_delimiter(header: list[str]) -> str | None:
+    """The name of the delimiter a one-column header is split by into names, if any."""
+    for delimiter, name in _DELIMITERS.items():
+        names = header[0].split(delimiter) if len(header) == 1 else []
+        if len(names) > 1 and all(n.strip().isidentifier() for n in names):
+            return name
+    return None
+
+
 def _missing_columns(contract: Contract, header: list[str]) -> UnreadableExtract:
     """Why a header lacks required columns: most often another delimiter than the contract's
     comma (the header is then one column that another delimiter splits into names)."""
     missing = [f.name for f in contract.fields if f.required and f.name not in header]
-    for delimiter, name in _DELIMITERS.items():
-        names = header[0].split(delimiter) if len(header) == 1 else []
-        if len(names) > 1 and all(n.strip().isidentifier() for n in names):
-            return UnreadableExtract(WRONG_DELIMITER, f"columns are separated by {name}, the contract's by comma")
+    if delimiter := _other_delimiter(header):
+        return UnreadableExtract(WRONG_DELIMITER, f"columns are separated by {delimiter}, the contract's by comma")
     return UnreadableExtract(UNREADABLE_FILE, f"header lacks required column(s) {', '.join(missing)}")
+
+
+def schema_drift(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> list[str]:
+    """Compare the file's columns or keys with the contract's. Raises UnreadableExtract
+    (SCHEMA_DRIFT, naming them) when unknown ones appear in place of contract ones, or appear at
+    all unless additive drift only warns; returns the warnings of additive drift."""
+    if contract.format == "csv":
+        header = _csv_header(path)
+        names = {f.name for f in contract.fields}
+        if _other_delimiter(header) or not names & set(header):
+            return []  # not this contract's file at all: the loader rejects it (wrong_delimiter, unreadable)
+        unknown = [h for h in header if h not in names]
+        displaced = [f.name for f in contract.fields if f.name not in header] if unknown else []
+        what = "column"
+    else:
+        unknown, displaced = _json_drift(con, contract, path)
+        what = "key"
+    if not unknown:
+        return []
+    found = f"{what}(s) not in the contract: {', '.join(unknown)}"
+    if displaced:
+        raise UnreadableExtract(SCHEMA_DRIFT, f"{found}; contract {what}(s) absent: {', '.join(displaced)}")
+    if os.environ.get(DRIFT_ENV, "quarantine") != "warn":
+        raise UnreadableExtract(SCHEMA_DRIFT, found)
+    return [f"{SCHEMA_DRIFT}: {found}"]
+
+
+def _json_drift(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> tuple[list[str], list[str]]:
+    """Unknown event keys (dotted paths) at the levels the contract reads, and the contract keys
+    they displace: a known key absent from every event carrying the unknown one, while events of
+    the same type without it carry it (a rename by part of the senders; an optional key absent
+    by nature from an event type is not displaced)."""
+    _, event = _batch_and_event_fields(contract)
+    levels = {}  # dotted prefix -> (JSON accessor, the contract's keys there)
+
+    def walk(node: dict, prefix: str, accessor: str) -> None:
+        levels[prefix] = (accessor, sorted(node))
+        for key, child in node.items():
+            if isinstance(child, dict):
+                walk(child, f"{prefix}{key}.", f"{accessor}->{quote_literal(key)}")
+
+    walk(event, "", "e")
+    keys = " UNION ALL ".join(
+        f"SELECT id, t, {quote_literal(prefix)} AS level, unnest(json_keys({accessor})) AS key FROM events"
+        for prefix, (accessor, _) in levels.items()
+    )
+    census = f"""
+        CREATE OR REPLACE TEMP TABLE event_keys AS
+        WITH events AS (
+            SELECT row_number() OVER () AS id, e ->> 'event_type' AS t, e
+            FROM read_json({quote_literal(str(path))}, format = 'newline_delimited',
+                           maximum_object_size = 268435456, columns = {{'events': 'JSON[]'}}) AS b,
+                 unnest(b.events) AS u(e)
+        )
+        {keys}
+        """
+    try:
+        con.execute(census)
+    except (duckdb.IOException, duckdb.OutOfMemoryException):
+        raise
+    except duckdb.Error:
+        return [], []  # not JSON batches at all: the loader rejects the file with the parser's message
+    known = {(prefix, key) for prefix, (_, names) in levels.items() for key in names}
+    seen = con.execute("SELECT DISTINCT level, key FROM event_keys ORDER BY ALL").fetchall()
+    unknown = [(level, key) for level, key in seen if (level, key) not in known]
+    displaced = set()
+    for level, key in unknown:
+        rows = con.execute(
+            """
+            WITH carriers AS (SELECT DISTINCT id, t FROM event_keys WHERE level = $level AND key = $key)
+            SELECT k.key
+            FROM event_keys AS k LEFT JOIN carriers AS c USING (id)
+            WHERE k.level = $level
+            GROUP BY k.key
+            HAVING count(c.id) = 0 AND count(*) FILTER (WHERE k.t IN (SELECT t FROM carriers)) > 0
+            """,
+            {"level": level, "key": key},
+        ).fetchall()
+        displaced |= {f"{level}{k}" for (k,) in rows if (level, k) in known}
+    return [f"{level}{key}" for level, key in unknown], sorted(displaced)
 
 
 # DuckDB's reject error types with a reason of their own; every other is an unparseable row (a
