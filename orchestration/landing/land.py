@@ -252,7 +252,7 @@ def land_extract(
     )
     try:
         count = readers.count_records(extract.path, contract)
-        record.warnings = readers.schema_drift(con, contract, extract.path)
+        record.warnings = readers.schema_drift(contract, extract.path)
         record.records_counted = count.records
         record.records_read = readers.load_raw(con, contract, extract.path, count)
         if record.records_read != count.records:
