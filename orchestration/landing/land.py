@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.contracts import Contract, load_contracts
+from orchestration.governance import minimise
 from orchestration.landing import delivery, manifest, profile, readers, suppression
 from orchestration.landing.atomic import write_atomic, write_text_atomic
 from orchestration.landing.expectations import validate_batch
@@ -252,7 +253,7 @@ def land_extract(
     )
     try:
         count = readers.count_records(extract.path, contract)
-        record.warnings = readers.schema_drift(con, contract, extract.path)
+        record.warnings = readers.schema_drift(contract, extract.path)
         record.records_counted = count.records
         record.records_read = readers.load_raw(con, contract, extract.path, count)
         if record.records_read != count.records:
@@ -512,7 +513,7 @@ def _finish_staged(paths: DataPaths, source: str) -> None:
 
 def _write_partition(con, paths, contract: Contract, extract: Extract, record, day) -> None:
     target = _staged(paths, extract, paths.landed_file(contract.name, day.isoformat(), extract.extract_id))
-    columns = ", ".join(quote_ident(f.name) for f in contract.columns)
+    columns = ", ".join(minimise.landed_column(contract, f) for f in contract.columns)
 
     def copy(tmp: Path) -> None:
         con.execute(
