@@ -22,7 +22,7 @@ products as (
 
 fx_rates as (
 
-    select * from {{ ref('fx_rates_daily') }}
+    select * from {{ ref('int_fx_rates_daily') }}
 
 ),
 
