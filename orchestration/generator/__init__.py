@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.contracts import load_contracts
+from orchestration.landing.delivery import mark_delivered
 from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
@@ -73,6 +74,8 @@ def generate(paths: DataPaths, config: GeneratorConfig, progress: Progress | Non
             if name == "payment_attempts":
                 duplicates[name] = copies
 
+    for name in load_contracts():  # every file is in place: the delivery is complete
+        mark_delivered(paths.inbox_for(name))
     truth = _truth(config, window, traffic, sink, collector, quarantine, duplicates)
     paths.generator_truth.parent.mkdir(parents=True, exist_ok=True)
     paths.generator_truth.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
