@@ -83,7 +83,7 @@ def test_an_erasure_that_dies_halfway_resumes_and_audits_once(built, monkeypatch
     paths = built
     subject = find_subject(paths, STORE, CUSTOMER)
     clear = [CUSTOMER, *subject.emails, *subject.devices]
-    pseudonyms = [subject.keyed_hash(v, paths) for v in (CUSTOMER, *subject.devices)]
+    pseudonyms = [subject.keyed_hash(v, paths) for v in subject.pseudonymized]
     with duckdb.connect() as con:
         expected_raw = sum(
             con.execute(f"SELECT count(*) FROM read_parquet(?) WHERE {condition}", [str(f)]).fetchall()[0][0]

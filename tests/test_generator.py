@@ -38,6 +38,8 @@ DIRTY = DirtRates(
     customer_missing_email=0.03,
     payment_duplicate_rows=0.03,
     snapshot_mismatches=0.01,
+    sensor_error_codes=0.01,
+    device_resent_rows=0.02,
 )
 SMALL = GeneratorConfig(days=3, start_date=date(2026, 10, 30), stores=2, events_per_day=4000, seed=7, dirt=DIRTY)
 
@@ -234,6 +236,9 @@ def test_duplicates_late_skew_and_reloads_match_the_truth(dirty) -> None:
     assert len(purchases) - purchases.order_id.nunique() == dirt["purchase_reloads"] > 0
 
     con = duckdb.connect()
+    for name, key in (("sensor_readings", "reading_id"), ("dosage_deliveries", "delivery_id")):
+        [(rows, distinct)] = con.sql(f"select count(*), count(distinct {key}) from {_csv(paths, name)}").fetchall()
+        assert rows - distinct == dirt["duplicates"][name] > 0, name
     rows, distinct = con.sql(
         f"select count(*), count(distinct payment_attempt_id) from {_csv(paths, 'payment_attempts')}"
     ).fetchall()[0]
@@ -243,8 +248,8 @@ def test_duplicates_late_skew_and_reloads_match_the_truth(dirty) -> None:
 def test_clean_mode_plants_no_dirt(clean) -> None:
     paths, truth = clean
     dirt = truth["dirt"]
-    assert dirt["duplicates"] == {"events": 0, "payment_attempts": 0}
-    assert set(dirt["quarantine"]) == {"events", "orders", "order_items", "customers"}
+    assert dirt["duplicates"] == {"events": 0, "payment_attempts": 0, "sensor_readings": 0, "dosage_deliveries": 0}
+    assert set(dirt["quarantine"]) == {"events", "orders", "order_items", "customers", "sensor_readings"}
     assert all(n == 0 for counts in dirt["quarantine"].values() for n in counts.values())
     assert dirt["late_events"] == dirt["clock_skew_devices"] == dirt["clock_skew_events"] == 0
     assert dirt["purchase_reloads"] == dirt["snapshot_mismatches"] == 0

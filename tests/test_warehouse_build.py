@@ -98,6 +98,36 @@ def test_orders_in_the_facts_are_the_generated_orders_less_the_quarantined(wareh
     assert clear_ids == 0
 
 
+def test_device_marts_count_what_the_generator_planted(warehouse):
+    """The generator repeats the device rules on the rows that land (orchestration/generator/telemetry.py)."""
+    paths, truth, _ = warehouse
+    devices = truth["devices"]
+    [daily] = query(
+        paths,
+        "SELECT sum(active_devices), sum(prescribed_days), sum(valid_patch_days), sum(scheduled_deliveries),"
+        " sum(successful_deliveries), sum(readings), sum(readings_within_bounds), sum(anomalies)"
+        " FROM marts.device_daily",
+    )
+    assert daily == tuple(
+        devices[k]
+        for k in (
+            "active_device_days",
+            "prescribed_days",
+            "valid_patch_days",
+            "scheduled_deliveries",
+            "successful_deliveries",
+            "readings",
+            "readings_within_bounds",
+            "anomalies",
+        )
+    )
+    assert devices["anomalies"] == devices["planted_spikes"] > 0 and devices["valid_patch_days"] > 0
+    by_severity = dict(query(paths, "SELECT severity, sum(adverse_events) FROM marts.adverse_events_daily GROUP BY 1"))
+    assert by_severity == {s: n for s, n in devices["adverse_events"].items() if n}
+    [(units, events)] = query(paths, "SELECT sum(units_sold), sum(adverse_events) FROM marts.batch_performance")
+    assert (units, events) == (devices["units"], sum(devices["adverse_events"].values()))
+
+
 def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_staging(warehouse):
     paths, truth, _ = warehouse
     found = dict(

@@ -28,6 +28,7 @@ from .inventory import inventory_extracts, simulate_inventory
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
 from .reference import FOREIGN_SHARE, Store, build_stores, reference_extracts
 from .sessions import BOT_SHARE, Pages
+from .telemetry import Telemetry, telemetry_truth
 from .traffic import hourly_intensity
 from .writers import CSV_SLICE_ROWS, Extract, Sink
 
@@ -110,6 +111,7 @@ def _simulate_store(
     inventory = simulate_inventory(config, plan, clock, window)
     book = finish_orders(config, plan, inventory.lines, inventory.stockout)
     customer_ids = backoffice_ids("cus", store.id, np.arange(n_customers), 7)
+    telemetry = Telemetry(config, book, clock, window, customer_ids)
 
     t = StoreTraffic(
         store=store,
@@ -144,6 +146,7 @@ def _simulate_store(
         "orders_without_purchase_event": int(devices.ad_blocker[plan.device].sum()),
         "refunds_after_order_month": int(late_refund.sum()),
         "snapshot_mismatches": inventory.snapshot_mismatches,
+        "devices": telemetry.truth,
     }
     extracts = [
         *order_extracts(book, customer_ids),
@@ -152,6 +155,7 @@ def _simulate_store(
         *inventory_extracts(plan, inventory, window),
         *reference_extracts(store, window.start_ms),  # after the orders, which set the codes' max uses
         fx_extract(spec.store_id, spec.currency, window),
+        *telemetry.extracts(),
     ]
     return t, extracts
 
@@ -206,6 +210,9 @@ def _truth(
         for k, v in t.consent.truth().items():
             consent[k] += v
     stores = {t.store.id: t.facts for t in traffic}
+    devices = telemetry_truth([s["devices"] for s in stores.values()])
+    quarantine["sensor_readings"] = {"not_allowed:quality_flag": devices["quarantined_readings"]}
+    duplicates |= {"sensor_readings": devices["resent_readings"], "dosage_deliveries": devices["resent_deliveries"]}
     return {
         "config": config.as_dict(),
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},
@@ -229,6 +236,7 @@ def _truth(
             "behavioural": {"events": ct.scraper_events, "anonymous_ids": ct.scraper_ids},
         },
         "consent": dict(consent),
+        "devices": devices,
         "reconciliation": {
             "orders_without_purchase_event": sum(s["orders_without_purchase_event"] for s in stores.values()),
             "purchase_events_without_order": ct.phantom_purchases,

@@ -32,6 +32,8 @@ class DirtRates:
     customer_missing_email: float = 0.002
     payment_duplicate_rows: float = 0.003
     snapshot_mismatches: float = 0.002
+    sensor_error_codes: float = 0.003  # a device fault code in place of a reading's quality flag
+    device_resent_rows: float = 0.003  # readings and doses a device uploads twice
 
     def zeroed(self) -> DirtRates:
         return DirtRates(**{f.name: 0.0 for f in fields(self)})

@@ -307,7 +307,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Pr
             raise
         with duckdb.connect() as con:
             plan = _plan_inbox(paths, set(subject.identifiers)) + _plan_files(con, paths, subject)
-        pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
+        pseudonyms = [subject.keyed_hash(v, paths) for v in subject.pseudonymized]
         state |= {
             "subject": asdict(subject),
             "plan": plan,
@@ -317,7 +317,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Pr
         }
         checkpoint.save(path, state)
     subject = Subject(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["subject"].items()})
-    pseudonyms = [subject.keyed_hash(v, paths) for v in (subject.customer_id, *subject.devices)]
+    pseudonyms = [subject.keyed_hash(v, paths) for v in subject.pseudonymized]
 
     if progress:
         progress.total = len(state["plan"]) + (2 if state["warehouse_rows"] is not None else 0)

@@ -31,6 +31,12 @@ SECTIONS = {
     "reviews": "reviews",
     "consent_decisions": "consent_logs",
     "events": "events",
+    "connected_devices": "device_activations",
+    "patch_applications": "patch_applications",
+    "dosage_deliveries": "dosage_deliveries",
+    "sensor_readings": "sensor_readings",
+    "firmware_updates": "firmware_updates",
+    "adverse_events": "adverse_events",
 }
 
 

@@ -22,6 +22,15 @@ from orchestration.settings import DataPaths
 
 # Extracts that reference an order rather than a person: they go with the customer's orders.
 ORDER_CHILDREN = ("order_items", "payment_attempts", "refunds", "returns", "shipments", "chargebacks")
+# The device cloud names the patient on every row.
+DEVICE_EXTRACTS = (
+    "device_activations",
+    "patch_applications",
+    "dosage_deliveries",
+    "sensor_readings",
+    "firmware_updates",
+    "adverse_events",
+)
 
 
 class UnknownCustomer(ValueError):
@@ -35,11 +44,17 @@ class Subject:
     emails: tuple[str, ...]
     devices: tuple[str, ...]
     order_ids: tuple[str, ...]
+    connected_devices: tuple[str, ...] = ()  # serials of the device cloud's units they hold
 
     @property
     def identifiers(self) -> tuple[str, ...]:
         """Every value that names the person or their records."""
-        return (self.customer_id, *self.emails, *self.devices, *self.order_ids)
+        return (self.customer_id, *self.emails, *self.devices, *self.order_ids, *self.connected_devices)
+
+    @property
+    def pseudonymized(self) -> tuple[str, ...]:
+        """The identifiers the warehouse holds as keyed hashes (the ids staging pseudonymises)."""
+        return (self.customer_id, *self.devices, *self.connected_devices)
 
     def keyed_hash(self, value: str, paths: DataPaths) -> str:
         """The pseudonym the warehouse holds for a value (macros/pseudonymize.sql, HMAC-SHA256)."""
@@ -69,6 +84,7 @@ def row_filters(subject: Subject) -> dict[str, str]:
         "consent_logs": f"{customer} OR {_in('anonymous_id', subject.devices)}",
         "events": f"{_in('user_id', (subject.customer_id,))} OR {_in('anonymous_id', subject.devices)}",
         **dict.fromkeys(ORDER_CHILDREN, orders),
+        **dict.fromkeys(DEVICE_EXTRACTS, customer),
     }
     store = quote_literal(subject.store_id)
     return {source: f"store_id = {store} AND ({condition})" for source, condition in filters.items()}
@@ -102,6 +118,7 @@ def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
         devices |= _distinct(con, "consent_logs", paths, "anonymous_id", filters["consent_logs"])
         orders = _distinct(con, "orders", paths, "order_id", filters["orders"])
         reviews = _distinct(con, "reviews", paths, "review_id", filters["reviews"])
+        units = _distinct(con, "device_activations", paths, "device_id", filters["device_activations"])
         # A quarantined order still names its customer: its landed children belong to them too.
         rejected = paths.quarantine_for("orders").glob("part-*.parquet")
         for file in rejected:
@@ -123,6 +140,13 @@ def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
             ][0]
             for f in sorted(paths.quarantine.glob("*/part-*.parquet"))
         )
-    if not (emails or devices or orders or reviews or quarantined):
+    if not (emails or devices or orders or reviews or units or quarantined):
         raise UnknownCustomer(f"no customer {customer_id!r} in store {store_id!r}: nothing to erase or export")
-    return Subject(store_id, customer_id, tuple(sorted(emails)), tuple(sorted(devices)), tuple(sorted(orders)))
+    return Subject(
+        store_id,
+        customer_id,
+        tuple(sorted(emails)),
+        tuple(sorted(devices)),
+        tuple(sorted(orders)),
+        tuple(sorted(units)),
+    )
