@@ -7,7 +7,7 @@ DATA_DIR ?= data
 # Runs made by `make run` show up in `make dev`, because both use this instance.
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster
 
-.PHONY: install install-spark run test test-spark lint dev contracts manifest clean bench serve browser
+.PHONY: install install-spark run test test-spark lint dev contracts manifest docs clean bench serve browser
 
 install: $(INSTALLED)
 
@@ -40,6 +40,16 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 # `dagster dev` refresh it themselves, the tests load it as it is.
 manifest: install
 	$(BIN)/commerce-analytics prepare
+
+# The dbt docs site, static, in target/docs/ (open static_index.html: manifest and catalogue inlined).
+# Parsed, not compiled, with an empty catalogue, in a data folder of its own: no warehouse needed or
+# touched. Usage stats off: dbt's page then loads no tracker from its CDN (see docs/dbt-docs.md).
+docs: install
+	docs_data=$$(mktemp -d) && export DATA_DIR=$$docs_data && \
+		$(BIN)/dbt parse --quiet --no-send-anonymous-usage-stats --target-path target/docs && \
+		$(BIN)/dbt docs generate --quiet --no-send-anonymous-usage-stats --no-compile --empty-catalog \
+			--static --target-path target/docs; \
+		status=$$?; rm -rf $$docs_data; exit $$status
 
 lint: install
 	$(BIN)/ruff check orchestration tests
