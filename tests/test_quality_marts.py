@@ -136,7 +136,7 @@ def test_recommendations_count_impressions_clicks_and_attribute_orders_that_cont
     )
     mart = query(
         paths,
-        "SELECT store_id, date, recommendation_placement, impressions, clicks, click_through_rate, "
+        "SELECT store_id, date, recommendation_placement, impressions, clicks, recommendation_ctr, "
         "attributed_orders, attributed_revenue FROM marts.recommendation_performance_daily",
     )
     assert len(mart) == len({k[:3] for k in counted})

@@ -22,6 +22,7 @@ from .customers import purchases_per_customer, simulate_customers
 from .devices import COUNTRY_CODES, Devices, home_countries, make_devices
 from .dirt import cell_defects, duplicate_rows, plant_cell_defects
 from .event_json import EventEncoder
+from .fx import fx_extract
 from .ids import backoffice_ids
 from .inventory import inventory_extracts, simulate_inventory
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
@@ -150,6 +151,7 @@ def _simulate_store(
         review_extract(book, customer_ids),
         *inventory_extracts(plan, inventory, window),
         *reference_extracts(store, window.start_ms),  # after the orders, which set the codes' max uses
+        fx_extract(spec.store_id, spec.currency, window),
     ]
     return t, extracts
 
