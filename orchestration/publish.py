@@ -64,9 +64,15 @@ def published_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return _tables(con, catalog, PUBLISHED_SCHEMA)
 
 
-def mart_digests(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    digest = 'select count(*), coalesce(sum(hash(m)), 0) from "{mart}" m'
-    return {mart: [int(v) for v in con.execute(digest.format(mart=mart)).fetchone()] for mart in published_marts(con)}
+def mart_digests(con: duckdb.DuckDBPyConnection, schema: str = PUBLISHED_SCHEMA) -> dict[str, list]:
+    """mart -> [rows, content hash] of the marts in `schema` of the file `con` has open (the
+    published file's, or the warehouse's `marts`)."""
+    [(catalog,)] = con.execute("select current_database()").fetchall()
+    digest = 'select count(*), coalesce(sum(hash(m)), 0) from "{schema}"."{mart}" m'
+    return {
+        mart: [int(v) for v in con.execute(digest.format(schema=schema, mart=mart)).fetchone()]
+        for mart in _tables(con, catalog, schema)
+    }
 
 
 def published_digests(path: Path) -> dict[str, list]:

@@ -19,15 +19,27 @@ STAGES = [
     "parse_floor",
     "land",
     "build_dagster",
+    "backup",
+    "restore",
     "build_dbt",
     "build_dbt_peer_marts",
     "publish",
     "floor_scan",
     "peer_pandas",
     "incremental_day",
+    "backup_incremental",
 ]
 # Stages that read every landed event of the history.
-OVER_THE_HISTORY = ["build_dagster", "build_dbt", "build_dbt_peer_marts", "publish", "floor_scan", "peer_pandas"]
+OVER_THE_HISTORY = [
+    "build_dagster",
+    "backup",
+    "restore",
+    "build_dbt",
+    "build_dbt_peer_marts",
+    "publish",
+    "floor_scan",
+    "peer_pandas",
+]
 
 
 def _events_in(paths: DataPaths, stamp: str = "") -> int:
@@ -78,7 +90,7 @@ def test_every_stage_ran_and_counted_the_generated_events(bench):
     assert {name: measured[name]["events"] for name in OVER_THE_HISTORY} == dict.fromkeys(
         OVER_THE_HISTORY, history["landed"]
     )
-    assert measured["incremental_day"]["events"] == new_day["landed"] > 900
+    assert measured["incremental_day"]["events"] == measured["backup_incremental"]["events"] == new_day["landed"] > 900
     assert result["scale"] == {"days": 1, "stores": 1, "events_per_day": 1000, "seed": 3}
 
 
@@ -92,6 +104,25 @@ def test_the_peer_equals_the_published_marts(bench):
     assert comparison["equal"]
 
 
+def test_a_backup_restored_into_an_empty_folder_rebuilds_to_identical_marts(bench):
+    """The plain dbt build runs on a folder restored from the backup of the Dagster-built one: every
+    mart it rebuilds has the rows and content hash of the restored published copy."""
+    work, result = bench
+    recovery = result["recovery"]
+    assert recovery["differing"] == [] and recovery["marts"] > 30 and recovery["rows"] > 1000
+    main_marts, plain_marts = work / "main" / "marts.duckdb", work / "plain" / "marts.duckdb"
+    assert plain_marts.stat().st_mode & 0o777 == 0o444
+    assert sorted(p.name for p in (work / "plain").iterdir() if p.is_dir()) == [
+        "dbt",
+        "logs",
+        "manifest",
+        "quarantine",
+        "raw",
+        "target",
+    ]
+    assert main_marts.exists()
+
+
 def test_every_analyst_query_was_timed_on_the_published_marts(bench):
     queries = bench[1]["queries"]
     assert list(queries) == list(stages.QUERIES)
@@ -101,7 +132,7 @@ def test_every_analyst_query_was_timed_on_the_published_marts(bench):
 def test_the_report_names_every_target_and_stage_and_saves_as_json(bench, tmp_path):
     result = bench[1]
     targets = {t["target"]: t for t in result["targets"]}
-    assert len(targets) == 9 and targets["peer outputs equal the marts"]["met"] is True
+    assert len(targets) == 10 and targets["peer outputs equal the marts"]["met"] is True
     assert all(isinstance(t["met"], bool) for t in targets.values())
     table = report.render(result)
     assert all(f"| {stage:<20} |" in table for stage in STAGES)

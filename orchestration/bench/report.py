@@ -34,6 +34,7 @@ def targets(result: dict) -> list[dict]:
     ]
     at_least = {3, 6, 7}
     equal = result["peer"]["equal"]
+    identical = not result["recovery"]["differing"]
     return [
         {
             "target": name,
@@ -43,11 +44,15 @@ def targets(result: dict) -> list[dict]:
             "met": value >= limit if i in at_least else value <= limit,
         }
         for i, (name, value, limit, unit) in enumerate(rows)
-    ] + [{"target": "peer outputs equal the marts", "measured": equal, "met": equal}]
+    ] + [
+        {"target": "peer outputs equal the marts", "measured": equal, "met": equal},
+        {"target": "restore + rebuild gives identical marts", "measured": identical, "met": identical},
+    ]
 
 
 def render(result: dict) -> str:
     scale, machine = result["scale"], result["machine"]
+    seconds = {name: stage["seconds"] for name, stage in result["stages"].items()}
     lines = [
         f"scale: {scale['days']} days + 1 incremental, {scale['stores']} stores, {scale['events_per_day']:,} events"
         f" a day; {result['events']:,} events landed; {machine['cores']} cores, {machine['memory_gib']} GiB",
@@ -69,6 +74,13 @@ def render(result: dict) -> str:
         lines.append(f"    columns equal: {', '.join(same) or '-'}")
         if differ:
             lines.append(f"    columns differing (rows): {differ}")
+    recovery = result["recovery"]
+    lines += [
+        "",
+        f"recovery: restore {seconds['restore']:.2f} s + rebuild (build_dbt) {seconds['build_dbt']:.2f} s;"
+        f" {recovery['marts']} marts ({recovery['rows']:,} rows) rebuilt from the restore,"
+        f" differing from the restored published ones: {', '.join(recovery['differing']) or 'none'}",
+    ]
     lines += ["", f"| {'target (issue 7)':<48} | {'measured':>12} | {'met':>4} |", f"|{'-' * 50}|{'-' * 14}|{'-' * 6}|"]
     for t in result["targets"]:
         measured = f"{t['measured']:,} {t.get('unit', '')}".strip()

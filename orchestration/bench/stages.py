@@ -1,9 +1,11 @@
 """The benchmark's stages, each timed as a whole with its peak memory.
 
-One run: generate N+1 days; land N; build them through Dagster (the `make run` job) and with plain
-`dbt build` into a second folder reading the same Parquet; publish; query the published marts;
-the DuckDB floor and the pandas peer on the same Parquet; then deliver day N+1 and build it
-incrementally through Dagster, as the daily schedule would.
+One run: generate N+1 days; land N; build them through Dagster (the `make run` job); back the data
+folder up and restore it into a second, empty folder, where plain `dbt build` rebuilds it (the
+recovery time is restore + that build, and the rebuilt marts must equal the restored published
+ones); publish; query the published marts; the DuckDB floor and the pandas peer on the same
+Parquet; then deliver day N+1, build it incrementally through Dagster, as the daily schedule
+would, and back up again (the increment).
 """
 
 from __future__ import annotations
@@ -193,6 +195,26 @@ def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
         raise RuntimeError(f"plain dbt build failed: {result.exception or 'see ' + str(paths.root / 'logs')}")
 
 
+def compare_restored(paths: DataPaths) -> dict:
+    """The marts a restored folder's rebuild holds against the published marts it restored, by digest."""
+    from orchestration.publish import mart_digests, published_digests, published_path
+
+    restored = published_digests(published_path(paths))
+    # dbt's in-process connection keeps the file (and its lock) for the process's life: read a copy.
+    copy = paths.root / "warehouse.compared.duckdb"
+    for suffix in ("", ".wal"):
+        if Path(f"{paths.warehouse}{suffix}").exists():
+            shutil.copyfile(f"{paths.warehouse}{suffix}", f"{copy}{suffix}")
+    try:
+        with duckdb.connect(str(copy)) as con:
+            rebuilt = mart_digests(con, "marts")
+    finally:
+        for suffix in ("", ".wal"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    differing = sorted(m for m in restored.keys() | rebuilt.keys() if restored.get(m) != rebuilt.get(m))
+    return {"marts": len(restored), "rows": sum(r for r, _ in restored.values()), "differing": differing}
+
+
 @contextmanager
 def data_dir(paths: DataPaths):
     """Point DATA_DIR (landing, dbt's profile and sources, Dagster's runner) at `paths`."""
@@ -210,6 +232,7 @@ def data_dir(paths: DataPaths):
 def run_bench(
     root: Path, *, days: int, stores: int, events_per_day: int, start_date: date, seed: int, query_repeats: int
 ) -> dict:
+    from orchestration.backup import DEFAULT_KEEP, backup, restore
     from orchestration.bench import peer
     from orchestration.generator import GeneratorConfig, generate
     from orchestration.landing.land import land_all
@@ -217,6 +240,7 @@ def run_bench(
 
     shutil.rmtree(root, ignore_errors=True)
     generated, main, plain = DataPaths(root / "generated"), DataPaths(root / "main"), DataPaths(root / "plain")
+    backups = root / "backups"
     os.environ["PII_HMAC_KEY"] = BENCH_HMAC_KEY
     last, new_day = start_date + timedelta(days=days - 1), start_date + timedelta(days=days)
     # One day more than the full build: its extracts arrive later, for the incremental run.
@@ -237,13 +261,15 @@ def run_bench(
         events = landed_events(main)
         with measured(stages, "build_dagster", events):
             _dagster_build(start_date, last, full_refresh=True)
-    # The same project with plain dbt, into its own warehouse, reading the same landed files.
-    plain.root.mkdir(parents=True)
-    for folder in ("raw", "manifest", "quarantine"):
-        (plain.root / folder).symlink_to(main.root / folder)
+        with measured(stages, "backup", events):
+            backup(main, backups, keep=DEFAULT_KEEP)
+    # The same project with plain dbt, into its own warehouse, over a restore of that backup.
+    with measured(stages, "restore", events):
+        restore(backups, plain)
     with data_dir(plain):
         with measured(stages, "build_dbt", events):
             _plain_dbt_build(plain)
+        recovery = compare_restored(plain)
         # Like for like with the peer: the models its three marts are built from, no tests.
         with measured(stages, "build_dbt_peer_marts", events):
             _plain_dbt_build(plain, "--select", *(f"+{m}" for m in peer.MARTS), "--resource-type", "model")
@@ -259,6 +285,8 @@ def run_bench(
         deliver(generated, main, new_day)
         with measured(stages, "incremental_day", lambda: landed_events(main) - events):
             _dagster_build(new_day, new_day, full_refresh=False)
+        with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
+            backup(main, backups, keep=DEFAULT_KEEP)
 
     return {
         "scale": {"days": days, "stores": stores, "events_per_day": events_per_day, "seed": seed},
@@ -266,4 +294,5 @@ def run_bench(
         "stages": stages,
         "queries": queries,
         "peer": comparison,
+        "recovery": recovery,
     }
