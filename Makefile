@@ -59,8 +59,9 @@ browser:
 # `test` runs every DuckDB, dashboard and browser check. The Spark parity suite (one dbt build of a
 # small dataset on Spark, every mart compared with DuckDB's) is `test-spark`: its time on the 2-core
 # machine is not yet measured within make test's 30-minute budget (see docs/spark.md).
+# Two workers, one per core, each taking whole test files (tests/conftest.py says which share one).
 test: lint manifest browser
-	$(BIN)/pytest -m "not spark"
+	$(BIN)/pytest -m "not spark" -n 2
 
 test-spark: manifest install-spark
 	$(BIN)/pytest -m spark

@@ -209,6 +209,56 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration import backup
+
+    target = Path(args.target) if args.target else backup.target_from_env()
+    keep = args.keep if args.keep is not None else backup.keep_from_env()
+    snap = backup.backup(DataPaths.from_env(), target, keep)
+    print(
+        f"snapshot {snap.snapshot_id}: {snap.files:,} files ({snap.bytes:,} bytes), {snap.new_objects:,} new"
+        f" ({snap.new_bytes:,} bytes copied) in {target}; {len(backup.snapshots(target))} kept"
+        + (f", {len(snap.removed_snapshots)} removed" if snap.removed_snapshots else "")
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration import backup
+
+    paths = DataPaths.from_env()
+    restored = backup.restore(Path(args.source), paths, args.snapshot)
+    print(
+        f"restored snapshot {restored['snapshot_id']} ({restored['files']:,} files) into {paths.root};"
+        " rebuild the warehouse with `commerce-analytics build --from FIRST --to LAST --full-refresh`"
+    )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from orchestration.replay import replay
+
+    result = replay(DataPaths.from_env(), args.source, args.reason, args.extract, args.dry_run)
+    failing = ", ".join(f"{reason} {rows}" for reason, rows in result.still_failing.items()) or "none"
+    print(
+        f"{args.source}: {result.passing} of {result.chosen} quarantined rows pass now (still failing: {failing});"
+        f" {result.already_replayed} replayed before, {result.not_records} lines of text not replayable"
+    )
+    if record := result.record:
+        print(
+            f"replay extract {record.extract_id} ({record.file}): landed {record.rows_landed},"
+            f" quarantined {record.rows_quarantined}, duplicates {record.duplicates_dropped},"
+            f" erased subject {record.rows_erased_subject}; status {record.status}"
+        )
+    elif args.dry_run:
+        print("dry run: nothing written")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from orchestration import analyst
 
@@ -280,6 +330,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     publish.set_defaults(func=cmd_publish)
 
+    backup = commands.add_parser(
+        "backup", help="snapshot raw, manifest, quarantine, audit, suppression list and published marts"
+    )
+    backup.add_argument("--target", help="backup folder (default $COMMERCE_BACKUP_DIR)")
+    backup.add_argument("--keep", type=int, help="snapshots to keep (default $COMMERCE_BACKUP_KEEP or 28)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="bring an empty data folder back from a backup snapshot")
+    restore.add_argument("--from", dest="source", required=True, help="backup folder")
+    restore.add_argument("--snapshot", help="snapshot id (default the newest)")
+    restore.set_defaults(func=cmd_restore)
+
+    replay = commands.add_parser(
+        "replay", help="re-validate quarantined rows (after a contract change) and land those that now pass, once"
+    )
+    replay.add_argument("--source", required=True, help="extract contract, e.g. orders")
+    replay.add_argument("--reason", help="only rows quarantined for this reason code (not_allowed) or reason:field")
+    replay.add_argument("--extract", help="only rows of this extract (id prefix or file name)")
+    replay.add_argument("--dry-run", action="store_true", help="count what would pass; write nothing")
+    replay.set_defaults(func=cmd_replay)
+
     sql = commands.add_parser("sql", help="query the published marts ($DATA_DIR/marts.duckdb, read-only)")
     sql.add_argument("query", help='e.g. "select * from kpis_daily limit 5"')
     sql.add_argument("--csv", dest="output", action="store_const", const="csv", default="table")
@@ -315,13 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from orchestration.analyst import AnalystError
+    from orchestration.backup import BackupError
     from orchestration.publish import NothingToPublish
 
     try:
         return args.func(args)
     # Bad options reach us as ValueError from the config classes; the others are the analyst's
     # and publisher's clear refusals.
-    except (ValueError, AnalystError, NothingToPublish) as exc:
+    except (ValueError, AnalystError, NothingToPublish, BackupError) as exc:
         parser.exit(2, f"commerce-analytics: error: {exc}\n")
     except Exception as exc:  # anything else: a summary here, the traceback in the log
         if args.verbose:

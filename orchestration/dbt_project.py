@@ -57,10 +57,23 @@ def window_environment(start: date) -> Iterator[dict[str, str]]:
 
 def prepare_manifest() -> Path:
     """Parse the project into target/dagster/manifest.json with the dbt beside this Python; the
-    parse is also the partial-parse file every build starts from (see seed_partial_parse)."""
-    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-        ["parse", "--quiet"], target_path=dbt_project.target_path
-    ).wait()
+    parse is also the partial-parse file every build starts from (see seed_partial_parse). dbt
+    writes into a folder of this process's own, then each file replaces the old one whole: a
+    process loading the definitions meanwhile (another run, a test beside) never reads half a file."""
+    target = dbt_project.project_dir / dbt_project.target_path
+    parsing = target.with_name(f"{target.name}.parsing-{os.getpid()}")
+    shutil.rmtree(parsing, ignore_errors=True)
+    seed_partial_parse(parsing)
+    try:
+        DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet"], target_path=parsing
+        ).wait()
+        target.mkdir(parents=True, exist_ok=True)
+        for produced in parsing.iterdir():
+            if produced.is_file():
+                produced.replace(target / produced.name)
+    finally:
+        shutil.rmtree(parsing, ignore_errors=True)
     return dbt_project.manifest_path
 
 

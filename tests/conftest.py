@@ -1,12 +1,18 @@
 import csv
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from orchestration.contracts import load_contracts
+from orchestration.landing.delivery import SETTLE_ENV
 from orchestration.settings import DataPaths
+
+# Tests write their inbox files and land them at once, as a source following the delivery protocol
+# would; the settle period has its own tests (tests/test_landing_complete_files.py).
+os.environ.setdefault(SETTLE_ENV, "0")
 
 
 @pytest.fixture
@@ -74,3 +80,44 @@ def write_batches(paths: DataPaths, name: str, batches: list[dict]) -> Path:
             line = {"batch_id": f"b{i}", "sent_at": batch["sent_at"], "received_at": batch["received_at"]}
             handle.write(json.dumps({**line, "events": batch["events"]}) + "\n")
     return target
+
+
+# `make test` runs the test files on two workers (pytest-xdist, `-n 2`). A file's tests stay on one
+# worker, so its module fixtures are built once. The files that prepare target/dagster (the dbt
+# manifest the Dagster definitions load and builds start their parse from) or move it aside share one
+# worker and run one after the other, as their partial-parse checks need. (xdist's own `loadgroup`
+# cannot group them: with pytest 9 its `xdist_group` marks no longer reach the scheduler.)
+SHARED_GROUPS = {
+    "dbt_manifest": {
+        "test_bench_stages.py",
+        "test_build_recovery.py",
+        "test_cli.py",
+        "test_orchestration.py",
+        "test_orchestration_automation.py",
+    },
+}
+# The longest groups start first so the two workers finish together (CPU seconds on the 2-core machine).
+LONGEST_FIRST = ["dbt_manifest", "test_marts_recomputed.py", "test_warehouse_build.py", "test_retention.py"]
+
+
+def _group_of(nodeid: str) -> str:
+    name = Path(nodeid.split("::", 1)[0]).name
+    return next((group for group, files in SHARED_GROUPS.items() if name in files), name)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group_of(item.nodeid), len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        """Whole files (or groups of files) per worker, in collection order: longest first."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _group_of(nodeid)
+
+    config.option.loadscopereorder = False
+    return FileGroupScheduling(config, log)

@@ -112,11 +112,11 @@ MARTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         ("carrier", "region"),
         {
             "shipments": INT,
-            "delivered_shipments": INT,
-            "on_time_shipments": INT,
-            "first_attempt_shipments": INT,
-            "returned_to_origin_shipments": INT,
-            "delivery_hours_total": "DOUBLE",
+            "shipments_delivered": INT,
+            "shipments_on_time": INT,
+            "shipments_first_attempt": INT,
+            "shipments_returned_to_origin": INT,
+            "delivery_hours": "DOUBLE",
         },
     ),
     "dq_scorecard_daily": (

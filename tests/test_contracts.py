@@ -10,7 +10,7 @@ from orchestration.contracts import PII_CLASSES, ContractError, dbt_sources, loa
 SOURCES = {
     "events", "stores", "warehouses", "products", "customers", "orders", "order_items", "payment_attempts",
     "refunds", "returns", "chargebacks", "shipments", "promotions", "discount_codes", "reviews", "consent_logs",
-    "inventory_adjustments", "stock_snapshots",
+    "inventory_adjustments", "stock_snapshots", "fx_rates",
 }  # fmt: skip
 
 

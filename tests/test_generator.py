@@ -16,6 +16,7 @@ import pytest
 from orchestration.contracts import Contract, load_contracts
 from orchestration.generator import DirtRates, GeneratorConfig, generate
 from orchestration.generator.clickstream import SCRAPER_BURSTS, SCRAPER_PAUSE_MS
+from orchestration.landing.delivery import DELIVERY_MARKER
 from orchestration.settings import DataPaths
 
 CONTRACTS = load_contracts()
@@ -140,7 +141,9 @@ def test_layout_headers_and_row_counts_match_the_truth(dirty) -> None:
             with gzip.open(path, "rt") as lines:
                 assert sum(len(json.loads(line)["events"]) for line in lines) == rows, relative
     on_disk = {str(p.relative_to(paths.root)) for p in paths.inbox.rglob("*") if p.is_file()}
-    assert on_disk == set(truth["files"])
+    # Every source's delivery ends with its marker (the delivery protocol, docs/landing.md).
+    markers = {f"inbox/{name}/{DELIVERY_MARKER}" for name in CONTRACTS}
+    assert on_disk == set(truth["files"]) | markers
     # one file per export day, reference data once
     for name in CSV_EXTRACTS:
         expected = 1 if name in ("stores", "warehouses", "products", "promotions", "discount_codes") else SMALL.days

@@ -1,7 +1,8 @@
 """The marts that issue 12's defects touched, recomputed here from the landed Parquet, the seeds and
-truth.json with code that shares nothing with the models, on two generator seeds of five stores
-(`jp` in whole yen) whose windows cross a daylight-saving change: Europe's (2026-10-25) and the
-US's (2026-11-01), the second also a month change."""
+truth.json with code that shares nothing with the models, on ten days of five stores (`jp` in whole
+yen) that cross both daylight-saving changes, Europe's (2026-10-25) and the US's (2026-11-01, also a
+month change), with time for orders to be delivered and returned. The planted scrapers are checked
+on a second generator seed too, built only as far as the classified events."""
 
 import csv
 import datetime as dt
@@ -16,35 +17,45 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing import manifest
-from orchestration.landing.land import land_all
+from orchestration.landing.land import land_all, land_source
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 
-DATASETS = {
-    "eu_dst": GeneratorConfig(days=3, stores=5, events_per_day=3000, seed=21, start_date=dt.date(2026, 10, 24)),
-    # eight days: a month change too, and time for orders to be delivered and returned
-    "us_dst": GeneratorConfig(days=8, stores=5, events_per_day=2000, seed=22, start_date=dt.date(2026, 10, 27)),
-}
-DST_DAYS = {"eu_dst": ("uk", dt.date(2026, 10, 25)), "us_dst": ("us", dt.date(2026, 11, 1))}
+RECOMPUTED = GeneratorConfig(days=10, stores=5, events_per_day=2000, seed=22, start_date=dt.date(2026, 10, 24))
+# The bot rule's second seed: the sources the classified events read, and the models up to them.
+BOTS = GeneratorConfig(days=3, stores=5, events_per_day=3000, seed=21, start_date=dt.date(2026, 10, 24))
+BOT_SOURCES = ("events", "consent_logs", "stores")
+DST_DAYS = [("uk", dt.date(2026, 10, 25)), ("us", dt.date(2026, 11, 1))]
 MARTS = ("kpis_daily", "dim_customers", "fct_orders", "fct_payments")
 CENT = Decimal("0.01")
 
 
-@pytest.fixture(scope="module", params=list(DATASETS))
-def built(request, tmp_path_factory):
-    paths = DataPaths(tmp_path_factory.mktemp(request.param))
-    truth = generate(paths, DATASETS[request.param])
-    land_all(paths)
+def _build(paths: DataPaths, *selection: str):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATA_DIR", str(paths.root))
-        result = dbtRunner().invoke(
+        return dbtRunner().invoke(
             [
                 *("build", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")),
-                *("--select", "dim_stores", *(f"+{mart}" for mart in MARTS), "--indirect-selection", "cautious"),
-                *("--exclude-resource-type", "unit_test"),
+                *("--select", *selection, "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"),
             ]
         )
-    return request.param, paths, truth, result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    paths = DataPaths(tmp_path_factory.mktemp("recomputed"))
+    truth = generate(paths, RECOMPUTED)
+    land_all(paths)
+    return paths, truth, _build(paths, "dim_stores", *(f"+{mart}" for mart in MARTS))
+
+
+@pytest.fixture(scope="module")
+def second_seed(tmp_path_factory):
+    paths = DataPaths(tmp_path_factory.mktemp("bots"))
+    truth = generate(paths, BOTS)
+    for source in BOT_SOURCES:
+        land_source(paths, source)
+    return paths, truth, _build(paths, "+int_events_classified")
 
 
 def query(paths, sql):
@@ -76,16 +87,18 @@ def fx_rates() -> dict[tuple[dt.date, str], Decimal]:
         }
 
 
-def test_the_build_passes_on_five_stores_across_a_dst_change(built):
-    _, paths, _, result = built
+def test_the_build_passes_on_five_stores_across_both_dst_changes(built):
+    paths, _, result = built
     failures = [(r.node.name, r.status, r.message) for r in result.result if r.status not in ("success", "pass")]
     assert result.success, failures
     stores = {s for (s,) in query(paths, "SELECT store_id FROM marts.dim_stores")}
     assert stores == {"us", "uk", "de", "jp", "au"}
 
 
-def test_every_planted_bot_event_is_excluded_and_no_other(built):
-    _, paths, truth, _ = built
+@pytest.mark.parametrize("dataset", ["built", "second_seed"])
+def test_every_planted_bot_event_is_excluded_and_no_other(dataset, request):
+    paths, truth, result = request.getfixturevalue(dataset)
+    assert result.success, [(r.node.name, r.message) for r in result.result if r.status not in ("success", "pass")]
     excluded = dict(
         query(
             paths,
@@ -101,7 +114,7 @@ def test_every_planted_bot_event_is_excluded_and_no_other(built):
 
 
 def test_sales_per_store_and_local_day_match_a_recomputation_from_the_landed_rows(built):
-    name, paths, _, _ = built
+    paths, _, _ = built
     zones = dict(query(paths, "SELECT store_id, time_zone FROM marts.dim_stores"))
     rates = fx_rates()
     items: dict[str, Decimal] = defaultdict(Decimal)
@@ -130,14 +143,14 @@ def test_sales_per_store_and_local_day_match_a_recomputation_from_the_landed_row
     }
     assert actual == expected
     assert {store for store, _ in expected} == {"us", "uk", "de", "jp", "au"}
-    assert DST_DAYS[name] in expected
+    assert all(day in expected for day in DST_DAYS)
     assert all(g == g.to_integral_value() for (s, _), (_, g, _, _) in expected.items() if s == "jp")
 
 
 def test_every_usd_amount_of_orders_and_payments_is_rounded_once_from_the_exact_product(built):
     """Each amount converted at the rate of its order's local date, rounded once (a cent off on about
     0.5 % of amounts when rounded twice)."""
-    _, paths, _, _ = built
+    paths, _, _ = built
     zones = dict(query(paths, "SELECT store_id, time_zone FROM marts.dim_stores"))
     rates = fx_rates()
     rate_of = {}
@@ -161,7 +174,7 @@ def test_every_usd_amount_of_orders_and_payments_is_rounded_once_from_the_exact_
 
 
 def test_every_landed_customer_is_in_dim_customers_and_no_phone_was_taken_for_a_card(built):
-    _, paths, _, _ = built
+    paths, _, _ = built
     landed = defaultdict(int)
     for customer in latest(paths, "customers", "customer_id"):
         landed[customer["store_id"]] += 1

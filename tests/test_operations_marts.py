@@ -248,8 +248,8 @@ def test_delivery_performance_matches_the_landed_shipments(warehouse):
         c: tuple(v)
         for c, *v in query(
             paths,
-            """SELECT carrier, sum(shipments), sum(delivered_shipments), sum(on_time_shipments),
-                      sum(returned_to_origin_shipments)
+            """SELECT carrier, sum(shipments), sum(shipments_delivered), sum(shipments_on_time),
+                      sum(shipments_returned_to_origin)
                FROM marts.delivery_performance_daily GROUP BY carrier""",
         )
     }

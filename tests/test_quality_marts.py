@@ -54,6 +54,7 @@ def test_dbt_build_passes_with_the_unit_and_scorecard_tests(warehouse):
         "recommendation_click_attributes_the_captured_order_that_contains_the_product",
         "consent_rates_per_local_day",
         "scorecard_rows_add_up",
+        "scorecard_replays_and_rates",
         "manifest_record_split_by_store_and_reason_code",
         "dq_scorecard_daily_rows_add_up",
     } <= names
@@ -135,7 +136,7 @@ def test_recommendations_count_impressions_clicks_and_attribute_orders_that_cont
     )
     mart = query(
         paths,
-        "SELECT store_id, date, recommendation_placement, impressions, clicks, click_through_rate, "
+        "SELECT store_id, date, recommendation_placement, impressions, clicks, recommendation_ctr, "
         "attributed_orders, attributed_revenue FROM marts.recommendation_performance_daily",
     )
     assert len(mart) == len({k[:3] for k in counted})
@@ -310,3 +311,18 @@ def test_consent_decisions_equal_truth_and_every_landed_event_is_in_one_bucket(w
         """,
     )
     assert wrong == 0
+
+
+def test_scorecard_duplicate_and_late_rates_come_from_its_additive_columns(warehouse):
+    paths, _, _ = warehouse
+    [(wrong, duplicate_days, replayed)] = query(
+        paths,
+        """
+        SELECT count(*) FILTER (WHERE duplicate_rate IS DISTINCT FROM duplicates_dropped / nullif(rows_received, 0)
+                                   OR late_rate IS DISTINCT FROM late_rows / nullif(rows_landed, 0)),
+               count(*) FILTER (WHERE duplicate_rate > 0), sum(rows_replayed)
+        FROM marts.dq_scorecard_daily
+        """,
+    )
+    # The generator's re-sent batches show; nothing was replayed.
+    assert (wrong, replayed) == (0, 0) and duplicate_days > 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.landing.delivery import mark_delivered
 from orchestration.settings import DataPaths
 
 SAMPLE_SECONDS = 0.05
@@ -113,6 +114,8 @@ def deliver(generated: DataPaths, target: DataPaths, day: date) -> None:
         destination = target.inbox / extract.parent.name / extract.name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(extract, destination)
+    for folder in {extract.parent.name for extract in generated.inbox.glob(f"*/*{stamp}*")}:
+        mark_delivered(target.inbox_for(folder))
 
 
 def landed_events(paths: DataPaths) -> int:

@@ -75,6 +75,9 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 context.log_event(
                     dg.AssetMaterialization(asset_key=key, partition=day, metadata={"rows": rows_by_day[day]})
                 )
+        for record in records:
+            for warning in record.warnings:
+                context.log.warning(f"{record.file} landed with a finding: {warning}")
         failed = {r.file: r.validation_failures for r in records if r.validation_failures}
         for file, failures in failed.items():
             context.log.error(f"{file} failed its expectations and was quarantined: {'; '.join(failures)}")
@@ -88,6 +91,7 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
                 "files_rejected": sum(r.status == "rejected" for r in records),
                 "duplicates_dropped": sum(r.duplicates_dropped for r in records),
                 "late_rows": sum(r.late_rows for r in records),
+                "warnings": sum(len(r.warnings) for r in records),
             },
             check_results=[
                 dg.AssetCheckResult(

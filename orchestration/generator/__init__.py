@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.contracts import load_contracts
+from orchestration.landing.delivery import mark_delivered
 from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
@@ -21,6 +22,7 @@ from .customers import purchases_per_customer, simulate_customers
 from .devices import COUNTRY_CODES, Devices, home_countries, make_devices
 from .dirt import cell_defects, duplicate_rows, plant_cell_defects
 from .event_json import EventEncoder
+from .fx import fx_extract
 from .ids import backoffice_ids
 from .inventory import inventory_extracts, simulate_inventory
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
@@ -72,6 +74,8 @@ def generate(paths: DataPaths, config: GeneratorConfig, progress: Progress | Non
             if name == "payment_attempts":
                 duplicates[name] = copies
 
+    for name in load_contracts():  # every file is in place: the delivery is complete
+        mark_delivered(paths.inbox_for(name))
     truth = _truth(config, window, traffic, sink, collector, quarantine, duplicates)
     paths.generator_truth.parent.mkdir(parents=True, exist_ok=True)
     paths.generator_truth.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
@@ -147,6 +151,7 @@ def _simulate_store(
         review_extract(book, customer_ids),
         *inventory_extracts(plan, inventory, window),
         *reference_extracts(store, window.start_ms),  # after the orders, which set the codes' max uses
+        fx_extract(spec.store_id, spec.currency, window),
     ]
     return t, extracts
 

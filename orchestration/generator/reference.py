@@ -7,7 +7,6 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-from faker import Faker
 
 from .clock import DAY_MS, HOUR_MS, epoch_ms
 from .config import GeneratorConfig, rng_for
@@ -522,6 +521,9 @@ def _promotions(spec: StoreSpec, window_start_ms: int) -> Promotions:
 
 
 def _people(spec: StoreSpec, index: int, seed: int, size: int = 400) -> People:
+    # Faker comes with the dev extra: only the synthetic source systems need it.
+    from faker import Faker
+
     fake = Faker(spec.faker_locale)
     fake.seed_instance(seed * 1000 + index)
 

@@ -85,6 +85,14 @@ def _opened(paths: DataPaths, read_only: bool = False) -> Iterator[duckdb.DuckDB
             con.close()
 
 
+@contextmanager
+def held_still(paths: DataPaths) -> Iterator[Path]:
+    """The audit file with its write lock held and everything checkpointed into it, to be copied."""
+    with _opened(paths) as con:
+        con.execute("CHECKPOINT")
+        yield audit_path(paths)
+
+
 def append(paths: DataPaths, table: str, rows: list[tuple]) -> None:
     with _opened(paths) as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})")

@@ -19,6 +19,11 @@ import pyarrow.parquet as pq
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
+from orchestration.landing.profile import MONEY_FACTOR, id_column, shape_regex
+
+# The trailing reference (profile.trailing_reference): medians by store and field, id shapes.
+Shapes = tuple[dict[str, dict[str, float]], list[str]]
+Medians = dict[str, dict[str, float]]
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -26,12 +31,30 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 PartitionFile = Callable[[ManifestRecord, str], Path]
 
 
-def build_suite(contract: Contract, expect_rows: bool):
+def build_suite(contract: Contract, expect_rows: bool, shapes: Shapes, medians: Medians):
+    """The suite of a batch; `shapes` is the source's trailing reference (profile.py), and
+    `medians` the batch's own money medians by store, which say where a median can be checked."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
     expectations = []
     add = expectations.append
+    reference_medians, key_shapes = shapes
+    for store, fields in sorted(medians.items()):
+        for name in sorted(fields):
+            reference = reference_medians.get(store, {}).get(name, 0)
+            if reference > 0:  # a unit change (cents for units) moves the median by x100
+                add(
+                    gxe.ExpectColumnMedianToBeBetween(
+                        column=name,
+                        min_value=reference / MONEY_FACTOR,
+                        max_value=reference * MONEY_FACTOR,
+                        row_condition=f"store_id=={store!r}",
+                        condition_parser="pandas",
+                    )
+                )
+    if key_shapes and id_column(contract):  # most ids have a shape the source's recent ids had
+        add(gxe.ExpectColumnValuesToMatchRegex(column=id_column(contract), regex=shape_regex(key_shapes), mostly=0.5))
     if expect_rows:
         add(gxe.ExpectTableRowCountToBeBetween(min_value=1))
     # A re-exported record legitimately repeats its key in later extracts of the same run, so
@@ -77,12 +100,15 @@ def landed_batch(records: list[ManifestRecord], columns: list[str], locate: Part
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     # Files of one source differ in nullability (DuckDB writes a column as required in a file where
     # it holds no NULL), so the tables are unified to one schema.
-    return pa.concat_tables(
-        [pq.read_table(f, columns=columns) for f in files], promote_options="permissive"
-    ).to_pandas()
+    table = pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="permissive")
+    # Money as floats: pandas takes no median of Decimal objects, and the checks need no cent.
+    as_float = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+    return table.cast(pa.schema(as_float)).to_pandas()
 
 
-def validate_batch(contract: Contract, records: list[ManifestRecord], locate: PartitionFile) -> list[str]:
+def validate_batch(
+    contract: Contract, records: list[ManifestRecord], locate: PartitionFile, reference: Shapes
+) -> list[str]:
     """Failures of the batch one landing run wrote for a source (empty when it passes); `locate`
     says where a record's partition file is before it is published.
 
@@ -106,10 +132,17 @@ def validate_batch(contract: Contract, records: list[ManifestRecord], locate: Pa
         return failures
     # An extract with rows must land some, unless all it held named erased subjects or repeated
     # rows already landed (a source re-sending an export).
+    medians: Medians = {}
+    for record in landed:
+        for store, fields in record.medians_by_store.items():
+            medians.setdefault(store, {}).update(fields)
     suite = build_suite(
-        contract, expect_rows=any(r.rows_received - r.rows_erased_subject - r.duplicates_dropped for r in landed)
+        contract,
+        expect_rows=any(r.rows_received - r.rows_erased_subject - r.duplicates_dropped for r in landed),
+        shapes=reference,
+        medians=medians,
     )
-    columns = sorted({c for e in suite.expectations for c in _columns_of(e)})
+    columns = sorted({c for e in suite.expectations for c in _columns_of(e)} | {"store_id"})
     frame = landed_batch(landed, columns, locate)
     batch = _batch_definition(contract.name).get_batch(batch_parameters={"dataframe": frame})
     # BASIC still counts unexpected rows; the default SUMMARY also lists their values, which
@@ -119,8 +152,12 @@ def validate_batch(contract: Contract, records: list[ManifestRecord], locate: Pa
         if not result.success:
             config = result.expectation_config
             column = config.kwargs.get("column") or config.kwargs.get("column_list")
-            unexpected = result.result.get("unexpected_count", result.result.get("observed_value"))
-            failures.append(f"{config.type}({column}): {unexpected} unexpected")
+            if condition := config.kwargs.get("row_condition"):  # GE keeps a pandas condition in a dict
+                column = f"{column} where {condition.get('pass_through_filter', condition)}"
+            if "unexpected_count" in result.result:
+                failures.append(f"{config.type}({column}): {result.result['unexpected_count']} unexpected")
+            else:
+                failures.append(f"{config.type}({column}): observed {result.result.get('observed_value')}")
     return failures
 
 

@@ -17,10 +17,12 @@ leaves staged files that the next run moves. Nothing lands twice.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -28,15 +30,17 @@ import pyarrow as pa
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.governance import minimise
-from orchestration.landing import manifest, readers, suppression
-from orchestration.landing.atomic import write_atomic
+from orchestration.landing import delivery, manifest, profile, readers, suppression
+from orchestration.landing.atomic import write_atomic, write_text_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
     CARD_NUMBER,
     FAILED_EXPECTATIONS,
     LINE_TOO_LONG,
+    OUT_OF_RANGE,
     UNREADABLE_FILE,
     derived_columns,
+    implausible_time,
     mask_card_numbers,
     partition_date,
     quarantine_reason,
@@ -55,6 +59,14 @@ PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 LANDING_ORDER_STRIDE = 10**10
 
 
+# Plausible time: a row partitioned after now + this tolerance, or before the floor, is quarantined
+# as out_of_range:<partition field>.
+FUTURE_TOLERANCE_ENV, DEFAULT_FUTURE_TOLERANCE_HOURS = "LANDING_FUTURE_TOLERANCE_HOURS", 48
+DATE_FLOOR_ENV, DEFAULT_DATE_FLOOR = "LANDING_DATE_FLOOR", "2000-01-01"
+# The last landing stamp issued, under DATA_DIR.
+CLOCK_FILE = "landing_clock.json"
+
+
 class LandingFailed(RuntimeError):
     """Some extracts could not be landed for a reason other than their content (a full disk,
     memory, a bug); the others of the run were landed and recorded. `errors` are the causes."""
@@ -70,6 +82,8 @@ class Extract:
     source: str
     path: Path
     sha256: str
+    # Size and mtime when hashed (delivery.signature): the file must not change until it is landed.
+    signature: tuple[int, int] | None = None
 
     @property
     def extract_id(self) -> str:
@@ -85,12 +99,17 @@ def content_hash(path: Path) -> str:
 
 
 def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
-    """Inbox files of a source without a manifest record, oldest name first; a file with the
-    same bytes as one before it is the same extract, sent twice, and is left out."""
+    """Complete inbox files of a source without a manifest record, oldest name first; a file with
+    the same bytes as one before it is the same extract, sent twice, and is left out. Files under
+    a temporary name (a leading dot) and files still being written (delivery.py) wait."""
     folder = paths.inbox_for(contract.name)
+    files = [p for p in sorted(folder.glob(contract.file_pattern)) if not p.name.startswith(".")]
     extracts = {}
-    for path in sorted(folder.glob(contract.file_pattern)) if folder.exists() else []:
-        extract = Extract(contract.name, path, content_hash(path))
+    for path in delivery.complete_files(folder, files) if files else []:
+        before = delivery.signature(path)
+        extract = Extract(contract.name, path, content_hash(path), before)
+        if delivery.signature(path) != before:
+            continue  # written to while it was hashed
         if extract.sha256 not in extracts and manifest.read_record(paths, contract.name, extract.sha256) is None:
             extracts[extract.sha256] = extract
     return list(extracts.values())
@@ -119,11 +138,13 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     _finish_staged(paths, source)
     records, errors = [], {}
     first = manifest.next_sequence(paths, source)
+    reference = profile.trailing_reference(manifest.records(paths, source))
     pending = [(first + offset, extract) for offset, extract in enumerate(pending_extracts(paths, contract))]
+    landed_at = landing_stamp(paths) if pending else None
     with connect() as con:
         while pending:
-            staged = _stage(con, paths, contract, pending, errors)
-            culprit, failures = _first_failing(paths, contract, [record for _, record in staged])
+            staged = _stage(con, paths, contract, pending, errors, landed_at)
+            culprit, failures = _first_failing(paths, contract, [record for _, record in staged], reference)
             done = staged if culprit is None else staged[: culprit + 1]
             for index, (_, record) in enumerate(done):
                 if record.status == "rejected":
@@ -142,40 +163,62 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
     return records
 
 
-def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict) -> list:
+def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, landed_at: datetime) -> list:
     """Land each (sequence, extract) to staging; [(extract, record)] of those that could be."""
     staged = []
-    # Rows are late when they land in a partition older than the newest one already landed.
-    newest = _newest_landed_partition(paths, contract.name)
+    # Rows are late when they land in a partition older than the reference date (below).
+    newest = _late_reference(manifest.records(paths, contract.name))
     for sequence, extract in pending:
         try:
-            record = land_extract(con, paths, contract, extract, sequence, newest)
+            record = land_extract(con, paths, contract, extract, sequence, newest, landed_at)
+        except delivery.ExtractChanged:
+            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            continue  # still being written: landed by a later run, whole
         except Exception as exc:  # one extract's failure must not stop the others
             shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
             errors[extract.path.name] = exc
             continue
         staged.append((extract, record))
-        newest = max([newest or "", *record.rows_by_partition]) or None
+        newest = _late_reference([record], newest)
     return staged
 
 
-def _first_failing(paths: DataPaths, contract: Contract, records: list) -> tuple[int | None, list[str]]:
-    """The index of the first staged extract with which the batch fails its expectations, and
-    the failures; (None, []) when the whole batch passes (the common case: one validation)."""
+def _first_failing(paths: DataPaths, contract: Contract, records: list, reference) -> tuple[int | None, list[str]]:
+    """The index of the first staged extract with which the batch fails its expectations (with
+    the source's trailing `reference` of value shapes), and the failures; (None, []) when the
+    whole batch passes (the common case: one validation)."""
 
     def locate(record, day):
         return _staged_partition(paths, record, day)
 
-    if not validate_batch(contract, records, locate):
+    if not validate_batch(contract, records, locate, reference):
         return None, []
     # The extracts before the culprit pass together; with it they do not (alone, or in combination
     # with them: an immutable key repeated in another partition). The last prefix is the batch.
     prefixes = (
-        (index, validate_batch(contract, records[: index + 1], locate))
+        (index, validate_batch(contract, records[: index + 1], locate, reference))
         for index, record in enumerate(records)
         if record.status != "rejected"
     )
     return next((index, failures) for index, failures in prefixes if failures)
+
+
+def _machine_now() -> datetime:
+    """The machine's clock; a seam for tests of a clock set wrong."""
+    return datetime.now(UTC)
+
+
+def landing_stamp(paths: DataPaths) -> datetime:
+    """The `_landed_at` of a landing run: the machine's clock to the second, but never earlier
+    than one second after the last stamp issued. Stamps so follow the landing sequence of every
+    source, and incremental builds, which rebuild what landed after their last build, miss
+    nothing when the clock is set behind (or was ahead)."""
+    clock = paths.root / CLOCK_FILE
+    stamp = _machine_now().replace(microsecond=0)
+    if clock.exists():
+        stamp = max(stamp, datetime.fromisoformat(json.loads(clock.read_text())["last"]) + timedelta(seconds=1))
+    write_text_atomic(clock, json.dumps({"last": stamp.isoformat()}))
+    return stamp
 
 
 def land_all(paths: DataPaths) -> dict[str, list[manifest.ManifestRecord]]:
@@ -190,13 +233,15 @@ def land_extract(
     extract: Extract,
     sequence: int,
     newest_landed: str | None = None,
+    landed_at: datetime | None = None,
 ) -> manifest.ManifestRecord:
     """Write an extract's rows to staging; the caller records it in the manifest, then publishes.
+    `newest_landed` is the late-row reference date, `landed_at` the run's stamp (landing_stamp).
 
     Its records are counted twice: by an independent count of the file and by the parser. When
     the two differ, or the rows do not add up, the file is rejected whole (`rows_unaccounted`).
     """
-    landed_at = datetime.now(UTC).replace(microsecond=0)
+    landed_at = landed_at or landing_stamp(paths)
     record = manifest.ManifestRecord(
         source=contract.name,
         sha256=extract.sha256,
@@ -208,6 +253,7 @@ def land_extract(
     )
     try:
         count = readers.count_records(extract.path, contract)
+        record.warnings = readers.schema_drift(contract, extract.path)
         record.records_counted = count.records
         record.records_read = readers.load_raw(con, contract, extract.path, count)
         if record.records_read != count.records:
@@ -220,6 +266,10 @@ def land_extract(
     except readers.UnreadableExtract as exc:
         shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
         _reject_whole_file(con, paths, contract, extract, record, exc)
+    # What was read may be a copy cut short (and rejected as such): only a file that did not change
+    # from its hash to the end of its landing is the extract the record names.
+    if extract.signature and delivery.signature(extract.path) != extract.signature:
+        raise delivery.ExtractChanged(f"{extract.path} changed while it was landed")
     return record
 
 
@@ -237,6 +287,11 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
                {", ".join(typed_columns(contract))}
         FROM {readers.RAW_TABLE}
         """
+    )
+    implausible = implausible_time(contract, _machine_now(), _date_floor(), _future_tolerance())
+    con.execute(
+        f"UPDATE checked SET _reason = {quote_literal(f'{OUT_OF_RANGE}:{contract.partition_by}')} "
+        f"WHERE _reason IS NULL AND NOT _erased AND {implausible}"
     )
     payload = f"CAST(to_json({readers.payload(contract)}) AS VARCHAR)"
     con.execute(
@@ -290,9 +345,19 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
     for day in partitions:
         _write_partition(con, paths, contract, extract, record, day)
     record.rows_by_partition = {day.isoformat(): rows for day, rows in partitions.items()}
+    record.medians_by_store = profile.money_medians(con, contract, "deduped")
+    record.key_shapes = profile.key_shapes(con, contract, "deduped")
     record.set_store_counts(_counts_by_store(con, contract, newest_landed))
     if record.rows_quarantined:
         _write_quarantine(con, paths, extract, landed_at)
+
+
+def _future_tolerance() -> timedelta:
+    return timedelta(hours=float(os.environ.get(FUTURE_TOLERANCE_ENV, DEFAULT_FUTURE_TOLERANCE_HOURS)))
+
+
+def _date_floor() -> date:
+    return date.fromisoformat(os.environ.get(DATE_FLOOR_ENV, DEFAULT_DATE_FLOOR))
 
 
 def _store_of(column: str) -> str:
@@ -387,9 +452,18 @@ def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Ext
     return before - _count(con, "deduped")
 
 
-def _newest_landed_partition(paths: DataPaths, source: str) -> str | None:
-    days = [day for r in manifest.records(paths, source) for day in r.rows_by_partition]
-    return max(days, default=None)
+def _late_reference(records: list[manifest.ManifestRecord], newest: str | None = None) -> str | None:
+    """The date batch exports' late rows are counted against: the newest of the extracts' median
+    dates (by rows; the lower median), or `newest` if later. One outlier row, however far in the
+    future, cannot move an extract's median, and the implausible ones are quarantined anyway."""
+    for record in records:
+        half, seen = (sum(record.rows_by_partition.values()) + 1) // 2, 0
+        for day in sorted(record.rows_by_partition):
+            seen += record.rows_by_partition[day]
+            if seen >= half:
+                newest = max(newest or day, day)
+                break
+    return newest
 
 
 # Where an extract's files wait for its manifest record, under DATA_DIR.

@@ -48,6 +48,12 @@ class ManifestRecord:
     reason: str | None = None
     detail: str | None = None
     validation_failures: list[str] = field(default_factory=list)
+    # The landed values' shapes (profile.py): per store, the median of each money field; the
+    # shapes of the key's ids. Later batches are compared with them.
+    medians_by_store: dict[str, dict[str, float]] = field(default_factory=dict)
+    key_shapes: dict[str, int] = field(default_factory=dict)
+    # Findings that did not stop the extract from landing (additive schema drift set to warn).
+    warnings: list[str] = field(default_factory=list)
     # The file's records as an independent count found them (CSV records, JSONL lines), and as
     # the parser read them: a record the parser lost makes them differ.
     records_counted: int = 0

@@ -7,6 +7,8 @@ field). `quarantine_reason` names the first rule a row breaks, as `<reason>:<fie
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from orchestration.contracts import Contract, Field
 
 # Reason codes, in the order they are tried for each field.
@@ -97,7 +99,7 @@ def mask_card_numbers(text: str) -> str:
     return f"regexp_replace({text}, '{_CARD_CANDIDATE}(?:[ -]?\\d)*', '[card number removed]', 'g')"
 
 
-def _failures(field: Field) -> list[tuple[str, str]]:
+def _failures(field: Field, from_json: bool) -> list[tuple[str, str]]:
     """(reason, SQL condition that is true when the row breaks it) for one field."""
     col = quote_ident(field.name)
     typed = _typed(field)
@@ -105,6 +107,10 @@ def _failures(field: Field) -> list[tuple[str, str]]:
     if field.required:
         failures.append((MISSING_REQUIRED, f"{col} IS NULL OR trim({col}) = ''"))
     type_broken = f"{col} IS NOT NULL AND {typed} IS NULL"
+    if from_json and field.is_text:
+        # JSON text read as VARCHAR: an object or array (`ip` sent as {"v4": ...}) arrives as its
+        # JSON text, which any cast to text accepts.
+        type_broken += f" OR (left(ltrim({col}), 1) IN ('{{', '[') AND json_valid({col}))"
     if field.type.startswith("decimal"):
         # A cast would round extra digits away; money must arrive exact to its scale.
         scale = int(field.sql_type.rstrip(")").split(",")[1])
@@ -131,7 +137,10 @@ def quarantine_reason(contract: Contract) -> str:
     # Card numbers first: such a row must be quarantined as one (and masked) whatever else it breaks.
     # Every text field may carry one, except a phone number, which is digits by nature.
     cards = [(CARD_NUMBER, carries_card_number(quote_ident(f.name)), f) for f in contract.fields if f.type == "string"]
-    rules = [(reason, condition, field) for field in contract.fields for reason, condition in _failures(field)]
+    from_json = contract.format != "csv"
+    rules = [
+        (reason, condition, field) for field in contract.fields for reason, condition in _failures(field, from_json)
+    ]
     branches = [
         f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}" for reason, condition, field in cards + rules
     ]
@@ -143,13 +152,25 @@ def typed_columns(contract: Contract) -> list[str]:
     return [f"{_typed(field)} AS {quote_ident(field.name)}" for field in contract.fields]
 
 
+# SQL of each derived column, computed from the typed ones.
+_DERIVED = {
+    # Snowplow's derived timestamp: trust the device for durations, the collector for the clock.
+    "event_at": "collector_received_at - (device_sent_at - device_created_at)",
+}
+
+
 def derived_columns(contract: Contract) -> list[str]:
-    """SQL for derived columns, computed from the typed ones."""
-    formulas = {
-        # Snowplow's derived timestamp: trust the device for durations, the collector for the clock.
-        "event_at": "collector_received_at - (device_sent_at - device_created_at)",
-    }
-    return [f"{formulas[f.name]} AS {quote_ident(f.name)}" for f in contract.derived]
+    """SQL select list of the derived columns."""
+    return [f"{_DERIVED[f.name]} AS {quote_ident(f.name)}" for f in contract.derived]
+
+
+def implausible_time(contract: Contract, now: datetime, floor: date, future_tolerance: timedelta) -> str:
+    """SQL condition on typed rows: the time the row is partitioned by lies after `now` plus the
+    tolerance or before the floor (a clock set to 2030, a date typed as 2019): such a row would
+    land in a partition of its own and move the late-row reference."""
+    at = _DERIVED.get(contract.partition_by, quote_ident(contract.partition_by))
+    latest = quote_literal((now + future_tolerance).isoformat())
+    return f"({at} > {latest}::TIMESTAMPTZ OR {at} < {quote_literal(floor.isoformat())}::DATE)"
 
 
 def partition_date(contract: Contract) -> str:

@@ -10,10 +10,10 @@ with expected as (
         ship_date as date,
         carrier,
         count(*) as shipments,
-        count(case when is_delivered then 1 end) as delivered_shipments,
-        count(case when is_on_time then 1 end) as on_time_shipments,
-        count(case when is_first_attempt then 1 end) as first_attempt_shipments,
-        count(case when is_returned_to_origin then 1 end) as returned_to_origin_shipments
+        count(case when is_delivered then 1 end) as shipments_delivered,
+        count(case when is_on_time then 1 end) as shipments_on_time,
+        count(case when is_first_attempt then 1 end) as shipments_first_attempt,
+        count(case when is_returned_to_origin then 1 end) as shipments_returned_to_origin
     from {{ ref('fct_shipments') }}
     group by
         store_id,
@@ -29,10 +29,10 @@ actual as (
         date,
         carrier,
         sum(shipments) as shipments,
-        sum(delivered_shipments) as delivered_shipments,
-        sum(on_time_shipments) as on_time_shipments,
-        sum(first_attempt_shipments) as first_attempt_shipments,
-        sum(returned_to_origin_shipments) as returned_to_origin_shipments
+        sum(shipments_delivered) as shipments_delivered,
+        sum(shipments_on_time) as shipments_on_time,
+        sum(shipments_first_attempt) as shipments_first_attempt,
+        sum(shipments_returned_to_origin) as shipments_returned_to_origin
     from {{ ref('delivery_performance_daily') }}
     group by
         store_id,
@@ -53,7 +53,7 @@ full outer join actual
         and expected.carrier = actual.carrier
 where
     expected.shipments is distinct from actual.shipments
-    or expected.delivered_shipments is distinct from actual.delivered_shipments
-    or expected.on_time_shipments is distinct from actual.on_time_shipments
-    or expected.first_attempt_shipments is distinct from actual.first_attempt_shipments
-    or expected.returned_to_origin_shipments is distinct from actual.returned_to_origin_shipments
+    or expected.shipments_delivered is distinct from actual.shipments_delivered
+    or expected.shipments_on_time is distinct from actual.shipments_on_time
+    or expected.shipments_first_attempt is distinct from actual.shipments_first_attempt
+    or expected.shipments_returned_to_origin is distinct from actual.shipments_returned_to_origin

@@ -42,7 +42,7 @@ stores as (
 
 fx_rates as (
 
-    select * from {{ ref('fx_rates_daily') }}
+    select * from {{ ref('int_fx_rates_daily') }}
 
 ),
 

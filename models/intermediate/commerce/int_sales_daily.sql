@@ -59,15 +59,7 @@ refunds_per_day as (
 
 store_days as (
 
-    select
-        store_id,
-        date
-    from sales_per_day
-    union
-    select
-        store_id,
-        date
-    from refunds_per_day
+    {{ store_day_spine(['sales_per_day', 'refunds_per_day']) | indent(4) }}
 
 ),
 
@@ -93,13 +85,9 @@ totals as (
     inner join stores
         on store_days.store_id = stores.store_id
     left join sales_per_day
-        on
-            store_days.store_id = sales_per_day.store_id
-            and store_days.date = sales_per_day.date
+        on {{ spine_match('store_days', 'sales_per_day') }}
     left join refunds_per_day
-        on
-            store_days.store_id = refunds_per_day.store_id
-            and store_days.date = refunds_per_day.date
+        on {{ spine_match('store_days', 'refunds_per_day') }}
 
 )
 

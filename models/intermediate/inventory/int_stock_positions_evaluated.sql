@@ -22,7 +22,7 @@ products as (
 
 fx_rates as (
 
-    select * from {{ ref('fx_rates_daily') }}
+    select * from {{ ref('int_fx_rates_daily') }}
 
 ),
 
@@ -86,7 +86,7 @@ final as (
         demand_days,
         mean_daily_units_sold,
         sd_daily_units_sold,
-        on_hand / nullif(mean_daily_units_sold, 0) as days_of_cover,
+        {{ ratio('on_hand', 'mean_daily_units_sold') }} as days_of_cover,
         on_hand <= 0 as is_stockout,
         lead_time_days,
         mean_daily_units_sold * lead_time_days

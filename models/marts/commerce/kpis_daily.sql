@@ -14,31 +14,43 @@ sales as (
 
 sessions as (
 
+    select * from {{ ref('int_sessions_daily') }}
+
+),
+
+sessions_summarized as (
+
     select * from {{ ref('int_sessions_summarized') }}
 
 ),
 
 carts as (
 
-    select * from {{ ref('int_carts_evaluated') }}
+    select * from {{ ref('int_carts_daily') }}
 
 ),
 
 payments as (
 
-    select * from {{ ref('int_payment_attempts_converted_to_usd') }}
+    select * from {{ ref('int_payment_attempts_daily') }}
 
 ),
 
 shipments as (
 
-    select * from {{ ref('int_shipments_evaluated') }}
+    select * from {{ ref('int_shipments_daily') }}
 
 ),
 
-events as (
+searches as (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select * from {{ ref('int_searches_daily') }}
+
+),
+
+recommendations as (
+
+    select * from {{ ref('int_recommendations_daily') }}
 
 ),
 
@@ -52,31 +64,29 @@ sessions_per_day as (
 
     select
         store_id,
-        session_date as date,
-        count(*) as sessions,
-        count(distinct visitor_id) as visitors,
-        count(case when is_converted then 1 end) as converted_sessions,
-        count(case when is_bounce then 1 end) as bounced_sessions,
-        sum(duration_seconds) as session_seconds
+        date,
+        cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
+        cast(sum(converted_sessions) as {{ dbt.type_bigint() }}) as converted_sessions,
+        cast(sum(bounced_sessions) as {{ dbt.type_bigint() }}) as bounced_sessions,
+        sum(session_seconds) as session_seconds
     from sessions
     group by
         store_id,
-        session_date
+        date
 
 ),
 
-carts_per_day as (
+-- distinct visitors do not add up across the segments of int_sessions_daily
+visitors_per_day as (
 
     select
         store_id,
-        created_date as date,
-        count(*) as carts_created,
-        count(case when status = 'abandoned' then 1 end) as carts_abandoned,
-        count(case when status = 'open' then 1 end) as carts_open
-    from carts
+        session_date as date,
+        count(distinct visitor_id) as visitors
+    from sessions_summarized
     group by
         store_id,
-        created_date
+        session_date
 
 ),
 
@@ -84,13 +94,13 @@ payments_per_day as (
 
     select
         store_id,
-        attempt_date as date,
-        count(case when status = 'captured' then 1 end) as payments_captured,
-        count(case when status = 'failed' then 1 end) as payments_failed
+        date,
+        cast(sum(captured_attempts) as {{ dbt.type_bigint() }}) as payments_captured,
+        cast(sum(failed_attempts) as {{ dbt.type_bigint() }}) as payments_failed
     from payments
     group by
         store_id,
-        attempt_date
+        date
 
 ),
 
@@ -98,62 +108,51 @@ shipments_per_day as (
 
     select
         store_id,
-        ship_date as date,
-        count(*) as shipments,
-        count(case when is_returned_to_origin then 1 end) as shipments_returned_to_origin,
-        count(case when is_delivered then 1 end) as shipments_delivered,
-        count(case when is_on_time then 1 end) as shipments_on_time,
-        count(case when is_first_attempt then 1 end) as shipments_first_attempt,
+        date,
+        cast(sum(shipments) as {{ dbt.type_bigint() }}) as shipments,
+        cast(sum(shipments_returned_to_origin) as {{ dbt.type_bigint() }}) as shipments_returned_to_origin,
+        cast(sum(shipments_delivered) as {{ dbt.type_bigint() }}) as shipments_delivered,
+        cast(sum(shipments_on_time) as {{ dbt.type_bigint() }}) as shipments_on_time,
+        cast(sum(shipments_first_attempt) as {{ dbt.type_bigint() }}) as shipments_first_attempt,
         sum(delivery_hours) as delivery_hours
     from shipments
     group by
         store_id,
-        ship_date
+        date
 
 ),
 
-discovery_per_day as (
+searches_per_day as (
 
     select
         store_id,
-        event_date as date,
-        count(case when event_type = 'search' then 1 end) as searches,
-        count(case when event_type = 'search' and results_count = 0 then 1 end) as zero_result_searches,
-        count(case when event_type = 'recommendation_impression' then 1 end) as recommendation_impressions,
-        count(case when event_type = 'recommendation_click' then 1 end) as recommendation_clicks
-    from events
+        date,
+        cast(sum(searches) as {{ dbt.type_bigint() }}) as searches,
+        cast(sum(zero_result_searches) as {{ dbt.type_bigint() }}) as zero_result_searches
+    from searches
     group by
         store_id,
-        event_date
+        date
+
+),
+
+recommendations_per_day as (
+
+    select
+        store_id,
+        date,
+        cast(sum(impressions) as {{ dbt.type_bigint() }}) as recommendation_impressions,
+        cast(sum(clicks) as {{ dbt.type_bigint() }}) as recommendation_clicks
+    from recommendations
+    group by
+        store_id,
+        date
 
 ),
 
 store_days as (
 
-    select
-        store_id,
-        date
-    from sales
-    union
-    select
-        store_id,
-        date
-    from sessions_per_day
-    union
-    select
-        store_id,
-        date
-    from carts_per_day
-    union
-    select
-        store_id,
-        date
-    from payments_per_day
-    union
-    select
-        store_id,
-        date
-    from shipments_per_day
+    {{ store_day_spine(['sales', 'sessions_per_day', 'carts', 'payments_per_day', 'shipments_per_day']) | indent(4) }}
 
 ),
 
@@ -178,13 +177,13 @@ measures as (
         coalesce(sales.orders_delivered, 0) as orders_delivered,
         coalesce(sales.orders_returned, 0) as orders_returned,
         coalesce(sessions_per_day.sessions, 0) as sessions,
-        coalesce(sessions_per_day.visitors, 0) as visitors,
+        coalesce(visitors_per_day.visitors, 0) as visitors,
         coalesce(sessions_per_day.converted_sessions, 0) as converted_sessions,
         coalesce(sessions_per_day.bounced_sessions, 0) as bounced_sessions,
         coalesce(sessions_per_day.session_seconds, 0) as session_seconds,
-        coalesce(carts_per_day.carts_created, 0) as carts_created,
-        coalesce(carts_per_day.carts_abandoned, 0) as carts_abandoned,
-        coalesce(carts_per_day.carts_open, 0) as carts_open,
+        coalesce(carts.carts_created, 0) as carts_created,
+        coalesce(carts.carts_abandoned, 0) as carts_abandoned,
+        coalesce(carts.carts_open, 0) as carts_open,
         coalesce(payments_per_day.payments_captured, 0) as payments_captured,
         coalesce(payments_per_day.payments_failed, 0) as payments_failed,
         coalesce(shipments_per_day.shipments, 0) as shipments,
@@ -193,10 +192,10 @@ measures as (
         coalesce(shipments_per_day.shipments_on_time, 0) as shipments_on_time,
         coalesce(shipments_per_day.shipments_first_attempt, 0) as shipments_first_attempt,
         coalesce(shipments_per_day.delivery_hours, 0) as delivery_hours,
-        coalesce(discovery_per_day.searches, 0) as searches,
-        coalesce(discovery_per_day.zero_result_searches, 0) as zero_result_searches,
-        coalesce(discovery_per_day.recommendation_impressions, 0) as recommendation_impressions,
-        coalesce(discovery_per_day.recommendation_clicks, 0) as recommendation_clicks,
+        coalesce(searches_per_day.searches, 0) as searches,
+        coalesce(searches_per_day.zero_result_searches, 0) as zero_result_searches,
+        coalesce(recommendations_per_day.recommendation_impressions, 0) as recommendation_impressions,
+        coalesce(recommendations_per_day.recommendation_clicks, 0) as recommendation_clicks,
         coalesce(active_visitors.dau, 0) as dau,
         coalesce(active_visitors.wau, 0) as wau,
         coalesce(active_visitors.mau, 0) as mau
@@ -204,19 +203,23 @@ measures as (
     inner join stores
         on store_days.store_id = stores.store_id
     left join sales
-        on store_days.store_id = sales.store_id and store_days.date = sales.date
+        on {{ spine_match('store_days', 'sales') }}
     left join sessions_per_day
-        on store_days.store_id = sessions_per_day.store_id and store_days.date = sessions_per_day.date
-    left join carts_per_day
-        on store_days.store_id = carts_per_day.store_id and store_days.date = carts_per_day.date
+        on {{ spine_match('store_days', 'sessions_per_day') }}
+    left join visitors_per_day
+        on {{ spine_match('store_days', 'visitors_per_day') }}
+    left join carts
+        on {{ spine_match('store_days', 'carts') }}
     left join payments_per_day
-        on store_days.store_id = payments_per_day.store_id and store_days.date = payments_per_day.date
+        on {{ spine_match('store_days', 'payments_per_day') }}
     left join shipments_per_day
-        on store_days.store_id = shipments_per_day.store_id and store_days.date = shipments_per_day.date
-    left join discovery_per_day
-        on store_days.store_id = discovery_per_day.store_id and store_days.date = discovery_per_day.date
+        on {{ spine_match('store_days', 'shipments_per_day') }}
+    left join searches_per_day
+        on {{ spine_match('store_days', 'searches_per_day') }}
+    left join recommendations_per_day
+        on {{ spine_match('store_days', 'recommendations_per_day') }}
     left join active_visitors
-        on store_days.store_id = active_visitors.store_id and store_days.date = active_visitors.date
+        on {{ spine_match('store_days', 'active_visitors') }}
 
 ),
 

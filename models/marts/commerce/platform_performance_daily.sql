@@ -1,12 +1,12 @@
 with sessions as (
 
-    select * from {{ ref('int_sessions_summarized') }}
+    select * from {{ ref('int_sessions_daily') }}
 
 ),
 
 orders as (
 
-    select * from {{ ref('int_orders_attributed') }}
+    select * from {{ ref('int_orders_attributed_daily') }}
 
 ),
 
@@ -14,14 +14,14 @@ sessions_per_platform as (
 
     select
         store_id,
-        session_date as date,
+        date,
         platform,
-        count(*) as sessions,
-        count(case when is_converted then 1 end) as converted_sessions
+        sum(sessions) as sessions,
+        sum(converted_sessions) as converted_sessions
     from sessions
     group by
         store_id,
-        session_date,
+        date,
         platform
 
 ),
@@ -30,32 +30,22 @@ orders_per_platform as (
 
     select
         store_id,
-        order_date as date,
+        date,
         platform,
-        count(*) as orders,
+        sum(orders) as orders,
         sum(gmv) as gmv,
         sum(gmv_usd) as gmv_usd
     from orders
     group by
         store_id,
-        order_date,
+        date,
         platform
 
 ),
 
 platforms as (
 
-    select
-        store_id,
-        date,
-        platform
-    from sessions_per_platform
-    union
-    select
-        store_id,
-        date,
-        platform
-    from orders_per_platform
+    {{ store_day_spine(['sessions_per_platform', 'orders_per_platform'], also=['platform']) | indent(4) }}
 
 ),
 
@@ -72,15 +62,9 @@ final as (
         coalesce(orders_per_platform.gmv_usd, 0) as gmv_usd
     from platforms
     left join sessions_per_platform
-        on
-            platforms.store_id = sessions_per_platform.store_id
-            and platforms.date = sessions_per_platform.date
-            and platforms.platform = sessions_per_platform.platform
+        on {{ spine_match('platforms', 'sessions_per_platform', also=['platform']) }}
     left join orders_per_platform
-        on
-            platforms.store_id = orders_per_platform.store_id
-            and platforms.date = orders_per_platform.date
-            and platforms.platform = orders_per_platform.platform
+        on {{ spine_match('platforms', 'orders_per_platform', also=['platform']) }}
 
 )
 

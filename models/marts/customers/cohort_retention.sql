@@ -130,7 +130,7 @@ select
     currency,
     cohort_size,
     active_customers,
-    active_customers / nullif(cohort_size, 0) as retention_rate,
+    {{ ratio('active_customers', 'cohort_size') }} as retention_rate,
     repeat_customers,
     orders,
     first_orders,
@@ -139,7 +139,7 @@ select
     net_revenue_usd,
     cumulative_net_revenue,
     cumulative_net_revenue_usd,
-    cast(cumulative_net_revenue / nullif(cohort_size, 0) as decimal(18, 2)) as cumulative_net_revenue_per_customer,
-    cast(cumulative_net_revenue_usd / nullif(cohort_size, 0) as decimal(18, 2))
+    cast({{ ratio('cumulative_net_revenue', 'cohort_size') }} as decimal(18, 2)) as cumulative_net_revenue_per_customer,
+    cast({{ ratio('cumulative_net_revenue_usd', 'cohort_size') }} as decimal(18, 2))
         as cumulative_net_revenue_per_customer_usd
 from cumulated

@@ -115,7 +115,7 @@ select
     to_date.net_revenue_usd,
     to_date.customers_to_date,
     to_date.repeat_customers_to_date,
-    to_date.repeat_customers_to_date / nullif(to_date.customers_to_date, 0) as repeat_purchase_rate,
+    {{ ratio('to_date.repeat_customers_to_date', 'to_date.customers_to_date') }} as repeat_purchase_rate,
     top_country.segment as top_country,
     top_country.measure as top_country_net_revenue,
     top_channel.segment as top_signup_channel,

@@ -15,7 +15,7 @@ predictions as (
 
 fx_rates as (
 
-    select * from {{ ref('fx_rates_daily') }}
+    select * from {{ ref('int_fx_rates_daily') }}
 
 ),
 

@@ -11,7 +11,7 @@ select
     product_id,
     count(*) as reviews,
     cast(sum(rating) as {{ dbt.type_bigint() }}) as rating_total,
-    sum(rating) / nullif(count(*), 0) as mean_rating,
+    {{ ratio('sum(rating)', 'count(*)') }} as mean_rating,
     {% for stars in range(1, 6) -%}
         count(case when rating = {{ stars }} then 1 end) as ratings_{{ stars }}_star{% if not loop.last %},{% endif %}
     {% endfor -%}

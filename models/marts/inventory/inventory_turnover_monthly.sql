@@ -88,8 +88,8 @@ select
     mean_units_on_hand,
     mean_inventory_value_at_cost,
     mean_inventory_value_at_cost_usd,
-    cogs / nullif(mean_inventory_value_at_cost, 0) as inventory_turnover,
-    units_shrunk / nullif(mean_units_on_hand, 0) as shrinkage_rate,
+    {{ ratio('cogs', 'mean_inventory_value_at_cost') }} as inventory_turnover,
+    {{ ratio('units_shrunk', 'mean_units_on_hand') }} as shrinkage_rate,
     last_receipt_date,
     {{ dbt.datediff('last_receipt_date', 'last_date', 'day') }}
         as days_since_last_receipt

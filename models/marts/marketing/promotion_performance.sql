@@ -106,6 +106,6 @@ select
     discounts_usd,
     refunds_usd,
     gmv_usd - discounts_usd - refunds_usd as net_revenue_usd,
-    paid_orders / nullif(uses, 0) as conversion_rate,
-    uses / nullif(max_uses, 0) as redemption_rate
+    {{ ratio('paid_orders', 'uses') }} as conversion_rate,
+    {{ ratio('uses', 'max_uses') }} as redemption_rate
 from final

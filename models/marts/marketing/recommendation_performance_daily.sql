@@ -1,5 +1,5 @@
 -- Store x local date x recommendation placement, over counted (consented, non-bot) traffic.
---   CTR                = recommendation clicks / recommendation impressions (METRICS.md)
+--   recommendation CTR = clicks / impressions (METRICS.md, as in kpis_daily)
 --   attributed revenue = GMV of the captured orders (int_session_conversions.is_captured) of
 --                        sessions that clicked a recommendation of the placement for a product
 --                        the order contains, the click coming before the order's purchase event.
@@ -25,20 +25,7 @@ order_items as (
 
 placement_events as (
 
-    select
-        store_id,
-        event_date as date,
-        recommendation_placement,
-        count(case when event_type = 'recommendation_impression' then 1 end) as impressions,
-        count(case when event_type = 'recommendation_click' then 1 end) as clicks
-    from events
-    where
-        event_type in ('recommendation_impression', 'recommendation_click')
-        and recommendation_placement is not null
-    group by
-        store_id,
-        event_date,
-        recommendation_placement
+    select * from {{ ref('int_recommendations_daily') }}
 
 ),
 
@@ -148,7 +135,7 @@ select
     recommendation_placement,
     impressions,
     clicks,
-    {{ ratio('clicks', 'impressions') }} as click_through_rate,
+    {{ ratio('clicks', 'impressions') }} as recommendation_ctr,
     attributed_orders,
     attributed_revenue,
     attributed_revenue_usd

@@ -1,99 +1,10 @@
--- Store x local date x normalised search term, over counted (consented, non-bot) traffic.
---   search term      = the query in lower case, trimmed, inner whitespace collapsed to one space
---   click            = a product view carrying the same search term, later in the same session
---                      than the search; it belongs to the latest such search before it
---   zero-result rate = searches with 0 results / searches
+-- Store x local date x normalised search term (int_searches_daily: the search term, clicks and
+-- their positions are defined there), with its rates.
+--   zero-result rate = searches with 0 results / searches (METRICS.md, as in kpis_daily)
 --   mean position    = mean list position of the clicks that have one
-with events as (
+with searches as (
 
-    select * from {{ ref('int_events_sessionized') }}
-
-),
-
-search_events as (
-
-    select
-        event_id,
-        store_id,
-        event_date,
-        session_id,
-        event_number,
-        event_type,
-        results_count,
-        list_position,
-        nullif(lower(trim({{ regex_replace_all('search_query', "'\\s+'", "' '") }})), '') as search_term
-    from events
-    where event_type in ('search', 'product_view')
-
-),
-
-searches as (
-
-    select
-        event_id as search_event_id,
-        store_id,
-        event_date,
-        session_id,
-        event_number,
-        search_term,
-        results_count
-    from search_events
-    where event_type = 'search' and search_term is not null
-
-),
-
-clicks as (
-
-    select
-        search_events.event_id as click_event_id,
-        search_events.list_position,
-        searches.search_event_id,
-        row_number() over (
-            partition by search_events.event_id
-            order by searches.event_number desc
-        ) as search_rank
-    from search_events
-    inner join searches
-        on
-            search_events.session_id = searches.session_id
-            and search_events.search_term = searches.search_term
-            and search_events.event_number > searches.event_number
-    where search_events.event_type = 'product_view'
-
-),
-
-clicks_per_search as (
-
-    select
-        search_event_id,
-        count(*) as clicks,
-        count(list_position) as positioned_clicks,
-        sum(list_position) as position_sum
-    from clicks
-    where search_rank = 1
-    group by search_event_id
-
-),
-
-final as (
-
-    select
-        searches.store_id,
-        searches.event_date as date,
-        searches.search_term,
-        count(*) as searches,
-        count(case when searches.results_count = 0 then 1 end) as zero_result_searches,
-        count(clicks_per_search.search_event_id) as searches_with_clicks,
-        cast(coalesce(sum(clicks_per_search.clicks), 0) as {{ dbt.type_bigint() }}) as clicks,
-        cast(coalesce(sum(clicks_per_search.positioned_clicks), 0) as {{ dbt.type_bigint() }}) as positioned_clicks,
-        cast(coalesce(sum(clicks_per_search.position_sum), 0) as {{ dbt.type_bigint() }}) as click_position_sum
-    from searches
-    left join clicks_per_search
-        on searches.search_event_id = clicks_per_search.search_event_id
-    group by
-        searches.store_id,
-        searches.event_date,
-        searches.search_term
+    select * from {{ ref('int_searches_daily') }}
 
 )
 
@@ -110,4 +21,4 @@ select
     positioned_clicks,
     click_position_sum,
     {{ ratio('click_position_sum', 'positioned_clicks') }} as mean_click_position
-from final
+from searches

@@ -1,15 +1,20 @@
--- Per store-local day, gateway and method: payment attempts (dated by the attempt), refunds (by
--- the refund's date) and chargebacks (by the day the dispute opened). Refunds are attributed to the
--- gateway and method of the order's captured payment, or of its latest attempt when none was
--- captured; chargebacks to the disputed attempt. Amounts in USD at the rate of the order's date.
---   payment success rate = captured attempts / (captured + failed attempts)
--- Risk bands of the gateway's 0-100 score: low < 30 <= medium < 70 <= high; unscored when absent.
+-- Per store-local day, gateway and method: payment attempts (int_payment_attempts_daily, dated by
+-- the attempt), refunds (by the refund's date) and chargebacks (by the day the dispute opened).
+-- Refunds are attributed to the gateway and method of the order's captured payment, or of its
+-- latest attempt when none was captured; chargebacks to the disputed attempt. Amounts in USD at
+-- the rate of the order's date. The payment success rate is kpis_daily's, under the same name.
 {% set decline_codes = [
     'insufficient_funds', 'do_not_honor', 'expired_card', 'fraud_suspected', 'authentication_failed',
     'processing_error'
 ] %}
 
-with attempts as (
+with attempts_per_day as (
+
+    select * from {{ ref('int_payment_attempts_daily') }}
+
+),
+
+attempts as (
 
     select * from {{ ref('int_payment_attempts_converted_to_usd') }}
 
@@ -52,39 +57,6 @@ order_gateways as (
         from attempts
     ) as ranked
     where attempt_rank = 1
-
-),
-
-attempts_per_day as (
-
-    select
-        store_id,
-        attempt_date as date,
-        gateway,
-        method,
-        count(*) as attempts,
-        count(case when is_captured then 1 end) as captured_attempts,
-        count(case when status = 'failed' then 1 end) as failed_attempts,
-        {%- for code in decline_codes %}
-            count(case when decline_code = '{{ code }}' then 1 end) as declined_{{ code }},
-        {%- endfor %}
-        sum(amount) as attempted_amount,
-        sum(case when is_captured then amount else 0 end) as captured_amount,
-        sum(amount_usd) as attempted_amount_usd,
-        sum(case when is_captured then amount_usd else 0 end) as captured_amount_usd,
-        {{ percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
-        {{ percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
-        {{ percentile_cont('latency_ms', 0.99) }} as latency_p99_ms,
-        count(case when risk_score < 30 then 1 end) as low_risk_attempts,
-        count(case when risk_score >= 30 and risk_score < 70 then 1 end) as medium_risk_attempts,
-        count(case when risk_score >= 70 then 1 end) as high_risk_attempts,
-        count(case when risk_score is null then 1 end) as unscored_attempts
-    from attempts
-    group by
-        store_id,
-        attempt_date,
-        gateway,
-        method
 
 ),
 
@@ -139,26 +111,8 @@ chargebacks_per_day as (
 
 keys as (
 
-    select
-        store_id,
-        date,
-        gateway,
-        method
-    from attempts_per_day
-    union
-    select
-        store_id,
-        date,
-        gateway,
-        method
-    from refunds_per_day
-    union
-    select
-        store_id,
-        date,
-        gateway,
-        method
-    from chargebacks_per_day
+    {{ store_day_spine(['attempts_per_day', 'refunds_per_day', 'chargebacks_per_day'], also=['gateway', 'method'])
+        | indent(4) }}
 
 ),
 
@@ -177,8 +131,10 @@ select
     coalesce(attempts_per_day.attempts, 0) as attempts,
     coalesce(attempts_per_day.captured_attempts, 0) as captured_attempts,
     coalesce(attempts_per_day.failed_attempts, 0) as failed_attempts,
-    attempts_per_day.captured_attempts
-    / nullif(attempts_per_day.captured_attempts + attempts_per_day.failed_attempts, 0) as payment_success_rate,
+    {{ ratio(
+        'attempts_per_day.captured_attempts',
+        'attempts_per_day.captured_attempts + attempts_per_day.failed_attempts'
+    ) }} as payment_success_rate,
     {%- for code in decline_codes %}
         coalesce(attempts_per_day.declined_{{ code }}, 0) as declined_{{ code }},
     {%- endfor %}
@@ -207,20 +163,8 @@ from keys
 inner join stores
     on keys.store_id = stores.store_id
 left join attempts_per_day
-    on
-        keys.store_id = attempts_per_day.store_id
-        and keys.date = attempts_per_day.date
-        and keys.gateway = attempts_per_day.gateway
-        and keys.method = attempts_per_day.method
+    on {{ spine_match('keys', 'attempts_per_day', also=['gateway', 'method']) }}
 left join refunds_per_day
-    on
-        keys.store_id = refunds_per_day.store_id
-        and keys.date = refunds_per_day.date
-        and keys.gateway = refunds_per_day.gateway
-        and keys.method = refunds_per_day.method
+    on {{ spine_match('keys', 'refunds_per_day', also=['gateway', 'method']) }}
 left join chargebacks_per_day
-    on
-        keys.store_id = chargebacks_per_day.store_id
-        and keys.date = chargebacks_per_day.date
-        and keys.gateway = chargebacks_per_day.gateway
-        and keys.method = chargebacks_per_day.method
+    on {{ spine_match('keys', 'chargebacks_per_day', also=['gateway', 'method']) }}

@@ -44,7 +44,11 @@ landing as (
         {%- endfor %}
         cast(sum(duplicates_dropped) as {{ dbt.type_bigint() }}) as duplicates_dropped,
         cast(sum(late_rows) as {{ dbt.type_bigint() }}) as late_rows,
-        cast(sum(rows_erased_subject) as {{ dbt.type_bigint() }}) as rows_erased_subject
+        cast(sum(rows_erased_subject) as {{ dbt.type_bigint() }}) as rows_erased_subject,
+        -- Quarantined rows landed again by a replay: received again by the replay extract, which
+        -- counts them a second time in rows_received.
+        cast(sum(case when is_replay then rows_received else 0 end) as {{ dbt.type_bigint() }}) as rows_replayed,
+        cast(sum(case when is_replay then rows_landed else 0 end) as {{ dbt.type_bigint() }}) as rows_landed_by_replay
     from extracts
     group by
         source,
@@ -144,6 +148,8 @@ final as (
         coalesce(landing.duplicates_dropped, 0) as duplicates_dropped,
         coalesce(landing.late_rows, 0) as late_rows,
         coalesce(landing.rows_erased_subject, 0) as rows_erased_subject,
+        coalesce(landing.rows_replayed, 0) as rows_replayed,
+        coalesce(landing.rows_landed_by_replay, 0) as rows_landed_by_replay,
         coalesce(clickstream.bot_user_agent_events, 0) as bot_user_agent_events,
         coalesce(clickstream.bot_behaviour_events, 0) as bot_behaviour_events,
         coalesce(clickstream.privacy_signal_events, 0) as privacy_signal_events,
@@ -178,5 +184,7 @@ final as (
 
 select
     *,
-    {{ ratio('rows_quarantined', 'rows_received') }} as quarantine_rate
+    {{ ratio('rows_quarantined', 'rows_received') }} as quarantine_rate,
+    {{ ratio('duplicates_dropped', 'rows_received') }} as duplicate_rate,
+    {{ ratio('late_rows', 'rows_landed') }} as late_rate
 from final

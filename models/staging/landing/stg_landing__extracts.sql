@@ -47,6 +47,8 @@ final as (
         renamed.extract_id,
         renamed.store_id,
         renamed.file_name,
+        -- A replay extract (orchestration/replay.py): quarantined rows landed again, named <source>/replay-<id>.
+        renamed.file_name like '%/replay-%' as is_replay,
         renamed.status,
         renamed.landed_at,
         renamed.rows_received,

@@ -113,7 +113,7 @@ const PAGES = {
     ["chart", "payment-latency", "Worst daily p95 latency (ms)", "payments", "by_gateway",
       bar("gateway", "worst_daily_latency_p95_ms", { color: "method" })],
     ["chart", "delivery-on-time", "On-time delivery rate by carrier and region", "delivery", "by_carrier",
-      bar("carrier", "on_time_rate", { color: "region", format: ".1%" })],
+      bar("carrier", "on_time_delivery_rate", { color: "region", format: ".1%" })],
   ],
   feedback: [
     ["chart", "reviews-timeline", "Reviews per day", "feedback", "timeline", line("reviews")],

@@ -1,0 +1,62 @@
+-- The USD rate of each currency and date: the rate the stores' back offices published (landed
+-- extract fx_rates), else the fallback seed's. Every amount converts at the rate of its local
+-- date; a date with neither fails the not_null test on the converted orders instead of giving
+-- NULL dollars.
+with landed as (
+
+    select * from {{ ref('stg_oms__fx_rates') }}
+
+),
+
+fallback as (
+
+    select * from {{ ref('fx_rates_daily') }}
+
+),
+
+published as (
+
+    -- stores sharing a currency publish the same rate; the latest publication wins
+    select
+        rate_date,
+        currency,
+        usd_per_unit
+    from (
+        select
+            rate_date,
+            currency,
+            usd_per_unit,
+            row_number() over (
+                partition by rate_date, currency
+                order by published_at desc, store_id asc
+            ) as publication_rank
+        from landed
+    ) as ranked
+    where publication_rank = 1
+
+),
+
+final as (
+
+    select
+        rate_date,
+        currency,
+        usd_per_unit,
+        'landed' as rate_source
+    from published
+    union all
+    select
+        fallback.rate_date,
+        fallback.currency,
+        fallback.usd_per_unit,
+        'fallback_seed' as rate_source
+    from fallback
+    left join published
+        on
+            fallback.rate_date = published.rate_date
+            and fallback.currency = published.currency
+    where published.rate_date is null
+
+)
+
+select * from final

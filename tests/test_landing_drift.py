@@ -1,0 +1,133 @@
+"""Schema drift is a finding, never silent: renamed or unknown columns and JSON keys quarantine
+the file as schema_drift naming them (additive drift may be set to warn), a permuted header lands
+the same rows, and values of another shape (an object for a string) are quarantined."""
+
+import csv
+import random
+
+import duckdb
+
+from orchestration.contracts import load_contracts
+from orchestration.landing import readers
+from orchestration.landing.land import land_source
+from tests.conftest import ORDER, event, order, write_batches
+
+AT = "2026-11-01T09:00:00.000Z"
+
+
+def write_orders(paths, name, header, rows):
+    target = paths.inbox_for("orders") / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([[row.get(column, "") for column in header] for row in rows])
+
+
+def renamed(row, old, new):
+    return {(new if k == old else k): v for k, v in row.items()}
+
+
+def test_a_renamed_or_added_csv_column_quarantines_the_file_naming_it(paths, monkeypatch):
+    rows = [renamed(order(order_id=f"o{i}", discount_code="FALL10"), "discount_code", "promo_code") for i in range(20)]
+    write_orders(paths, "orders_1.csv", list(rows[0]), rows)
+    added = [{**order(order_id=f"a{i}"), "channel": "web"} for i in range(20)]
+    write_orders(paths, "orders_2.csv", list(added[0]), added)
+    rename, addition = land_source(paths, "orders")
+    assert (rename.status, rename.reason) == ("rejected", readers.SCHEMA_DRIFT)
+    assert rename.detail == "column(s) not in the contract: promo_code; contract column(s) absent: discount_code"
+    assert (addition.status, addition.reason, addition.detail) == (
+        "rejected", readers.SCHEMA_DRIFT, "column(s) not in the contract: channel"
+    )  # fmt: skip
+    assert rename.validation_failures == [f"orders/orders_1.csv: rejected, schema_drift: {rename.detail}"]
+
+    # Set to warn, an added column lands with a warning; a rename is still quarantined.
+    monkeypatch.setenv(readers.DRIFT_ENV, "warn")
+    write_orders(paths, "orders_3.csv", list(added[0]), [{**r, "order_id": "w" + r["order_id"]} for r in added])
+    write_orders(paths, "orders_4.csv", list(rows[0]), [{**r, "order_id": "r" + r["order_id"]} for r in rows])
+    warned, still = land_source(paths, "orders")
+    assert (warned.status, warned.rows_landed, warned.warnings) == (
+        "landed", 20, ["schema_drift: column(s) not in the contract: channel"]
+    )  # fmt: skip
+    assert (still.status, still.reason) == ("rejected", readers.SCHEMA_DRIFT)
+
+
+def test_a_permuted_header_lands_the_same_rows(paths):
+    rows = [
+        order(order_id=f"o{i}", subtotal=f"{i}.00", tax_amount=f"{i}.50", total_amount=f"{2 * i}.50") for i in range(30)
+    ]
+    names = [f.name for f in load_contracts()["orders"].fields]
+    write_orders(paths, "orders_1_contract_order.csv", names, rows)
+    write_orders(paths, "orders_2_reversed.csv", names[::-1], rows)
+    write_orders(paths, "orders_3_shuffled.csv", random.Random(14).sample(names, len(names)), rows)
+    records = land_source(paths, "orders")
+    assert [r.rows_landed for r in records] == [30, 30, 30]
+    glob = paths.raw_for("orders") / "*" / "*.parquet"
+    landed = [
+        duckdb.sql(
+            f"SELECT * EXCLUDE (_extract_id, _landed_at, _landing_order) FROM '{glob}' "
+            f"WHERE _extract_id = '{r.extract_id}' ORDER BY ALL"
+        ).fetchall()
+        for r in records
+    ]
+    assert landed[0] == landed[1] == landed[2]
+    assert len(landed[0]) == 30 and set(ORDER) == set(names)
+
+
+def batch(events):
+    return [{"sent_at": AT, "received_at": AT, "events": events}]
+
+
+def test_a_renamed_json_key_quarantines_the_file_naming_both_keys(paths, monkeypatch):
+    old = [event(f"e{i}") for i in range(15)]
+    new = [event(f"n{i}", properties={"page_url": "https://shop.example/p/1"}) for i in range(25)]
+    write_batches(paths, "events_1.jsonl.gz", batch(old + new))
+    [record] = land_source(paths, "events")
+    assert (record.status, record.reason) == ("rejected", readers.SCHEMA_DRIFT)
+    assert record.detail == "key(s) not in the contract: properties.page_url; contract key(s) absent: properties.url"
+
+    # A key added beside the contract's displaces none, even optional keys a page view never has.
+    monkeypatch.setenv(readers.DRIFT_ENV, "warn")
+    added = [
+        event(f"a{i}", context={"platform": "web", "user_agent": "Mozilla/5.0", "app_build": "7"}) for i in range(20)
+    ]
+    write_batches(paths, "events_2.jsonl.gz", batch(added))
+    [record] = land_source(paths, "events")
+    assert (record.status, record.rows_landed) == ("landed", 20)
+    assert record.warnings == ["schema_drift: key(s) not in the contract: context.app_build"]
+
+
+def test_an_object_where_a_string_is_expected_is_quarantined(paths):
+    events = [event(f"e{i}") for i in range(40)]
+    events.append(event("obj", context={"platform": "web", "ip": {"v4": "192.0.2.10"}}))
+    write_batches(paths, "events_1.jsonl.gz", batch(events))
+    [record] = land_source(paths, "events")
+    assert record.quarantined_by_reason == {"invalid_type:ip": 1}
+    assert record.rows_landed == 40
+
+
+def money_x100(row):
+    money = ("subtotal", "order_discount", "shipping_amount", "tax_amount", "total_amount")
+    return {**row, **{k: f"{int(float(row[k]) * 100)}.00" for k in money}}
+
+
+def test_money_in_cents_and_ids_of_another_pattern_fail_against_the_trailing_reference(paths):
+    write_orders(paths, "orders_1.csv", list(ORDER), [order(order_id=f"ord-us-{i:05d}") for i in range(20)])
+    [first] = land_source(paths, "orders")
+    assert (first.medians_by_store, first.key_shapes) == ({"us": {
+        "order_discount": 0.0, "shipping_amount": 5.0, "subtotal": 100.0, "tax_amount": 8.0, "total_amount": 113.0
+    }}, {"x-x-9": 20})  # fmt: skip
+    # Another store's amounts are not this store's reference.
+    uk = [order(order_id=f"ord-uk-{i:05d}", store_id="uk", total_amount="9999.00") for i in range(10)]
+    cents = [money_x100(order(order_id=f"ord-us-{i:05d}")) for i in range(20, 40)]
+    write_orders(paths, "orders_2.csv", list(ORDER), cents + uk)
+    write_orders(paths, "orders_3.csv", list(ORDER), [order(order_id=f"{i}") for i in range(20)])
+    unit_change, new_ids = land_source(paths, "orders")
+    assert unit_change.status == new_ids.status == "failed_validation"
+    assert unit_change.validation_failures == [
+        "expect_column_median_to_be_between(shipping_amount where store_id=='us'): observed 500.0",
+        "expect_column_median_to_be_between(subtotal where store_id=='us'): observed 10000.0",
+        "expect_column_median_to_be_between(tax_amount where store_id=='us'): observed 800.0",
+        "expect_column_median_to_be_between(total_amount where store_id=='us'): observed 11300.0",
+    ]
+    assert new_ids.validation_failures == ["expect_column_values_to_match_regex(order_id): 20 unexpected"]
