@@ -40,6 +40,19 @@ def test_a_field_without_pii_class_is_rejected_naming_it():
         parse_contract(raw)
 
 
+def test_the_ids_feeding_pseudonymous_keys_are_marked_and_only_medium_strings_may_be():
+    marked = {(c.name, f.name) for c in load_contracts().values() for f in c.columns if f.pseudonymous_key}
+    assert marked == {
+        ("events", "anonymous_id"), ("events", "user_id"), ("orders", "customer_id"), ("customers", "customer_id"),
+        ("consent_logs", "anonymous_id"), ("consent_logs", "customer_id"), ("reviews", "customer_id"),
+    }  # fmt: skip
+    raw = yaml.safe_load(Path("orchestration/contracts/events.yaml").read_text())
+    [ip] = [f for f in raw["fields"] if f["name"] == "ip"]
+    ip["pii"], ip["pseudonymous_key"] = "low", True
+    with pytest.raises(ContractError, match=r"events\.ip: only a medium string field can feed a pseudonymous key"):
+        parse_contract(raw)
+
+
 @pytest.mark.parametrize(
     ("path", "render"),
     [(render.REFERENCE_FILE, render.render_markdown), (dbt_sources.SOURCES_FILE, dbt_sources.render_sources)],

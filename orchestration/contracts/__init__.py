@@ -12,7 +12,10 @@ import yaml
 
 # How long each PII class is kept, in days from the record's partition date (None: indefinitely).
 # The one definition of the retention policy: the purge (orchestration/governance/purge.py) applies it.
-PII_RETENTION_DAYS = {"none": None, "low": 730, "medium": 90, "high": 30, "critical": 7}
+# `pseudonymous` is the keyed HMAC of a customer or device id (a field marked `pseudonymous_key`),
+# the key lifetime marts are built on: kept 25 months (761 days) from that customer's or device's
+# last activity, not from the row's date, so a returning customer stays the same customer.
+PII_RETENTION_DAYS = {"none": None, "low": 730, "pseudonymous": 761, "medium": 90, "high": 30, "critical": 7}
 PII_CLASSES = tuple(PII_RETENTION_DAYS)
 FORMATS = ("csv", "jsonl_batches")
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
@@ -46,6 +49,9 @@ class Field:
     pattern: str | None = None
     # Batch-level: the largest share of NULLs an optional field may have before the batch fails.
     max_null_fraction: float | None = None
+    # A customer or device id: beyond raw it is a pseudonymous key (its keyed HMAC), and past its
+    # class's retention the purge replaces the clear value in raw by that key instead of NULL.
+    pseudonymous_key: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -117,7 +123,14 @@ def _parse_field(contract: str, raw: dict) -> Field:
         max=raw.get("max"),
         pattern=raw.get("pattern"),
         max_null_fraction=raw.get("max_null_fraction"),
+        pseudonymous_key=_pseudonymous_key(contract, name, raw),
     )
+
+
+def _pseudonymous_key(contract: str, name: str, raw: dict) -> bool:
+    if raw.get("pseudonymous_key") and (raw["pii"], raw["type"]) != ("medium", "string"):
+        raise ContractError(f"{contract}.{name}: only a medium string field can feed a pseudonymous key")
+    return bool(raw.get("pseudonymous_key", False))
 
 
 def parse_contract(raw: dict) -> Contract:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.contracts import PII_CLASSES, Contract
+from orchestration.contracts import PII_CLASSES, Contract, Field
 
 NEVER_IN_MARTS = ("high", "critical")
 
-# Contract fields that staging publishes under another name (the class stays: a keyed hash of a
-# medium value is pseudonymous, still personal, still medium).
+# Contract fields that staging publishes under another name. The class stays, but for a field marked
+# `pseudonymous_key` (a customer or device id), whose keyed hash is class `pseudonymous` beyond raw;
+# the keyed hash of another medium value (IP, user agent) stays medium.
 STAGING_RENAMES = {
     ("events", "user_id"): "customer_id",
     ("events", "ip"): "ip_hash",
@@ -98,6 +99,11 @@ def staging_models_by_source(models_dir: Path) -> dict[str, str]:
     return found
 
 
+def staging_class(field: Field) -> str:
+    """The class of a contract field's value beyond raw."""
+    return "pseudonymous" if field.pseudonymous_key else field.pii
+
+
 def contract_problems(models_dir: Path, contracts: dict[str, Contract]) -> list[str]:
     """A contract field whose staging column is missing or has another class."""
     relations = documented_relations(models_dir)
@@ -115,10 +121,10 @@ def contract_problems(models_dir: Path, contracts: dict[str, Contract]) -> list[
             column = STAGING_RENAMES.get((contract.name, field.name), field.name)
             if column not in columns:
                 problems.append(f"{model}: contract field {contract.name}.{field.name} has no column {column}")
-            elif columns[column] != field.pii:
+            elif columns[column] != staging_class(field):
                 problems.append(
                     f"{model}.{column} is {columns[column]} but contract field {contract.name}.{field.name}"
-                    f" is {field.pii}"
+                    f" makes it {staging_class(field)}"
                 )
     return problems
 

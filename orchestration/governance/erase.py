@@ -66,6 +66,9 @@ from orchestration.landing.rules import quote_ident, quote_literal
 from orchestration.progress import Progress, dbt_counts
 from orchestration.settings import DataPaths
 
+# The class whose purge closes days (the default of macros/closed_by_purge.sql).
+CLOSING_CLASS = "low"
+
 
 class RebuildFailed(RuntimeError):
     """The warehouse could not be rebuilt after the erasure; nothing was republished."""
@@ -238,7 +241,7 @@ def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
 def rebuild_vars(paths: DataPaths) -> dict:
     """Rebuild every day the last retention purge left open (all before any purge); see macros/closed_by_purge.sql."""
     as_of = audit.purged_as_of(paths)
-    first_open = cutoff("medium", as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
+    first_open = cutoff(CLOSING_CLASS, as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
     return {"window_start": first_open.isoformat(), "lookback_days": 0}
 
 

@@ -1,4 +1,17 @@
-"""The retention purge: past its class's retention (`PII_RETENTION_DAYS`), a value is set to NULL.
+"""The retention purge: past its class's retention (`PII_RETENTION_DAYS`), a value is set to NULL,
+or, for a customer or device id (a contract field marked `pseudonymous_key`), replaced in raw by its
+pseudonymous key (`governance/pseudonyms.py`, marked so staging does not hash it again): lifetime
+marts keep a returning customer as the same customer, and a full refresh rebuilds what was built.
+A user agent that declares a crawler (the bot_user_agent_patterns seed) names software, not a
+person: it is kept, so the bots a full refresh finds are those the first build found.
+
+A pseudonymous key goes 25 months after its customer's or device's last activity (an order or an
+event naming it, in raw): the plan lists those keys (`Forgotten.keys`, in the checkpoint), the purge
+clears them from raw and from the incremental tables' `pseudonymous` columns, whatever their date.
+Consent decisions are evidence instead: kept while in force, and 3 years after they end (a grant
+ends when the next decision of its device and purpose supersedes it; a denial or withdrawal, which
+proves no consent, when made); then the decision's device and customer keys are cleared
+(`Forgotten.consents`). A device's consent outlives its inactivity: its key stays in the evidence.
 
 Where personal values are kept, and how their age is measured:
 - raw Parquet (and whole batches quarantined after landing): by the partition date; each file is
@@ -26,15 +39,17 @@ finishes it before dbt runs; until then the build already counts its `as_of` as 
 
 from __future__ import annotations
 
+import csv
 import json
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, load_contracts
-from orchestration.governance import audit, checkpoint
+from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, Field, load_contracts
+from orchestration.dbt_project import PROJECT_DIR
+from orchestration.governance import audit, checkpoint, pseudonyms
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
 from orchestration.landing.rules import quote_ident, quote_literal
 from orchestration.locks import exclusive
@@ -56,11 +71,141 @@ class Expired:
 KEPT_FILE = "file"
 # One purge at a time, and a build waits for a running one rather than finishing it alongside.
 LOCK_NAME = "purge"
+KEY_CLASS = "pseudonymous"
+# Where a key's last activity is read: (extract, field naming the customer or device).
+ACTIVITY = (("orders", "customer_id"), ("events", "user_id"), ("events", "anonymous_id"))
+# The SQL lists of the keys and consent decisions this purge forgets (temporary tables of its connections).
+EXPIRED_KEYS = "(SELECT key FROM expired_keys)"
+EXPIRED_CONSENTS = "(SELECT consent_event_id FROM expired_consents)"
+CONSENT_EVIDENCE_YEARS = 3
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What a purge forgets whatever the rows' dates: keys 25 months inactive, consent decisions 3
+    years after they ended (by consent_event_id)."""
+
+    keys: list[str] = field(default_factory=list)
+    consents: list[str] = field(default_factory=list)
 
 
 def cutoff(pii: str, as_of: date) -> date | None:
     days = PII_RETENTION_DAYS[pii]
     return None if days is None else as_of - timedelta(days=days)
+
+
+def _kept_bots(contract: Contract, field: Field) -> str | None:
+    """SQL condition on a user agent that declares a crawler (kept past retention), else None."""
+    if (contract.name, field.name) != ("events", "user_agent"):
+        return None
+    with (PROJECT_DIR / "seeds" / "bot_user_agent_patterns.csv").open(encoding="utf-8") as handle:
+        patterns = "|".join(row["pattern"] for row in csv.DictReader(handle))
+    return f"regexp_matches(lower({quote_ident(field.name)}), {quote_literal(patterns)})"
+
+
+def _to_change(contract: Contract, item: Expired) -> str:
+    """SQL condition on a raw row: the item's column still holds a value the purge changes."""
+    field = contract.field(item.column)
+    column = quote_ident(field.name)
+    if item.pii == KEY_CLASS:
+        return f"{column} IS NOT NULL AND {_forgets(contract, column)}"
+    if field.pseudonymous_key:
+        return f"{column} IS NOT NULL AND NOT {pseudonyms.is_marked(column)}"
+    bots = _kept_bots(contract, field)
+    return f"{column} IS NOT NULL" + (f" AND NOT {bots}" if bots else "")
+
+
+def _replacement(contract: Contract, column: str, items: list[Expired]) -> str:
+    """SQL: the column's value once the purge's items for it are applied."""
+    field = contract.field(column)
+    name = quote_ident(column)
+    value = f"CAST(NULL AS {field.sql_type})"
+    if field.pseudonymous_key:
+        value = f"marked_pseudonym({name})" if any(i.pii != KEY_CLASS for i in items) else name
+    elif bots := _kept_bots(contract, field):
+        value = f"CASE WHEN {bots} THEN {name} END"
+    if any(i.pii == KEY_CLASS for i in items):
+        value = f"CASE WHEN NOT coalesce({_forgets(contract, name)}, false) THEN {value} END"
+    return f"{value} AS {name}"
+
+
+def _forgets(contract: Contract, column: str) -> str:
+    """SQL on a raw row: its key in `column` (quoted) is forgotten, as inactive or as ended evidence."""
+    if contract.name == "consent_logs":
+        return f"consent_event_id IN {EXPIRED_CONSENTS}"
+    return f"pseudonym({column}) IN {EXPIRED_KEYS}"
+
+
+def _connect(paths: DataPaths, forgotten: Forgotten) -> duckdb.DuckDBPyConnection:
+    """A connection with the pseudonym functions and what the purge forgets."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    pseudonyms.register(con, paths)
+    _keep_forgotten(con, forgotten)
+    return con
+
+
+def _keep_forgotten(con, forgotten: Forgotten) -> None:
+    con.execute("CREATE TEMP TABLE expired_keys AS SELECT unnest(?::VARCHAR[]) AS key", [forgotten.keys])
+    consents = forgotten.consents
+    con.execute("CREATE TEMP TABLE expired_consents AS SELECT unnest(?::VARCHAR[]) AS consent_event_id", [consents])
+
+
+def evidence_cutoff(as_of: date) -> date:
+    """Consent decisions that ended before it are no longer needed as proof."""
+    try:
+        return as_of.replace(year=as_of.year - CONSENT_EVIDENCE_YEARS)
+    except ValueError:  # 29 February
+        return as_of.replace(year=as_of.year - CONSENT_EVIDENCE_YEARS, day=28)
+
+
+def expired_consents(con, paths: DataPaths, as_of: date) -> list[str]:
+    """Consent decisions whose evidence is past its retention (see the module's docstring); none
+    without a decision recorded before the evidence cutoff."""
+    limit = evidence_cutoff(as_of)
+    files = _partition_files(paths, "consent_logs")
+    if not any(day < limit for day, _ in files):
+        return []
+    listing = "[" + ", ".join(quote_literal(str(f)) for _, f in files) + "]"
+    return [
+        c
+        for (c,) in con.execute(
+            f"""
+            WITH decisions AS (
+                SELECT DISTINCT consent_event_id, store_id, pseudonym(anonymous_id) AS device, purpose, action,
+                    recorded_at
+                FROM read_parquet({listing}, hive_partitioning = false, union_by_name = true)
+                WHERE anonymous_id IS NOT NULL
+            ),
+            ended AS (
+                SELECT consent_event_id, CASE WHEN action = 'granted' THEN lead(recorded_at) OVER (
+                    PARTITION BY store_id, device, purpose ORDER BY recorded_at, consent_event_id
+                ) ELSE recorded_at END AS ended_at
+                FROM decisions
+            )
+            SELECT consent_event_id FROM ended WHERE ended_at < ?::DATE ORDER BY 1
+            """,
+            [limit.isoformat()],
+        ).fetchall()
+    ]
+
+
+def expired_keys(con, paths: DataPaths, as_of: date) -> list[str]:
+    """Pseudonymous keys with no activity (order or event naming them, in raw) on or after the key
+    class's cutoff. Only rows older than the cutoff can hold one, so without such rows nothing is
+    hashed."""
+    limit = cutoff(KEY_CLASS, as_of)
+    old, recent = [], []
+    for source, column in ACTIVITY:
+        for day, file in _partition_files(paths, source):
+            select = f"SELECT pseudonym({quote_ident(column)}) AS key FROM {_parquet(file)}"
+            (old if day < limit else recent).append(f"{select} WHERE {quote_ident(column)} IS NOT NULL")
+    if not old:
+        return []
+    keys = f"SELECT DISTINCT key FROM ({' UNION ALL '.join(old)})"
+    if recent:
+        keys += f" EXCEPT SELECT key FROM ({' UNION ALL '.join(recent)})"
+    return sorted(k for (k,) in con.execute(keys).fetchall())
 
 
 def _count_non_null(con, relation: str, columns: list[str], where: str = "true") -> list[int]:
@@ -82,19 +227,29 @@ def _partition_files(paths: DataPaths, source: str) -> list[tuple[date, Path]]:
     ]
 
 
-def _raw_plan(con, paths: DataPaths, contract: Contract, as_of: date) -> list[Expired]:
+def _raw_plan(con, paths: DataPaths, contract: Contract, as_of: date, forgotten: Forgotten) -> list[Expired]:
     kept = {*contract.primary_key, contract.partition_by}
     fields = [f for f in contract.columns if f.name not in kept and cutoff(f.pii, as_of)]
+    evidence = contract.name == "consent_logs"
+    forgetting = forgotten.consents if evidence else forgotten.keys
+    keys = [f for f in fields if f.pseudonymous_key] if forgetting else []
+    # Keys last active before the key cutoff, and evidence that ended before its cutoff, sit only in
+    # rows dated before it.
+    key_cutoff = evidence_cutoff(as_of) if evidence else cutoff(KEY_CLASS, as_of)
     plan = []
     for day, file in _partition_files(paths, contract.name):
-        expired = [f for f in fields if day < cutoff(f.pii, as_of)]
-        if not expired:
-            continue
-        counts = _count_non_null(con, _parquet(file), [f.name for f in expired])
         target = str(file.relative_to(paths.root))
+        candidates = [Expired("raw", target, f.name, f.pii, cutoff(f.pii, as_of), 0) for f in fields]
+        candidates = [i for i in candidates if day < i.cutoff]
+        if day < key_cutoff:
+            candidates += [Expired("raw", target, f.name, KEY_CLASS, key_cutoff, 0) for f in keys]
+        if not candidates:
+            continue
+        counts = ", ".join(f"count(*) FILTER (WHERE {_to_change(contract, i)})" for i in candidates)
+        found = con.execute(f"SELECT {counts} FROM {_parquet(file)}").fetchone()
         plan += [
-            Expired("raw", target, f.name, f.pii, cutoff(f.pii, as_of), n)
-            for f, n in zip(expired, counts, strict=True)
+            Expired(i.place, i.target, i.column, i.pii, i.cutoff, n)
+            for i, n in zip(candidates, found, strict=True)
             if n
         ]
     return plan
@@ -136,6 +291,14 @@ def incremental_tables(manifest_path: Path) -> list[tuple[str, str, dict[str, st
     return tables
 
 
+def _warehouse_condition(item: Expired, date_column: str) -> str:
+    """SQL on an incremental table's row: the item clears its column there. A key goes wherever it
+    is, whatever the row's date; another value by the row's date."""
+    if item.pii == KEY_CLASS:
+        return f"{quote_ident(item.column)} IN {EXPIRED_KEYS}"
+    return f"{quote_ident(date_column)} < {quote_literal(item.cutoff.isoformat())}::DATE"
+
+
 def _warehouse_plan(con, manifest_path: Path, as_of: date) -> list[Expired]:
     existing = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
     plan = []
@@ -144,22 +307,26 @@ def _warehouse_plan(con, manifest_path: Path, as_of: date) -> list[Expired]:
             continue
         for column, pii in columns.items():
             limit = cutoff(pii, as_of)
-            where = f"{quote_ident(date_column)} < {quote_literal(limit.isoformat())}::DATE"
+            where = _warehouse_condition(Expired("warehouse", table, column, pii, limit, 0), date_column)
             [n] = _count_non_null(con, table, [column], where)
             if n:
                 plan.append(Expired("warehouse", table, column, pii, limit, n))
     return plan
 
 
-def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> list[Expired]:
-    with duckdb.connect() as con:
-        plan = []
+def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> tuple[list[Expired], Forgotten]:
+    """Everything expired on `as_of`, and the keys and consent decisions it forgets."""
+    with _connect(paths, Forgotten()) as con:
+        forgotten = Forgotten(expired_keys(con, paths, as_of), expired_consents(con, paths, as_of))
+    plan = []
+    with _connect(paths, forgotten) as con:
         for contract in load_contracts().values():
-            plan += _raw_plan(con, paths, contract, as_of) + _quarantine_plan(con, paths, contract, as_of)
+            plan += _raw_plan(con, paths, contract, as_of, forgotten) + _quarantine_plan(con, paths, contract, as_of)
     if paths.warehouse.exists():
         with writer(paths), duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            _keep_forgotten(con, forgotten)
             plan += _warehouse_plan(con, manifest_path, as_of)
-    return plan
+    return plan, forgotten
 
 
 def _file_items(plan: list[Expired]) -> dict[str, list[Expired]]:
@@ -170,54 +337,52 @@ def _file_items(plan: list[Expired]) -> dict[str, list[Expired]]:
     return by_file
 
 
-def _expired_left(con, file: Path, items: list[Expired]) -> int:
+def _expired_left(con, file: Path, items: list[Expired], contract: Contract) -> int:
     """Values of the plan still set in the file: none once it was rewritten (before a kill, say)."""
     if items[0].place == "quarantine":
         where = f"quarantined_at < {quote_literal(items[0].cutoff.isoformat())}::DATE"
         return _count_non_null(con, _parquet(file), ["payload"], where)[0]
-    return sum(_count_non_null(con, _parquet(file), [i.column for i in items]))
+    condition = " OR ".join(f"({_to_change(contract, i)})" for i in items)
+    return con.execute(f"SELECT count(*) FROM {_parquet(file)} WHERE {condition}").fetchone()[0]
 
 
-def _apply_files(paths: DataPaths, plan: list[Expired]) -> None:
+def _apply_files(paths: DataPaths, plan: list[Expired], forgotten: Forgotten) -> None:
     contracts = {c.name: c for c in load_contracts().values()}
-    with duckdb.connect() as con:
+    with _connect(paths, forgotten) as con:
         for target, items in _file_items(plan).items():
             file = paths.root / target
             if items[0].column == KEPT_FILE:
                 file.unlink(missing_ok=True)
                 continue
-            if not file.exists() or not _expired_left(con, file, items):
+            contract = contracts[Path(target).parts[1]]
+            if not file.exists() or not _expired_left(con, file, items, contract):
                 continue
             if items[0].place == "quarantine":
                 limit = quote_literal(items[0].cutoff.isoformat())
                 replace = f"CASE WHEN quarantined_at < {limit}::DATE THEN NULL ELSE payload END AS payload"
             else:
-                contract = contracts[Path(target).parts[1]]
-                replace = ", ".join(
-                    f"CAST(NULL AS {contract.field(i.column).sql_type}) AS {quote_ident(i.column)}" for i in items
-                )
+                columns = {i.column: [j for j in items if j.column == i.column] for i in items}
+                replace = ", ".join(_replacement(contract, c, its) for c, its in columns.items())
             rewrite_parquet(con, file, f"SELECT * REPLACE ({replace}) FROM src")
 
 
-def _apply_warehouse(paths: DataPaths, plan: list[Expired], date_columns: dict[str, str]) -> None:
+def _apply_warehouse(paths: DataPaths, plan: list[Expired], date_columns: dict[str, str], forgotten: Forgotten) -> None:
     """NULL the expired values of the incremental tables in one transaction, then drop their bytes."""
     items = [i for i in plan if i.place == "warehouse"]
     if not items:
         return
     with writer(paths):
         with duckdb.connect(str(paths.warehouse)) as con:
+            _keep_forgotten(con, forgotten)
             con.execute("BEGIN")
             for i in items:
-                con.execute(
-                    f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL"
-                    f" WHERE {quote_ident(date_columns[i.target])} < ?::DATE",
-                    [i.cutoff.isoformat()],
-                )
+                where = _warehouse_condition(i, date_columns[i.target])
+                con.execute(f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL WHERE {where}")
             con.execute("COMMIT")
         compact_warehouse(paths)
 
 
-def _start(paths: DataPaths, as_of: date, plan: list[Expired], manifest_path: Path) -> dict:
+def _start(paths: DataPaths, as_of: date, plan: list[Expired], forgotten: Forgotten, manifest_path: Path) -> dict:
     """The checkpoint of a planned purge, written before anything changes."""
     tables = {i.target for i in plan if i.place == "warehouse"}
     state = {
@@ -225,6 +390,7 @@ def _start(paths: DataPaths, as_of: date, plan: list[Expired], manifest_path: Pa
         "planned_at": datetime.now(UTC).isoformat(),
         "plan": [{**asdict(i), "cutoff": i.cutoff.isoformat()} for i in plan],
         "date_columns": {table: column for table, column, _ in incremental_tables(manifest_path) if table in tables},
+        "forgotten": asdict(forgotten),
         "done": [],
     }
     checkpoint.save(checkpoint.purge_path(paths), state)
@@ -239,9 +405,11 @@ def _finish(paths: DataPaths, state: dict) -> list[Expired]:
     """Apply (or resume) a checkpointed purge: files, warehouse, published marts, audit; each step once."""
     path = checkpoint.purge_path(paths)
     plan = _planned(state)
-    checkpoint.step(path, state, "files", lambda: _apply_files(paths, plan))
+    forgotten = Forgotten(**state.get("forgotten", {}))
+    checkpoint.step(path, state, "files", lambda: _apply_files(paths, plan, forgotten))
     if any(i.place == "warehouse" for i in plan):
-        checkpoint.step(path, state, "warehouse", lambda: _apply_warehouse(paths, plan, state["date_columns"]))
+        warehouse_step = lambda: _apply_warehouse(paths, plan, state["date_columns"], forgotten)  # noqa: E731
+        checkpoint.step(path, state, "warehouse", warehouse_step)
         # Published copies hold the purged tables' values too (fct_sessions.visitor_id...).
         checkpoint.step(path, state, "published", lambda: republish(paths))
     purged_at = datetime.fromisoformat(state["planned_at"])
@@ -273,9 +441,9 @@ def purge(paths: DataPaths, as_of: date, manifest_path: Path, dry_run: bool = Fa
     with exclusive(paths, LOCK_NAME):
         pending = checkpoint.load(checkpoint.purge_path(paths))
         if dry_run:
-            return plan_purge(paths, as_of, manifest_path) if pending is None else _planned(pending)
+            return plan_purge(paths, as_of, manifest_path)[0] if pending is None else _planned(pending)
         finished = _finish(paths, pending) if pending else []
-        plan = plan_purge(paths, as_of, manifest_path)
+        plan, forgotten = plan_purge(paths, as_of, manifest_path)
         if plan:
-            _finish(paths, _start(paths, as_of, plan, manifest_path))
+            _finish(paths, _start(paths, as_of, plan, forgotten, manifest_path))
         return finished + plan

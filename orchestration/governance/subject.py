@@ -2,20 +2,21 @@
 
 The customer's rows are found in the landed Parquet (in clear: raw holds source values) and in the
 quarantine (a rejected order still names its customer). Their devices are the stitched ones: devices
-whose events carry the customer's user id, and devices of the customer's consent decisions. Erasure
-removes, and the access export returns, exactly the rows `row_filters` selects.
+whose events carry the customer's user id, and devices of the customer's consent decisions. Past
+their retention the retention purge replaced these ids in raw by their marked pseudonymous keys
+(`governance/pseudonyms.py`): a row holding either form is theirs. Erasure removes, and the access
+export returns, exactly the rows `row_filters` selects.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
+from orchestration.governance.pseudonyms import marked, pseudonym
 from orchestration.landing.rules import quote_ident, quote_literal
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
@@ -45,11 +46,21 @@ class Subject:
     devices: tuple[str, ...]
     order_ids: tuple[str, ...]
     connected_devices: tuple[str, ...] = ()  # serials of the device cloud's units they hold
+    # The marked pseudonymous keys of the customer id and of the devices found in clear: what raw
+    # holds in their place once the purge has been.
+    marked_keys: tuple[str, ...] = ()
 
     @property
     def identifiers(self) -> tuple[str, ...]:
         """Every value that names the person or their records."""
-        return (self.customer_id, *self.emails, *self.devices, *self.order_ids, *self.connected_devices)
+        return (
+            self.customer_id,
+            *self.emails,
+            *self.devices,
+            *self.order_ids,
+            *self.connected_devices,
+            *self.marked_keys,
+        )
 
     @property
     def pseudonymized(self) -> tuple[str, ...]:
@@ -57,8 +68,15 @@ class Subject:
         return (self.customer_id, *self.devices, *self.connected_devices)
 
     def keyed_hash(self, value: str, paths: DataPaths) -> str:
-        """The pseudonym the warehouse holds for a value (macros/pseudonymize.sql, HMAC-SHA256)."""
-        return hmac.new(hmac_key(paths).encode(), value.encode(), hashlib.sha256).hexdigest()
+        """The pseudonym the warehouse holds for a value (macros/pseudonymize.sql, HMAC-SHA256); a
+        marked key in raw is its own."""
+        return pseudonym(value, hmac_key(paths))
+
+    def with_marked_keys(self, paths: DataPaths) -> Subject:
+        key = hmac_key(paths)
+        ids = {self.customer_id, *self.devices}
+        keys = tuple(sorted({marked(v, key) for v in ids} - ids))  # a device found marked is its own
+        return replace(self, marked_keys=keys)
 
 
 def parquet_files(paths: DataPaths, source: str) -> list[Path]:
@@ -75,14 +93,16 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 def row_filters(subject: Subject) -> dict[str, str]:
     """Extract -> SQL condition true for the subject's rows of that extract."""
-    customer = _in("customer_id", (subject.customer_id,))
+    people = (subject.customer_id, *subject.marked_keys)
+    customer = _in("customer_id", people)
     orders = _in("order_id", subject.order_ids)
+    devices = _in("anonymous_id", (*subject.devices, *subject.marked_keys))
     filters = {
         "customers": customer,
         "orders": f"{customer} OR {orders}",
         "reviews": customer,
-        "consent_logs": f"{customer} OR {_in('anonymous_id', subject.devices)}",
-        "events": f"{_in('user_id', (subject.customer_id,))} OR {_in('anonymous_id', subject.devices)}",
+        "consent_logs": f"{customer} OR {devices}",
+        "events": f"{_in('user_id', people)} OR {devices}",
         **dict.fromkeys(ORDER_CHILDREN, orders),
         **dict.fromkeys(DEVICE_EXTRACTS, customer),
     }
@@ -110,7 +130,7 @@ def _distinct(con, source: str, paths: DataPaths, column: str, condition: str) -
 
 def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
     """The customer's emails, stitched devices and orders, from raw and quarantine; or UnknownCustomer."""
-    seed = Subject(store_id, customer_id, (), (), ())
+    seed = Subject(store_id, customer_id, (), (), ()).with_marked_keys(paths)
     filters = row_filters(seed)
     with duckdb.connect() as con:
         emails = _distinct(con, "customers", paths, "email", filters["customers"])
@@ -142,7 +162,7 @@ def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
         )
     if not (emails or devices or orders or reviews or units or quarantined):
         raise UnknownCustomer(f"no customer {customer_id!r} in store {store_id!r}: nothing to erase or export")
-    return Subject(
+    found = Subject(
         store_id,
         customer_id,
         tuple(sorted(emails)),
@@ -150,3 +170,4 @@ def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
         tuple(sorted(orders)),
         tuple(sorted(units)),
     )
+    return found.with_marked_keys(paths)
