@@ -13,20 +13,25 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main
+from orchestration.contracts import load_contracts
 from orchestration.dbt_project import dbt_project
 from orchestration.landing import manifest
 from tests.conftest import order, write_csv
+
+SOURCES = load_contracts()
+LAND_STEPS = 2 * len(SOURCES) + 1
 
 
 def test_land_lands_the_generated_extracts_and_prints_the_accounting(paths, capsys):
     # Clean data: tiny dirty batches may quarantine more than their expectations allow.
     assert main(["generate", "--days", "2", "--stores", "1", "--events-per-day", "2000", "--seed", "3", "--clean"]) == 0
-    # one store simulated, two days of clickstream, the 17 other extracts
-    assert re.fullmatch(r"generate: 20/20 steps in [\d.]+ s", capsys.readouterr().err.splitlines()[-1])
+    # one store simulated, two days of clickstream, an extract of each other source
+    steps = 1 + 2 + len(SOURCES) - 1
+    assert re.fullmatch(rf"generate: {steps}/{steps} steps in [\d.]+ s", capsys.readouterr().err.splitlines()[-1])
     assert main(["land", "--date", "2026-11-02"]) == 0
     out, err = capsys.readouterr()
-    # a landing step and a freshness check per source
-    assert re.fullmatch(r"land_all: 36/36 steps in [\d.]+ s", err.splitlines()[-1]), err
+    # a landing step and a freshness check per source, and the ingestion health checks
+    assert re.fullmatch(rf"land_all: {LAND_STEPS}/{LAND_STEPS} steps in [\d.]+ s", err.splitlines()[-1]), err
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("events ", "orders "))}
     for source in ("events", "orders"):
         records = manifest.records(paths, source)
@@ -56,8 +61,8 @@ def generate_one_clean_day() -> None:
 @pytest.mark.parametrize("command", [["land", "--date", "2026-11-01"], ["build", "--from", "2026-11-01"]])
 def test_a_failed_run_ends_with_what_failed_and_where_the_details_are(paths, capsys, command):
     generate_one_clean_day()
-    good = [order(order_id=f"n{i}") for i in range(20)]
-    bad = [order(order_id=f"x{i}", currency="XXX") for i in range(20)]
+    good = [order(order_id=f"ord-late-{i}") for i in range(20)]
+    bad = [order(order_id=f"ord-bad-{i}", currency="XXX") for i in range(20)]
     write_csv(paths, "orders", "orders_bad.csv", good + bad)
     capsys.readouterr()
     assert main(command) == 1
@@ -67,8 +72,8 @@ def test_a_failed_run_ends_with_what_failed_and_where_the_details_are(paths, cap
     *progress, last_progress = err.splitlines()[:-3]
     job = {"land": "land_all", "build": "build_all"}[command[0]]
     done = re.fullmatch(rf"{job}: (\d+)/(\d+) steps in [\d.]+ s", last_progress)
-    # land: every step but the failed source's freshness check, which does not run after it
-    assert done and (command[0] == "build" or (done[1], done[2]) == ("35", "36")), last_progress
+    # land: every step but those after the failed source: its freshness and the ingestion health checks
+    assert done and (command[0] == "build" or (done[1], done[2]) == (str(LAND_STEPS - 2), str(LAND_STEPS))), last_progress
     assert all(line.startswith(f"{job}: ") for line in progress)
     assert err.splitlines()[-3:] == [
         f"commerce-analytics {command[0]} failed: run {alert.stem} failed: steps raw__orders;"

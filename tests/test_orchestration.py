@@ -155,8 +155,8 @@ def test_the_kpi_summary_reads_the_published_marts(built, capsys):
 
 def test_a_batch_failing_its_expectations_stops_the_models_and_publish(planted):
     before = sha256(published_path(planted))
-    good = [order(order_id=f"n{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
-    bad = [order(order_id=f"x{i}", currency="XXX", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    good = [order(order_id=f"ord-late-{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    bad = [order(order_id=f"ord-bad-{i}", currency="XXX", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     write_csv(planted, "orders", "orders_late.csv", good + bad)
     result = run()
     assert not result.success
@@ -173,7 +173,7 @@ def test_a_batch_failing_its_expectations_stops_the_models_and_publish(planted):
 
 def test_a_file_rejected_whole_stops_the_day_and_the_alert_names_it(planted):
     before = sha256(published_path(planted))
-    rows = [order(order_id=f"n{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
+    rows = [order(order_id=f"ord-late-{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     target = write_csv(planted, "orders", "orders_semicolons.csv", rows)
     target.write_text(target.read_text().replace(",", ";"))
     result = run()

@@ -33,7 +33,7 @@ def test_the_graph_runs_from_every_landing_asset_through_the_models_to_publish(d
     orders = graph.get(dg.AssetKey(["marts", "fct_orders"]))
     assert orders.group_name == "marts_commerce"
     assert orders.owners == ["team:analytics-engineering"]
-    assert orders.metadata["pii_classes"]["customer_id"] == "medium"
+    assert orders.metadata["pii_classes"]["customer_id"] == "pseudonymous"
     assert graph.get(dg.AssetKey(["stg_oms__orders"])).group_name == "staging_oms"
     assert graph.get(dg.AssetKey(["stg_oms__orders"])).owners == ["team:data-platform"]
     # The staging model reads the landing asset: the dbt source maps onto its key.

@@ -16,9 +16,10 @@ from orchestration.landing.land import land_source
 from orchestration.replay import ledgers, replay
 from tests.conftest import order, write_csv
 
+# Every id has the one shape of the source's ids ("x"): a replayed row is checked against it.
 GOOD = [order(order_id=f"o{i}", customer_id=f"c{i}") for i in range(40)]
-CHF = order(order_id="o-chf", currency="CHF", total_amount="99.00")
-BROKEN = order(order_id="o-broken", total_amount="abc")
+CHF = order(order_id="ochf", currency="CHF", total_amount="99.00")
+BROKEN = order(order_id="obroken", total_amount="abc")
 
 
 @pytest.fixture
@@ -70,12 +71,12 @@ def test_replay_after_a_contract_fix_lands_the_row_once_and_conserves_rows(
     assert replayed.sha256 == ledger["sha256"]
     assert [row[1:] for row in ledger["rows"]] == [[41, "not_allowed:currency"]]
     assert (replayed.rows_received, replayed.rows_landed, replayed.rows_quarantined) == (1, 1, 0)
-    assert _landed(paths, "o-chf") == [(replayed.extract_id, 99)]
+    assert _landed(paths, "ochf") == [(replayed.extract_id, 99)]
 
     again = replay(paths, "orders")  # the same row again, and everything else quarantined
     assert (again.already_replayed, again.chosen, again.passing, again.record) == (1, 1, 0, None)
     assert len(manifest.records(paths, "orders")) == 2 and len(ledgers(paths, "orders")) == 1
-    assert len(_landed(paths, "o-chf")) == 1
+    assert len(_landed(paths, "ochf")) == 1
     # Rows conserved: 42 received = 40 + 2 quarantined; 1 of those replayed = 1 landed; 1 left in quarantine.
     records = manifest.records(paths, "orders")
     assert sum(r.rows_received for r in records) == 43 and sum(r.rows_landed for r in records) == 41
@@ -104,4 +105,4 @@ def test_a_replay_that_died_before_landing_is_landed_once_by_the_next(quarantine
     assert (result.already_replayed, result.passing) == (1, 0)
     assert (paths.inbox / ledger["file"]).exists()
     assert manifest.read_record(paths, "orders", ledger["sha256"]).rows_landed == 1
-    assert len(_landed(paths, "o-chf")) == 1
+    assert len(_landed(paths, "ochf")) == 1

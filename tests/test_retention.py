@@ -8,6 +8,7 @@ warehouse goes through is killed halfway and resumed; killed at every step, on c
 warehouse as built, a purge 25 months later, which forgets every key, resumes to what an
 uninterrupted one leaves."""
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -15,7 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,7 @@ from orchestration.governance.pseudonyms import MARK, pseudonym
 from orchestration.governance.purge import purge
 from orchestration.governance.storage import rewrite_parquet
 from orchestration.governance.subject import find_subject
+from orchestration.landing import land as landing
 from orchestration.landing.land import land_all
 from orchestration.publish import publish_marts, published_digests
 from orchestration.settings import DataPaths
@@ -124,10 +126,15 @@ def _decide_consent(paths: DataPaths) -> None:
     ])  # fmt: skip
 
 
+def _view_id(device: str, day: str) -> str:
+    """An event id shaped like the generator's (`ev-<letters and digits>`), as landing expects."""
+    return "ev-" + f"{device}{day}".replace("-", "")
+
+
 def _browse(paths: DataPaths) -> None:
     """Both devices browse on day 40 (both consenting) and day 100 (only the first)."""
     views = [
-        event(f"ev-{device}-{day}", f"{day}T15:00:00.000Z", anonymous_id=device, session_id=f"t-{device}-{day}")
+        event(_view_id(device, day), f"{day}T15:00:00.000Z", anonymous_id=device, session_id=f"t-{device}-{day}")
         for device in ("dev-stays", "dev-leaves")
         for day in (CONSENTED_DAY, BROWSING_DAY)
     ]
@@ -148,7 +155,16 @@ def _order_again(paths: DataPaths) -> None:
         [{**again, "order_id": "ord-day-120", "placed_at": when, "updated_at": when}],
     )
     _browse(paths)
-    land_all(paths)
+    with _landing_clock():
+        land_all(paths)
+
+
+@contextlib.contextmanager
+def _landing_clock():
+    """Landing on the evening of day 120: no row planted in this history is in its future."""
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(landing, "_machine_now", lambda: datetime.fromisoformat(f"{RETURN_DAY}T23:00:00+00:00"))
+        yield
 
 
 def _manifest(paths: DataPaths):
@@ -215,7 +231,8 @@ def built(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("retention") / "data")
     generate(paths, GeneratorConfig(days=3, stores=2, events_per_day=1000, seed=23))
     _decide_consent(paths)
-    land_all(paths)
+    with _landing_clock():
+        land_all(paths)
     RETURNING.update(_returning_customer(paths))  # one order, on the first day the purge clears
     ERASED.update(_returning_customer(paths, rank=1))
     result = _dbt(paths, "build", "--quiet")
@@ -316,7 +333,7 @@ def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, u
     assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
     results = _results(paths)
     retention_tests = {name: result for name, result in results.items() if "within_retention" in name}
-    assert len(retention_tests) == 9
+    assert len(retention_tests) == 24
     assert set(retention_tests.values()) == {("pass", 0)}
     # The views the tests read do hold the purged NULLs (a staging view reads raw as it is now).
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
@@ -502,17 +519,17 @@ def test_consent_given_before_the_purge_still_counts_and_a_withdrawal_still_ends
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         classified = con.execute(
             "SELECT event_id, exclusion_reason FROM main.int_events_classified"
-            " WHERE event_id LIKE 'ev-dev-%' ORDER BY 1"
+            " WHERE event_id LIKE 'ev-dev%' ORDER BY 1"
         ).fetchall()
         viewed = con.execute(
             "SELECT visitor_id, view_date FROM marts.fct_page_views WHERE visitor_id IN (?, ?) ORDER BY 2, 1",
             [stays, leaves],
         ).fetchall()
     assert classified == [
-        (f"ev-dev-leaves-{CONSENTED_DAY}", None),
-        (f"ev-dev-leaves-{BROWSING_DAY}", "no_analytics_consent"),
-        (f"ev-dev-stays-{CONSENTED_DAY}", None),
-        (f"ev-dev-stays-{BROWSING_DAY}", None),
+        (_view_id("dev-leaves", CONSENTED_DAY), None),
+        (_view_id("dev-leaves", BROWSING_DAY), "no_analytics_consent"),
+        (_view_id("dev-stays", CONSENTED_DAY), None),
+        (_view_id("dev-stays", BROWSING_DAY), None),
     ]
     expected = [(stays, CONSENTED_DAY), (leaves, CONSENTED_DAY), (stays, BROWSING_DAY)]
     assert [(v, str(d)) for v, d in viewed] == sorted(expected, key=lambda r: (r[1], r[0]))
@@ -535,7 +552,8 @@ def test_consent_evidence_goes_three_years_after_the_decision_ended(paths, monke
         {**decision, "consent_event_id": "denied-later", "anonymous_id": "dev-c", "action": "denied",
          "recorded_at": "2026-12-21T08:00:00.000Z"},
     ])  # fmt: skip
-    land_source(paths, "consent_logs")
+    with _landing_clock():
+        land_source(paths, "consent_logs")
     raw = f"read_parquet('{paths.raw_for('consent_logs')}/*/*.parquet', hive_partitioning = false)"
 
     def devices() -> dict[str, str | None]:

@@ -5,8 +5,8 @@ marts keep a returning customer as the same customer, and a full refresh rebuild
 A user agent that declares a crawler (the bot_user_agent_patterns seed) names software, not a
 person: it is kept, so the bots a full refresh finds are those the first build found.
 
-A pseudonymous key goes 25 months after its customer's or device's last activity (an order or an
-event naming it, in raw): the plan lists those keys (`Forgotten.keys`, in the checkpoint), the purge
+A pseudonymous key goes 25 months after its customer's or device's last activity (an order, an
+event or a connected device's telemetry naming it, in raw): the plan lists those keys (`Forgotten.keys`, in the checkpoint), the purge
 clears them from raw and from the incremental tables' `pseudonymous` columns, whatever their date.
 Consent decisions are evidence instead: kept while in force, and 3 years after they end (a grant
 ends when the next decision of its device and purpose supersedes it; a denial or withdrawal, which
@@ -72,8 +72,14 @@ KEPT_FILE = "file"
 # One purge at a time, and a build waits for a running one rather than finishing it alongside.
 LOCK_NAME = "purge"
 KEY_CLASS = "pseudonymous"
-# Where a key's last activity is read: (extract, field naming the customer or device).
+# Where a key's last activity is read: (extract, field naming the customer or device); a connected
+# device in use (readings, doses, patches) is as active as a browsing one.
 ACTIVITY = (("orders", "customer_id"), ("events", "user_id"), ("events", "anonymous_id"))
+ACTIVITY += tuple(
+    (telemetry, field)
+    for telemetry in ("sensor_readings", "dosage_deliveries", "patch_applications")
+    for field in ("device_id", "customer_id")
+)
 # The SQL lists of the keys and consent decisions this purge forgets (temporary tables of its connections).
 EXPIRED_KEYS = "(SELECT key FROM expired_keys)"
 EXPIRED_CONSENTS = "(SELECT consent_event_id FROM expired_consents)"
