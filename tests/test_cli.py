@@ -73,7 +73,8 @@ def test_a_failed_run_ends_with_what_failed_and_where_the_details_are(paths, cap
     job = {"land": "land_all", "build": "build_all"}[command[0]]
     done = re.fullmatch(rf"{job}: (\d+)/(\d+) steps in [\d.]+ s", last_progress)
     # land: every step but those after the failed source: its freshness and the ingestion health checks
-    assert done and (command[0] == "build" or (done[1], done[2]) == (str(LAND_STEPS - 2), str(LAND_STEPS))), last_progress
+    expected = (str(LAND_STEPS - 2), str(LAND_STEPS))
+    assert done and (command[0] == "build" or (done[1], done[2]) == expected), last_progress
     assert all(line.startswith(f"{job}: ") for line in progress)
     assert err.splitlines()[-3:] == [
         f"commerce-analytics {command[0]} failed: run {alert.stem} failed: steps raw__orders;"

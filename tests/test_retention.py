@@ -168,6 +168,7 @@ def _landing_clock():
 
 
 def _manifest(paths: DataPaths):
+    """The dbt manifest of the module's builds (target/dagster is another test file's to move aside)."""
     return paths.root / "t" / "manifest.json"
 
 
@@ -379,7 +380,7 @@ def test_a_null_inside_retention_still_fails(purged):
     assert _results(paths) == {"not_null_within_retention_stg_storefront__events_anonymous_id__event_at": ("fail", 1)}
 
 
-def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths):
+def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths, built):
     from orchestration.landing.land import land_source
 
     for name, data in (("orders_old.csv", b""), ("orders_new.csv", b" \n")):
@@ -389,9 +390,8 @@ def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths):
     land_source(paths, "orders")
     old, new = sorted((paths.quarantine_for("orders") / "files").iterdir(), key=lambda p: "new" in p.name)
     os.utime(old, (1577836800, 1577836800))  # kept on 2020-01-01
-    from orchestration.dbt_project import dbt_project
 
-    [expired] = purge(paths, date.today(), manifest_path=dbt_project.manifest_path)
+    [expired] = purge(paths, date.today(), manifest_path=_manifest(built[0]))
     assert (expired.place, expired.target, expired.column, expired.rows) == (
         "quarantine", str(old.relative_to(paths.root)), "file", 1
     )  # fmt: skip
@@ -518,8 +518,7 @@ def test_consent_given_before_the_purge_still_counts_and_a_withdrawal_still_ends
     ).fetchall() == [("cev-1", f"{MARK}{stays}"), ("cev-2", f"{MARK}{leaves}"), ("cev-3", "dev-leaves")]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         classified = con.execute(
-            "SELECT event_id, exclusion_reason FROM main.int_events_classified"
-            " WHERE event_id LIKE 'ev-dev%' ORDER BY 1"
+            "SELECT event_id, exclusion_reason FROM main.int_events_classified WHERE event_id LIKE 'ev-dev%' ORDER BY 1"
         ).fetchall()
         viewed = con.execute(
             "SELECT visitor_id, view_date FROM marts.fct_page_views WHERE visitor_id IN (?, ?) ORDER BY 2, 1",
@@ -535,8 +534,7 @@ def test_consent_given_before_the_purge_still_counts_and_a_withdrawal_still_ends
     assert [(v, str(d)) for v, d in viewed] == sorted(expected, key=lambda r: (r[1], r[0]))
 
 
-def test_consent_evidence_goes_three_years_after_the_decision_ended(paths, monkeypatch):
-    from orchestration.dbt_project import dbt_project
+def test_consent_evidence_goes_three_years_after_the_decision_ended(paths, built, monkeypatch):
     from orchestration.landing.land import land_source
 
     monkeypatch.setenv("PII_HMAC_KEY", KEY)
@@ -560,13 +558,13 @@ def test_consent_evidence_goes_three_years_after_the_decision_ended(paths, monke
         return dict(duckdb.execute(f"SELECT consent_event_id, anonymous_id FROM {raw}").fetchall())
 
     marked = {device: f"{MARK}{pseudonym(device, KEY)}" for device in ("dev-a", "dev-b", "dev-c")}
-    purge(paths, date(2029, 12, 20), dbt_project.manifest_path)  # 3 years after the withdrawal, to the day
+    purge(paths, date(2029, 12, 20), _manifest(built[0]))  # 3 years after the withdrawal, to the day
     assert devices() == {
         "granted-then-withdrawn": marked["dev-a"], "withdrawn": marked["dev-a"],
         "granted-in-force": marked["dev-b"], "denied-later": marked["dev-c"],
     }  # fmt: skip
 
-    [*plan] = purge(paths, date(2029, 12, 21), dbt_project.manifest_path)
+    [*plan] = purge(paths, date(2029, 12, 21), _manifest(built[0]))
 
     assert devices() == {
         "granted-then-withdrawn": None, "withdrawn": None,

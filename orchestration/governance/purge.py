@@ -6,8 +6,9 @@ A user agent that declares a crawler (the bot_user_agent_patterns seed) names so
 person: it is kept, so the bots a full refresh finds are those the first build found.
 
 A pseudonymous key goes 25 months after its customer's or device's last activity (an order, an
-event or a connected device's telemetry naming it, in raw): the plan lists those keys (`Forgotten.keys`, in the checkpoint), the purge
-clears them from raw and from the incremental tables' `pseudonymous` columns, whatever their date.
+event or a connected device's telemetry naming it, in raw): the plan lists those keys
+(`Forgotten.keys`, in the checkpoint), the purge clears them from raw and from the incremental
+tables' `pseudonymous` columns, whatever their date.
 Consent decisions are evidence instead: kept while in force, and 3 years after they end (a grant
 ends when the next decision of its device and purpose supersedes it; a denial or withdrawal, which
 proves no consent, when made); then the decision's device and customer keys are cleared
