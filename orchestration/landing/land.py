@@ -157,7 +157,7 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
             records += [record for _, record in done]
             pending = [(record.sequence, extract) for extract, record in staged[len(done) :]]
             for _, extract in pending:
-                shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
+                _discard_staged(paths, source, extract)
     if errors:
         raise LandingFailed(source, errors) from next(iter(errors.values()))
     return records
@@ -172,15 +172,20 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
         try:
             record = land_extract(con, paths, contract, extract, sequence, newest, landed_at)
         except delivery.ExtractChanged:
-            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            _discard_staged(paths, contract.name, extract)
             continue  # still being written: landed by a later run, whole
         except Exception as exc:  # one extract's failure must not stop the others
-            shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+            _discard_staged(paths, contract.name, extract)
             errors[extract.path.name] = exc
             continue
         staged.append((extract, record))
         newest = _late_reference([record], newest)
     return staged
+
+
+def _discard_staged(paths: DataPaths, source: str, extract) -> None:
+    """Drop what an extract left in staging (it lands again, whole, by a later run or in its turn)."""
+    shutil.rmtree(staging_folder(paths, source, extract.sha256), ignore_errors=True)
 
 
 def _first_failing(paths: DataPaths, contract: Contract, records: list, reference) -> tuple[int | None, list[str]]:
@@ -191,16 +196,15 @@ def _first_failing(paths: DataPaths, contract: Contract, records: list, referenc
     def locate(record, day):
         return _staged_partition(paths, record, day)
 
-    if not validate_batch(contract, records, locate, reference):
+    batch_failures = validate_batch(contract, records, locate, reference)
+    if not batch_failures:
         return None, []
     # The extracts before the culprit pass together; with it they do not (alone, or in combination
-    # with them: an immutable key repeated in another partition). The last prefix is the batch.
-    prefixes = (
-        (index, validate_batch(contract, records[: index + 1], locate, reference))
-        for index, record in enumerate(records)
-        if record.status != "rejected"
-    )
-    return next((index, failures) for index, failures in prefixes if failures)
+    # with them: an immutable key repeated in another partition). The last prefix is the batch,
+    # whose failures are known: a rejected extract adds no rows to validate.
+    *earlier, last = [index for index, record in enumerate(records) if record.status != "rejected"]
+    prefixes = ((index, validate_batch(contract, records[: index + 1], locate, reference)) for index in earlier)
+    return next(((index, failures) for index, failures in prefixes if failures), (last, batch_failures))
 
 
 def _machine_now() -> datetime:
@@ -264,7 +268,7 @@ def land_extract(
         if not record.is_conserved:
             raise readers.UnreadableExtract(readers.ROWS_UNACCOUNTED, f"rows do not add up: {record.counts_by_store}")
     except readers.UnreadableExtract as exc:
-        shutil.rmtree(staging_folder(paths, contract.name, extract.sha256), ignore_errors=True)
+        _discard_staged(paths, contract.name, extract)
         _reject_whole_file(con, paths, contract, extract, record, exc)
     # What was read may be a copy cut short (and rejected as such): only a file that did not change
     # from its hash to the end of its landing is the extract the record names.
