@@ -14,3 +14,17 @@
     {#- Elsewhere no purge is recorded: every value is still kept. -#}
     cast(null as date)
 {%- endmacro %}
+
+{#- SQL date: the first raw (UTC) date whose unconsented events the last purge left their clear ids
+    (orchestration/governance/unconsented.py closed_before: the lookback and a day either side). -#}
+{% macro unconsented_ids_kept_since() %}
+    {{ return(adapter.dispatch('unconsented_ids_kept_since', 'commerce_analytics')()) }}
+{% endmacro %}
+
+{% macro duckdb__unconsented_ids_kept_since() -%}
+    (getvariable('pii_purged_as_of') - {{ var('lookback_days') + 2 }})
+{%- endmacro %}
+
+{% macro default__unconsented_ids_kept_since() -%}
+    cast(null as date)
+{%- endmacro %}

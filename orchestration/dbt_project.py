@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import yaml
 from dagster_dbt import DbtCliResource, DbtProject
 
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
@@ -25,6 +26,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # A target folder of Dagster's own: dbt run by hand writes target/, and its partial-parse file
 # (made for another DATA_DIR or other vars) would make every Dagster build parse from scratch.
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=Path("target", "dagster"))
+
+
+def project_var(name: str):
+    """A var's default in dbt_project.yml, for Python that must agree with the models."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][name]
 
 
 def seed_partial_parse(run_target: Path) -> None:

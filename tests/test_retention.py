@@ -25,7 +25,7 @@ import pytest
 from orchestration import warehouse
 from orchestration.dbt_project import DBT_EXECUTABLE
 from orchestration.generator import GeneratorConfig, generate
-from orchestration.governance import audit, checkpoint, storage
+from orchestration.governance import audit, checkpoint, storage, unconsented
 from orchestration.governance import purge as purging
 from orchestration.governance.erase import erase, warehouse_rows_naming
 from orchestration.governance.export import WAREHOUSE_PROCESSING, export_subject
@@ -325,7 +325,7 @@ def test_a_purge_killed_at_each_step_resumes_to_what_an_uninterrupted_one_leaves
     assert [_published_visitors(paths, f) for f in ("marts.duckdb", "marts_us.duckdb")] == [0, 0]
 
 
-def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, uninterrupted):
+def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, uninterrupted, built):
     paths, plan, _, rebuilt, resumed = purged
     assert plan == uninterrupted[0] and resumed == uninterrupted[1]
     purged_columns = {(i.target.split("/")[1], i.column) for i in plan if i.place == "raw"}
@@ -345,8 +345,59 @@ def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, u
             " FROM main.stg_storefront__events"
         ).fetchall()
         [(emails,)] = con.execute("SELECT count(email) FROM main.stg_crm__customers").fetchall()
-    # Device ids past 90 days are keys in raw, passed through by staging: none is lost.
-    assert nulls == 0 and kept > 0 and emails == 0
+    # Device ids past 90 days are keys in raw, passed through by staging: none is lost but those
+    # of events that counted for no one, which the purge cleared.
+    assert nulls == len(_unconsented(DataPaths(built[1]))) > 0 and kept > 0 and emails == 0
+
+
+def _unconsented(paths: DataPaths) -> set[str]:
+    """The events a build excluded for a privacy signal or missing consent, on days the purge on
+    AS_OF closed (unconsented.closed_before)."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return {
+            event_id
+            for (event_id,) in con.execute(
+                "SELECT event_id FROM main.int_events_classified"
+                " WHERE exclusion_reason IN ('privacy_signal', 'no_analytics_consent') AND event_at < ?::DATE",
+                [unconsented.closed_before(AS_OF)],
+            ).fetchall()
+        }
+
+
+def _raw_events(paths: DataPaths) -> list[tuple]:
+    events = f"read_parquet('{paths.raw_for('events')}/*/*.parquet', hive_partitioning = false)"
+    return duckdb.execute(f"SELECT event_id, anonymous_id, user_id, ip, user_agent FROM {events}").fetchall()
+
+
+def test_unconsented_events_keep_no_clear_identifier_once_their_days_closed(purged, built):
+    paths, pristine = purged[0], DataPaths(built[1])
+    excluded = _unconsented(pristine)
+    before, after = _raw_events(pristine), _raw_events(paths)
+    assert len(excluded) > 50
+    assert {row[1:] for row in after if row[0] in excluded} == {(None, None, None, None)}
+    assert all(row[1] is not None for row in after if row[0] not in excluded)
+    # Devices whose every event counted for no one are named nowhere: not in raw (their consent
+    # decisions aside, kept as evidence), quarantine, the warehouse or the published marts. A
+    # quarantined row was never classified: it keeps its payload for its class's 90 days.
+    counted = {row[1] for row in before if row[0] not in excluded}
+    quarantined = [str(f) for f in paths.quarantine_for("events").glob("part-*.parquet")]
+    named_there = duckdb.execute(
+        "SELECT DISTINCT d FROM unnest(?::VARCHAR[]) u(d), read_parquet(?) t WHERE contains(t::VARCHAR, d)",
+        [sorted({row[1] for row in before}), quarantined],
+    ).fetchall()
+    devices = sorted({row[1] for row in before if row[0] in excluded} - counted - {d for (d,) in named_there})
+    assert len(devices) > 5
+    keys = [pseudonym(d, KEY) for d in devices]
+    assert _parquet_rows_naming(paths, devices, but="consent_logs") == 0
+    assert _published_rows_naming(paths, devices + keys) == 0 and warehouse_rows_naming(paths, devices) == 0
+    # Their counts stay: the exclusions of the generated days are those the first build counted.
+    scorecard = "SELECT date, store_id, privacy_signal_events, no_analytics_consent_events"
+    scorecard += f" FROM marts.dq_scorecard_daily WHERE source = 'events' AND date < '{HISTORY_END}' ORDER BY ALL"
+    with (
+        duckdb.connect(str(paths.warehouse), read_only=True) as now,
+        duckdb.connect(str(pristine.warehouse), read_only=True) as then,
+    ):
+        assert now.execute(scorecard).fetchall() == then.execute(scorecard).fetchall()
 
 
 def test_marts_rebuilt_after_the_purge_keep_the_rows_built_before_it(purged):
@@ -365,7 +416,7 @@ def test_marts_rebuilt_after_the_purge_keep_the_rows_built_before_it(purged):
 
 def test_a_null_inside_retention_still_fails(purged):
     paths = purged[0]
-    [file] = sorted(paths.raw_for("events").glob("date=2026-11-03/*.parquet"))[:1]
+    [file] = sorted(paths.raw_for("events").glob(f"date={BROWSING_DAY}/*.parquet"))[:1]  # a day still open
     kept = file.read_bytes()  # put back after: later tests build on these files
     with duckdb.connect() as con:
         rewrite_parquet(
@@ -472,9 +523,11 @@ def test_a_full_refresh_after_the_purge_rebuilds_every_mart_row_for_row(purged):
     assert sum(map(len, rebuilt.values())) > 1000
 
 
-def _parquet_rows_naming(paths: DataPaths, values: list[str]) -> int:
-    """Rows of every Parquet file (raw, quarantine) whose text holds one of `values`."""
+def _parquet_rows_naming(paths: DataPaths, values: list[str], but: str | None = None) -> int:
+    """Rows of every Parquet file (raw, quarantine) whose text holds one of `values`; `but` names
+    a source whose raw files are left out."""
     files = [str(f) for place in (paths.raw, paths.quarantine) for f in place.rglob("*.parquet")]
+    files = [f for f in files if but is None or not f.startswith(str(paths.raw_for(but)))]
     condition = " OR ".join("contains(t::VARCHAR, ?)" for _ in values)
     sql = f"SELECT count(*) FROM read_parquet(?, union_by_name = true) t WHERE {condition}"
     return duckdb.execute(sql, [files, *values]).fetchone()[0]

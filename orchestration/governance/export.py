@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from orchestration.contracts import load_contracts
-from orchestration.governance import audit
+from orchestration.governance import audit, unconsented
 from orchestration.governance.minimise import IP_ADDRESSES, truncated_ip
 from orchestration.governance.subject import find_subject, parquet_files, quarantine_filter, row_filters
 from orchestration.landing.rules import quote_ident, quote_literal
@@ -92,6 +92,8 @@ def _purge_action(source: str, column: str, pii: str) -> str:
     if pii == "pseudonymous":
         reason = "consent evidence past its retention" if source == "consent_logs" else "25 months without activity"
         return f"pseudonymous key deleted ({reason})"
+    if pii == unconsented.UNCONSENTED:
+        return "deleted (set to NULL) where the event counted for no one (privacy signal or no analytics consent)"
     if load_contracts()[source].field(column).pseudonymous_key:
         return "replaced by its pseudonymous key (keyed HMAC-SHA256)"
     return "deleted (set to NULL)"

@@ -50,7 +50,7 @@ import duckdb
 
 from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, Field, load_contracts
 from orchestration.dbt_project import PROJECT_DIR
-from orchestration.governance import audit, checkpoint, pseudonyms
+from orchestration.governance import audit, checkpoint, pseudonyms, unconsented
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
 from orchestration.landing.rules import quote_ident, quote_literal
 from orchestration.locks import exclusive
@@ -90,10 +90,12 @@ CONSENT_EVIDENCE_YEARS = 3
 @dataclass(frozen=True)
 class Forgotten:
     """What a purge forgets whatever the rows' dates: keys 25 months inactive, consent decisions 3
-    years after they ended (by consent_event_id)."""
+    years after they ended (by consent_event_id); and the raw days before which unconsented events
+    lose their clear identifiers (`unconsented.py`)."""
 
     keys: list[str] = field(default_factory=list)
     consents: list[str] = field(default_factory=list)
+    unconsented_before: str | None = None
 
 
 def cutoff(pii: str, as_of: date) -> date | None:
@@ -116,6 +118,8 @@ def _to_change(contract: Contract, item: Expired) -> str:
     column = quote_ident(field.name)
     if item.pii == KEY_CLASS:
         return f"{column} IS NOT NULL AND {_forgets(contract, column)}"
+    if item.pii == unconsented.UNCONSENTED:
+        return f"{column} IS NOT NULL AND {unconsented.IS_UNCONSENTED}"
     if field.pseudonymous_key:
         return f"{column} IS NOT NULL AND NOT {pseudonyms.is_marked(column)}"
     bots = _kept_bots(contract, field)
@@ -126,13 +130,17 @@ def _replacement(contract: Contract, column: str, items: list[Expired]) -> str:
     """SQL: the column's value once the purge's items for it are applied."""
     field = contract.field(column)
     name = quote_ident(column)
-    value = f"CAST(NULL AS {field.sql_type})"
-    if field.pseudonymous_key:
-        value = f"marked_pseudonym({name})" if any(i.pii != KEY_CLASS for i in items) else name
-    elif bots := _kept_bots(contract, field):
-        value = f"CASE WHEN {bots} THEN {name} END"
+    value = name
+    if any(i.pii not in (KEY_CLASS, unconsented.UNCONSENTED) for i in items):  # past its class's retention
+        value = f"CAST(NULL AS {field.sql_type})"
+        if field.pseudonymous_key:
+            value = f"marked_pseudonym({name})"
+        elif bots := _kept_bots(contract, field):
+            value = f"CASE WHEN {bots} THEN {name} END"
     if any(i.pii == KEY_CLASS for i in items):
         value = f"CASE WHEN NOT coalesce({_forgets(contract, name)}, false) THEN {value} END"
+    if any(i.pii == unconsented.UNCONSENTED for i in items):
+        value = f"CASE WHEN NOT {unconsented.IS_UNCONSENTED} THEN {value} END"
     return f"{value} AS {name}"
 
 
@@ -149,6 +157,8 @@ def _connect(paths: DataPaths, forgotten: Forgotten) -> duckdb.DuckDBPyConnectio
     con.execute("SET TimeZone = 'UTC'")
     pseudonyms.register(con, paths)
     _keep_forgotten(con, forgotten)
+    with writer(paths):  # read from the warehouse while no build writes it
+        unconsented.keep_unconsented(con, paths.warehouse, forgotten.unconsented_before)
     return con
 
 
@@ -250,6 +260,12 @@ def _raw_plan(con, paths: DataPaths, contract: Contract, as_of: date, forgotten:
         candidates = [i for i in candidates if day < i.cutoff]
         if day < key_cutoff:
             candidates += [Expired("raw", target, f.name, KEY_CLASS, key_cutoff, 0) for f in keys]
+        if contract.name == unconsented.SOURCE and forgotten.unconsented_before:
+            closed = date.fromisoformat(forgotten.unconsented_before)
+            if day < closed:
+                candidates += [
+                    Expired("raw", target, c, unconsented.UNCONSENTED, closed, 0) for c in unconsented.COLUMNS
+                ]
         if not candidates:
             continue
         counts = ", ".join(f"count(*) FILTER (WHERE {_to_change(contract, i)})" for i in candidates)
@@ -324,7 +340,8 @@ def _warehouse_plan(con, manifest_path: Path, as_of: date) -> list[Expired]:
 def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> tuple[list[Expired], Forgotten]:
     """Everything expired on `as_of`, and the keys and consent decisions it forgets."""
     with _connect(paths, Forgotten()) as con:
-        forgotten = Forgotten(expired_keys(con, paths, as_of), expired_consents(con, paths, as_of))
+        keys, consents = expired_keys(con, paths, as_of), expired_consents(con, paths, as_of)
+    forgotten = Forgotten(keys, consents, unconsented.closed_before(as_of).isoformat())
     plan = []
     with _connect(paths, forgotten) as con:
         for contract in load_contracts().values():

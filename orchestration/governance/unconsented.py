@@ -1,0 +1,55 @@
+"""Data minimised after the fact: the clear identifiers of clickstream events that counted for no
+one (a GPC or DNT signal, or no analytics consent in force) go from raw once no build can
+reclassify them, that is once the incremental builds' lookback window has closed over their day.
+
+The retention purge does it (`purge.py`, plan class `unconsented`): it reads which events the
+last build excluded for those reasons from the warehouse's `int_events_classified`, and sets their
+device id, user id, IP and user agent to NULL in raw. Their counts stay in `dq_scorecard_daily`
+and `consent_daily`, which count rows. Bots are left to the retention of their class: a bot's
+classification reads its device id and user agent, and a rebuild must find the same bots.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from orchestration.dbt_project import project_var
+from orchestration.landing.rules import quote_literal
+
+# The plan class of these values (in the plan and the audit's `pii` column).
+UNCONSENTED = "unconsented"
+SOURCE = "events"
+REASONS = ("privacy_signal", "no_analytics_consent")
+COLUMNS = ("anonymous_id", "user_id", "ip", "user_agent")
+CLASSIFIED = "warehouse.main.int_events_classified"
+# SQL on a raw event: the last build excluded it for one of REASONS (temporary table of the connection).
+IS_UNCONSENTED = "(store_id, event_id) IN (SELECT store_id, event_id FROM unconsented_events)"
+
+
+def closed_before(as_of: date) -> date:
+    """Raw days (UTC) no daily build after `as_of` rebuilds: the build of the day before `as_of`
+    reopens `lookback_days` more, and a store-local day reaches one UTC day either side."""
+    return as_of - timedelta(days=project_var("lookback_days") + 2)
+
+
+def keep_unconsented(con, warehouse: Path, before: str | None) -> None:
+    """Create `unconsented_events` on `con`: the events dated before `before` (UTC) the warehouse
+    classified as excluded for a privacy signal or missing consent (none without a build)."""
+    con.execute("CREATE TEMP TABLE unconsented_events (store_id VARCHAR, event_id VARCHAR)")
+    if before is None or not warehouse.exists():
+        return
+    con.execute(f"ATTACH {quote_literal(str(warehouse))} AS warehouse (READ_ONLY)")
+    try:
+        built = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'warehouse'"
+            " AND schema_name = 'main' AND table_name = 'int_events_classified'"
+        ).fetchone()[0]
+        if built:
+            reasons = ", ".join(quote_literal(r) for r in REASONS)
+            con.execute(
+                f"INSERT INTO unconsented_events SELECT store_id, event_id FROM {CLASSIFIED}"
+                f" WHERE exclusion_reason IN ({reasons}) AND event_at < {quote_literal(before)}::DATE"
+            )
+    finally:
+        con.execute("DETACH warehouse")
