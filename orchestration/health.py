@@ -81,17 +81,18 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _delay_hours(record: manifest.ManifestRecord) -> float:
+    """Inbox arrival to landing; never negative (the inbox's clock may run ahead of this machine's)."""
+    landed, arrived = datetime.fromisoformat(record.landed_at), datetime.fromisoformat(record.arrived_at)
+    return max((landed - arrived).total_seconds(), 0) / 3600
+
+
 def source_health(paths: DataPaths, source: str, now: datetime) -> SourceHealth:
     backlog = _backlog(paths, source)
     records = manifest.records(paths, source)
     day = max((r.landed_at[:10] for r in records), default=None)
     newest = [r for r in records if r.landed_at[:10] == day]
-    delays = []
-    for record in newest:
-        arrived = paths.inbox / record.file
-        if arrived.exists():  # the inbox keeps what it received; a file taken away has no arrival time
-            landed = datetime.fromisoformat(record.landed_at).timestamp()
-            delays.append(max(landed - arrived.stat().st_mtime, 0) / 3600)
+    delays = [_delay_hours(r) for r in newest if r.arrived_at]
     received = sum(r.rows_received for r in newest)
     return SourceHealth(
         source=source,

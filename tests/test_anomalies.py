@@ -3,7 +3,6 @@ normal data, the generator's weekly curve and growth included."""
 
 import json
 import math
-import os
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -130,12 +129,15 @@ def test_no_false_alarm_on_four_weeks_of_generated_data(paths):
     assert [a for d in judged for a in anomalies.band_anomalies("volume", series, d, T.volume_band, T)] == []
 
 
-def _record(paths, name: str, landed_at: str, received: int, quarantined: int, duplicates: int, late: int):
+def _record(
+    paths, name: str, landed_at: str, received: int, quarantined: int, duplicates: int, late: int, arrived_at=None
+):
     record = manifest.ManifestRecord(
         source="orders",
         sha256=name * 64,
         file=f"orders/{name}.csv",
         size_bytes=1,
+        arrived_at=arrived_at,
         landed_at=landed_at,
         status="landed",
     )
@@ -152,11 +154,7 @@ def _record(paths, name: str, landed_at: str, received: int, quarantined: int, d
 
 def test_dead_letter_health_measures_backlog_rates_and_delay(paths, monkeypatch):
     _record(paths, "a", "2026-11-01T02:00:00+00:00", 100, 4, 0, 0)
-    _record(paths, "b", "2026-11-02T02:00:00+00:00", 200, 10, 30, 8)
-    (paths.inbox / "orders").mkdir(parents=True)
-    arrived = datetime(2026, 11, 1, 22, 0, tzinfo=UTC).timestamp()  # 4 hours before b landed
-    (paths.inbox / "orders" / "b.csv").write_text("x")
-    os.utime(paths.inbox / "orders" / "b.csv", (arrived, arrived))
+    _record(paths, "b", "2026-11-02T02:00:00+00:00", 200, 10, 30, 8, arrived_at="2026-11-01T22:00:00+00:00")
     quarantined_at = [datetime(2026, 11, 1, 2, tzinfo=UTC)] * 2 + [datetime(2026, 11, 2, 2, tzinfo=UTC)]
     with duckdb.connect() as con:
         con.execute(

@@ -2,7 +2,9 @@
 poison the late-row counts, and landing stamps follow the landing sequence, not the clock."""
 
 import datetime as dt
+import os
 
+from orchestration import health
 from orchestration.landing import land
 from orchestration.landing.land import land_source
 from tests.conftest import event, order, write_batches, write_csv
@@ -60,3 +62,12 @@ def test_landing_stamps_follow_the_landing_sequence_when_the_clock_is_behind(pat
     assert dt.datetime.fromisoformat(second.landed_at) == dt.datetime.fromisoformat(first.landed_at) + dt.timedelta(
         seconds=1
     )
+
+
+def test_the_record_keeps_when_the_extract_arrived_in_the_inbox(paths):
+    extract = write_csv(paths, "orders", "orders_1.csv", [order(order_id=f"a{i}") for i in range(20)])
+    arrived = dt.datetime(2026, 11, 1, 22, 0, tzinfo=dt.UTC)
+    os.utime(extract, (arrived.timestamp(), arrived.timestamp()))
+    [record] = land_source(paths, "orders")
+    assert dt.datetime.fromisoformat(record.arrived_at) == arrived
+    assert health._delay_hours(record) == (dt.datetime.fromisoformat(record.landed_at) - arrived).total_seconds() / 3600

@@ -251,6 +251,7 @@ def land_extract(
         sha256=extract.sha256,
         file=str(extract.path.relative_to(paths.inbox)),
         size_bytes=extract.path.stat().st_size,
+        arrived_at=datetime.fromtimestamp(extract.path.stat().st_mtime, UTC).isoformat(),
         landed_at=landed_at.isoformat(),
         status="landed",
         sequence=sequence,

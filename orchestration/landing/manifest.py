@@ -30,6 +30,9 @@ class ManifestRecord:
     # The extract's place in its source's landing order (1, 2, ...): with the row number it orders
     # every landed row, so the latest copy of a re-exported record is the one landed last.
     sequence: int = 0
+    # When the extract arrived in the inbox: the file's modification time, as the inbox's file
+    # system stamped it (delivery.py). Records written before it was kept have none.
+    arrived_at: str | None = None
     rows_received: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0

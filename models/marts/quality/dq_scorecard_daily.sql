@@ -48,7 +48,15 @@ landing as (
         -- Quarantined rows landed again by a replay: received again by the replay extract, which
         -- counts them a second time in rows_received.
         cast(sum(case when is_replay then rows_received else 0 end) as {{ dbt.type_bigint() }}) as rows_replayed,
-        cast(sum(case when is_replay then rows_landed else 0 end) as {{ dbt.type_bigint() }}) as rows_landed_by_replay
+        cast(sum(case when is_replay then rows_landed else 0 end) as {{ dbt.type_bigint() }}) as rows_landed_by_replay,
+        -- The batch form of consumer lag: the longest an extract of the day waited in the inbox.
+        -- Whole seconds; never negative, since the inbox's clock may run ahead of the landing's.
+        cast(max(
+            case
+                when arrived_at > landed_at then 0
+                else {{ dbt.datediff('arrived_at', 'landed_at', 'second') }}
+            end
+        ) as {{ dbt.type_bigint() }}) as max_landing_delay_seconds
     from extracts
     group by
         source,
@@ -150,6 +158,7 @@ final as (
         coalesce(landing.rows_erased_subject, 0) as rows_erased_subject,
         coalesce(landing.rows_replayed, 0) as rows_replayed,
         coalesce(landing.rows_landed_by_replay, 0) as rows_landed_by_replay,
+        landing.max_landing_delay_seconds,
         coalesce(clickstream.bot_user_agent_events, 0) as bot_user_agent_events,
         coalesce(clickstream.bot_behaviour_events, 0) as bot_behaviour_events,
         coalesce(clickstream.privacy_signal_events, 0) as privacy_signal_events,

@@ -26,6 +26,8 @@ renamed as (
         per_store.store_id,
         {{ json_text('per_store.record', '$.file') }} as file_name,
         {{ json_text('per_store.record', '$.status') }} as status,
+        -- Records written before the arrival time was kept have none.
+        cast({{ json_text('per_store.record', '$.arrived_at') }} as {{ engine_type('timestamptz') }}) as arrived_at,
         cast({{ json_text('per_store.record', '$.landed_at') }} as {{ engine_type('timestamptz') }}) as landed_at,
         cast({{ json_text('per_store.store_counts', '$.received') }} as bigint) as rows_received,
         cast({{ json_text('per_store.store_counts', '$.landed') }} as bigint) as rows_landed,
@@ -50,6 +52,7 @@ final as (
         -- A replay extract (orchestration/replay.py): quarantined rows landed again, named <source>/replay-<id>.
         renamed.file_name like '%/replay-%' as is_replay,
         renamed.status,
+        renamed.arrived_at,
         renamed.landed_at,
         renamed.rows_received,
         renamed.rows_landed,
