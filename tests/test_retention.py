@@ -428,7 +428,9 @@ def test_a_null_inside_retention_still_fails(purged):
     tested = _dbt(paths, "test", "--select", "stg_storefront__events,test_name:not_null_within_retention")
     file.write_bytes(kept)
     assert tested.returncode == 1
-    assert _results(paths) == {"not_null_within_retention_stg_storefront__events_anonymous_id__event_at": ("fail", 1)}
+    assert _results(paths) == {
+        "not_null_within_retention_stg_storefront__events_anonymous_id__event_at__True": ("fail", 1)
+    }
 
 
 def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths, built):
