@@ -38,6 +38,9 @@ _PROCESS_LOCK = threading.Lock()
 # processes can write between uses: an attach costs about a millisecond, a new DuckDB instance 20-50
 # (what made the compliance panel the slowest endpoint). Made per process: an instance is not fork-safe.
 _HOST: tuple[int, duckdb.DuckDBPyConnection] | None = None
+# The parent's instance, in a forked child: never closed there (its destructor crashes the child,
+# as the purge's kill tests found), only left alone.
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
 
 
 def audit_path(paths: DataPaths) -> Path:
@@ -47,6 +50,8 @@ def audit_path(paths: DataPaths) -> Path:
 def _host() -> duckdb.DuckDBPyConnection:
     global _HOST
     if _HOST is None or _HOST[0] != os.getpid():
+        if _HOST is not None:
+            _INHERITED.append(_HOST[1])
         _HOST = (os.getpid(), duckdb.connect())
     return _HOST[1]
 
