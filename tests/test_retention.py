@@ -112,16 +112,20 @@ def _returning_customer(paths: DataPaths, rank: int = 0) -> dict:
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
+# A store-us analytics consent decision with no customer: the planted decisions add device, action, time.
+ANALYTICS_DECISION = {
+    "store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?", "consent_version": "v1"
+}  # fmt: skip
+
+
 def _decide_consent(paths: DataPaths) -> None:
     """Two devices grant analytics consent on day 1; the second withdraws it on day 50."""
-    decision = {"store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?"}
-    decision |= {"consent_version": "v1"}
     write_csv(paths, "consent_logs", "consent_planted.csv", [
-        {**decision, "consent_event_id": "cev-1", "anonymous_id": "dev-stays", "action": "granted",
+        {**ANALYTICS_DECISION, "consent_event_id": "cev-1", "anonymous_id": "dev-stays", "action": "granted",
          "recorded_at": "2026-11-01T08:00:00.000Z"},
-        {**decision, "consent_event_id": "cev-2", "anonymous_id": "dev-leaves", "action": "granted",
+        {**ANALYTICS_DECISION, "consent_event_id": "cev-2", "anonymous_id": "dev-leaves", "action": "granted",
          "recorded_at": "2026-11-01T08:00:00.000Z"},
-        {**decision, "consent_event_id": "cev-3", "anonymous_id": "dev-leaves", "action": "withdrawn",
+        {**ANALYTICS_DECISION, "consent_event_id": "cev-3", "anonymous_id": "dev-leaves", "action": "withdrawn",
          "recorded_at": f"{WITHDRAWAL_DAY}T08:00:00.000Z"},
     ])  # fmt: skip
 
@@ -593,16 +597,14 @@ def test_consent_evidence_goes_three_years_after_the_decision_ended(paths, built
     from orchestration.landing.land import land_source
 
     monkeypatch.setenv("PII_HMAC_KEY", KEY)
-    decision = {"store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?"}
-    decision |= {"consent_version": "v1"}
     write_csv(paths, "consent_logs", "consent.csv", [
-        {**decision, "consent_event_id": "granted-then-withdrawn", "anonymous_id": "dev-a", "action": "granted",
-         "recorded_at": "2026-11-01T08:00:00.000Z"},
-        {**decision, "consent_event_id": "withdrawn", "anonymous_id": "dev-a", "action": "withdrawn",
+        {**ANALYTICS_DECISION, "consent_event_id": "granted-then-withdrawn", "anonymous_id": "dev-a",
+         "action": "granted", "recorded_at": "2026-11-01T08:00:00.000Z"},
+        {**ANALYTICS_DECISION, "consent_event_id": "withdrawn", "anonymous_id": "dev-a", "action": "withdrawn",
          "recorded_at": "2026-12-20T08:00:00.000Z"},
-        {**decision, "consent_event_id": "granted-in-force", "anonymous_id": "dev-b", "action": "granted",
+        {**ANALYTICS_DECISION, "consent_event_id": "granted-in-force", "anonymous_id": "dev-b", "action": "granted",
          "recorded_at": "2026-11-01T08:00:00.000Z"},
-        {**decision, "consent_event_id": "denied-later", "anonymous_id": "dev-c", "action": "denied",
+        {**ANALYTICS_DECISION, "consent_event_id": "denied-later", "anonymous_id": "dev-c", "action": "denied",
          "recorded_at": "2026-12-21T08:00:00.000Z"},
     ])  # fmt: skip
     with _landing_clock():

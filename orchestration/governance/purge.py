@@ -41,6 +41,7 @@ finishes it before dbt runs; until then the build already counts its `as_of` as 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -103,13 +104,18 @@ def cutoff(pii: str, as_of: date) -> date | None:
     return None if days is None else as_of - timedelta(days=days)
 
 
+@functools.cache
+def _bot_patterns() -> str:
+    """The seed's crawler patterns as one regex, read once: the purge asks for it per file."""
+    with (PROJECT_DIR / "seeds" / "bot_user_agent_patterns.csv").open(encoding="utf-8") as handle:
+        return "|".join(row["pattern"] for row in csv.DictReader(handle))
+
+
 def _kept_bots(contract: Contract, field: Field) -> str | None:
     """SQL condition on a user agent that declares a crawler (kept past retention), else None."""
     if (contract.name, field.name) != ("events", "user_agent"):
         return None
-    with (PROJECT_DIR / "seeds" / "bot_user_agent_patterns.csv").open(encoding="utf-8") as handle:
-        patterns = "|".join(row["pattern"] for row in csv.DictReader(handle))
-    return f"regexp_matches(lower({quote_ident(field.name)}), {quote_literal(patterns)})"
+    return f"regexp_matches(lower({quote_ident(field.name)}), {quote_literal(_bot_patterns())})"
 
 
 def _to_change(contract: Contract, item: Expired) -> str:
