@@ -1,11 +1,10 @@
 {#- The (store_id, date) partitions an incremental model rebuilds whole, from `rows` carrying
     `partition_landed_at`: each partition whose inputs landed after the model's last build (late
     events, consent decisions, logins that re-stitch a device, late payments all raise it), plus,
-    when a run names its window, every date from the window's start less `lookback_days`. Dagster
-    names it in the environment (DBT_WINDOW_START), which dbt reads at run time and which, unlike a
-    var, does not make dbt parse the project again; by hand, `--vars "{window_start: ...}"`. -#}
+    when a run names its window (macros/build_window_start.sql), every date from the window's start
+    less `lookback_days`. -#}
 {% macro rebuilt_partitions(rows, date_column) -%}
-    {%- set window_start = env_var('DBT_WINDOW_START', '') or var('window_start', '') -%}
+    {%- set window_start = build_window_start() -%}
     select
         store_id,
         {{ date_column }}

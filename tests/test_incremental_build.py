@@ -1,6 +1,8 @@
 """Build the warehouse day by day, incrementally, as extracts arrive (late events, consent
-decisions and payments included), landed on a machine whose clock is a day behind, and prove
-every mart equals a full refresh of the same data."""
+decisions and payments included), landed on a machine whose clock is a day behind, then a day on
+which only one store delivers, and that late: a consent withdrawal and an offline batch with a
+login, both dated on the first day. Prove every mart, and the classified events, equal a full
+refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -11,14 +13,20 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
 from orchestration.generator import GeneratorConfig, generate
+from orchestration.governance.pseudonyms import pseudonym
 from orchestration.landing import land
 from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
+from tests.conftest import event, write_batches, write_csv
 
 FIRST_DAY = date(2026, 11, 1)
 DAYS = 2
 # Landing times differ between the two builds by construction; they are bookkeeping, not data.
-BOOKKEEPING = {"partition_landed_at"}
+BOOKKEEPING = {"partition_landed_at", "landed_at", "consent_landed_at"}
+# The day after the generated history, whose deliveries are late and store us's only.
+LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
+OFFLINE_DEVICE = "a-0ff1000000000001"
+KEY = "test-key-shared-by-both-builds"
 # Every model downstream of an incremental one, and everything those read (dbt "@"). The other marts are tables
 # rebuilt whole from the same landed data on every run, equal by construction, so building them
 # four times here would only cost time.
@@ -40,7 +48,7 @@ def warehouses(tmp_path_factory):
     generate(generated, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=2, events_per_day=3000, seed=23))
     incremental, full = DataPaths(root / "incremental"), DataPaths(root / "full")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PII_HMAC_KEY", "test-key-shared-by-both-builds")
+        mp.setenv("PII_HMAC_KEY", KEY)
         seed = ["seed", "--project-dir", ".", "--profiles-dir", "."]
         for paths in (incremental, full):
             mp.setenv("DATA_DIR", str(paths.root))
@@ -57,31 +65,86 @@ def warehouses(tmp_path_factory):
                     clock.setattr(land, "_machine_now", lambda: datetime.now(UTC) - timedelta(days=1))
                 land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{day}', lookback_days: 0}}")
             deliver(generated, full, day)
+        planted = _late_deliveries(incremental)
+        for paths in (incremental, full):
+            planted(paths)
+        land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{LATE_DAY}', lookback_days: 0}}")
         land_and_run(full, mp, *AFFECTED, "--full-refresh")
-    return incremental, full
+    return incremental, full, planted
+
+
+def _raw(paths: DataPaths, source: str) -> str:
+    return f"read_parquet('{paths.raw_for(source)}/*/*.parquet', hive_partitioning = false)"
+
+
+def _late_deliveries(history: DataPaths):
+    """What store us sends on LATE_DAY, all of it about the first day, chosen from the landed history:
+    the withdrawal of a device's analytics consent, recorded between two of its first-day events (the
+    later ones stop counting), and an offline batch of first-day events from a device never seen,
+    logged in as an existing customer (its visits that day are stitched to them)."""
+    con = duckdb.connect()
+    [(device, first_at, last_at)] = con.execute(f"""
+        WITH decisions AS (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
+            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
+        )
+        SELECT anonymous_id, min(event_at), max(event_at)
+        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
+        WHERE store_id = 'us' AND action = 'granted' AND user_agent NOT ILIKE '%bot%'
+            AND event_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY} 20:00:00+00' AND decided_at < event_at
+            AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+        GROUP BY ALL HAVING count(*) >= 3 ORDER BY anonymous_id LIMIT 1
+    """).fetchall()  # fmt: skip
+    [(customer,)] = con.execute(
+        f"SELECT min(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
+    ).fetchall()
+    withdrawn_at = first_at + (last_at - first_at) / 2
+    offline = [
+        event(f"e-0ff1{i:012x}", f"{FIRST_DAY}T15:3{i}:00.000Z", anonymous_id=OFFLINE_DEVICE, user_id=customer,
+              session_id="s-0ff1000000000001")
+        for i in range(3)
+    ]  # fmt: skip
+    decision = {"store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?",
+                "consent_version": "2026-09"}  # fmt: skip
+    decisions = [
+        {**decision, "consent_event_id": "cns-us-900000001", "anonymous_id": device, "action": "withdrawn",
+         "recorded_at": withdrawn_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"},
+        {**decision, "consent_event_id": "cns-us-900000002", "anonymous_id": OFFLINE_DEVICE, "action": "granted",
+         "recorded_at": f"{FIRST_DAY}T15:00:00.000Z"},
+    ]  # fmt: skip
+
+    def plant(paths: DataPaths) -> None:
+        write_csv(paths, "consent_logs", f"consent_logs_{LATE_DAY:%Y%m%d}.csv", decisions)
+        # sent and received on the late day: an offline device syncing what it recorded on the first
+        write_batches(paths, f"events_{LATE_DAY:%Y%m%d}_9000.jsonl.gz", [{
+            "sent_at": f"{LATE_DAY}T09:00:00.000Z", "received_at": f"{LATE_DAY}T09:00:01.000Z", "events": offline
+        }])  # fmt: skip
+
+    plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
+    return plant
 
 
 def mart_rows(paths: DataPaths) -> dict[str, Counter]:
-    """Every mart as a multiset of rows, bookkeeping columns left out."""
+    """Every mart, and the classified events, as multisets of rows, bookkeeping columns left out."""
     # Not read-only: dbt's in-process connection to the same file is still open.
     with duckdb.connect(str(paths.warehouse)) as con:
         tables = con.execute(
-            "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
-            "WHERE table_schema = 'marts' GROUP BY table_name"
+            "SELECT table_schema || '.' || table_name, list(column_name ORDER BY ordinal_position)"
+            " FROM information_schema.columns WHERE table_schema = 'marts'"
+            " OR (table_schema = 'main' AND table_name = 'int_events_classified') GROUP BY ALL"
         ).fetchall()
         return {
             table: Counter(
-                con.execute(
-                    f"SELECT {', '.join(c for c in columns if c not in BOOKKEEPING)} FROM marts.{table}"
-                ).fetchall()
+                con.execute(f"SELECT {', '.join(c for c in columns if c not in BOOKKEEPING)} FROM {table}").fetchall()
             )
             for table, columns in tables
         }
 
 
 def test_every_mart_built_day_by_day_equals_a_full_refresh(warehouses):
-    incremental, full = (mart_rows(paths) for paths in warehouses)
-    assert {"fct_sessions", "fct_page_views", "funnel_daily", "kpis_daily"} <= set(full)
+    incremental, full = (mart_rows(paths) for paths in warehouses[:2])
+    assert {"marts.fct_sessions", "marts.fct_page_views", "marts.funnel_daily", "marts.kpis_daily"} <= set(full)
+    assert "main.int_events_classified" in full
     assert set(incremental) == set(full)
     differences = {
         table: (sum((incremental[table] - rows).values()), sum((rows - incremental[table]).values()))
@@ -90,5 +153,23 @@ def test_every_mart_built_day_by_day_equals_a_full_refresh(warehouses):
     }
     assert differences == {}
     # The comparison means something: the event marts hold rows from every day.
-    session_days = {row[2] for row in full["fct_sessions"]}
+    session_days = {row[2] for row in full["marts.fct_sessions"]}
     assert len(session_days) >= DAYS
+
+
+def test_the_late_day_reclassified_and_restitched_the_first_day(warehouses):
+    incremental, _, planted = warehouses
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        reasons = con.execute(
+            "SELECT event_at > ?, exclusion_reason, count(*) FROM main.int_events_classified"
+            " WHERE anonymous_id = ? GROUP BY ALL ORDER BY ALL",
+            [planted.withdrawn_at, pseudonym(planted.device, KEY)],
+        ).fetchall()
+        offline = con.execute(
+            "SELECT event_date, customer_id, count(*) FROM main.int_events_sessionized"
+            " WHERE anonymous_id = ? GROUP BY ALL",
+            [pseudonym(OFFLINE_DEVICE, KEY)],
+        ).fetchall()
+    # counted up to the withdrawal, not after it
+    assert [(after, reason) for after, reason, _ in reasons] == [(False, None), (True, "no_analytics_consent")]
+    assert offline == [(FIRST_DAY, pseudonym(planted.customer, KEY), 3)]

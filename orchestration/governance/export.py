@@ -119,6 +119,9 @@ def processing(con, paths: DataPaths, filters: dict[str, str]) -> list[dict]:
         if place == "raw" and target in files:
             action = _purge_action(files[target], column, pii)
             steps.append({"place": place, "target": target, "column": column, "action": action, "at": purged_at})
+        elif place == "warehouse" and pii == unconsented.UNCONSENTED:
+            action = f"{_purge_action('events', column, pii)}, on rows dated before {cutoff}"
+            steps.append({"place": place, "target": target, "column": column, "action": action, "at": purged_at})
         elif place == "warehouse" and pii != "pseudonymous":
             action = f"deleted (set to NULL) on every row dated before {cutoff}"
             steps.append({"place": place, "target": target, "column": column, "action": action, "at": purged_at})

@@ -43,7 +43,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -322,24 +322,34 @@ def incremental_tables(manifest_path: Path) -> list[tuple[str, str, dict[str, st
 
 def _warehouse_condition(item: Expired, date_column: str) -> str:
     """SQL on an incremental table's row: the item clears its column there. A key goes wherever it
-    is, whatever the row's date; another value by the row's date."""
+    is, whatever the row's date; an unconsented event's ids once its day closed; another value by
+    the row's date."""
     if item.pii == KEY_CLASS:
         return f"{quote_ident(item.column)} IN {EXPIRED_KEYS}"
+    if item.pii == unconsented.UNCONSENTED:
+        return unconsented.excluded_before(item.cutoff.isoformat())
     return f"{quote_ident(date_column)} < {quote_literal(item.cutoff.isoformat())}::DATE"
 
 
-def _warehouse_plan(con, manifest_path: Path, as_of: date) -> list[Expired]:
+def _warehouse_plan(con, manifest_path: Path, as_of: date, forgotten: Forgotten) -> list[Expired]:
     existing = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    candidates = [
+        Expired("warehouse", table, column, pii, cutoff(pii, as_of), 0)
+        for table, _, columns in incremental_tables(manifest_path)
+        for column, pii in columns.items()
+    ]
+    if forgotten.unconsented_before:
+        closed = date.fromisoformat(forgotten.unconsented_before)
+        candidates += [
+            Expired("warehouse", unconsented.CLASSIFIED, column, unconsented.UNCONSENTED, closed, 0)
+            for column in unconsented.CLASSIFIED_COLUMNS
+        ]
+    date_columns = {table: date_column for table, date_column, _ in incremental_tables(manifest_path)}
     plan = []
-    for table, date_column, columns in incremental_tables(manifest_path):
-        if table not in existing:
-            continue
-        for column, pii in columns.items():
-            limit = cutoff(pii, as_of)
-            where = _warehouse_condition(Expired("warehouse", table, column, pii, limit, 0), date_column)
-            [n] = _count_non_null(con, table, [column], where)
-            if n:
-                plan.append(Expired("warehouse", table, column, pii, limit, n))
+    for item in (i for i in candidates if i.target in existing):
+        [n] = _count_non_null(con, item.target, [item.column], _warehouse_condition(item, date_columns[item.target]))
+        if n:
+            plan.append(replace(item, rows=n))
     return plan
 
 
@@ -355,7 +365,7 @@ def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> tuple[list
     if paths.warehouse.exists():
         with writer(paths), duckdb.connect(str(paths.warehouse), read_only=True) as con:
             _keep_forgotten(con, forgotten)
-            plan += _warehouse_plan(con, manifest_path, as_of)
+            plan += _warehouse_plan(con, manifest_path, as_of, forgotten)
     return plan, forgotten
 
 

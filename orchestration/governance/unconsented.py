@@ -4,7 +4,8 @@ reclassify them, that is once the incremental builds' lookback window has closed
 
 The retention purge does it (`purge.py`, plan class `unconsented`): it reads which events the
 last build excluded for those reasons from the warehouse's `int_events_classified`, and sets their
-device id, user id, IP and user agent to NULL in raw. Their counts stay in `dq_scorecard_daily`
+device id, user id, IP and user agent to NULL in raw, and their keys and hashes to NULL in that
+incremental table, which keeps the days no build reopens. Their counts stay in `dq_scorecard_daily`
 and `consent_daily`, which count rows. Bots are left to the retention of their class: a bot's
 classification reads its device id and user agent, and a rebuild must find the same bots.
 """
@@ -22,7 +23,8 @@ UNCONSENTED = "unconsented"
 SOURCE = "events"
 REASONS = ("privacy_signal", "no_analytics_consent")
 COLUMNS = ("anonymous_id", "user_id", "ip", "user_agent")
-CLASSIFIED = "warehouse.main.int_events_classified"
+CLASSIFIED = "main.int_events_classified"
+CLASSIFIED_COLUMNS = ("anonymous_id", "customer_id", "ip_hash", "user_agent_hash")
 # SQL on a raw event: the last build excluded it for one of REASONS (temporary table of the connection).
 IS_UNCONSENTED = "(store_id, event_id) IN (SELECT store_id, event_id FROM unconsented_events)"
 
@@ -31,6 +33,12 @@ def closed_before(as_of: date) -> date:
     """Raw days (UTC) no daily build after `as_of` rebuilds: the build of the day before `as_of`
     reopens `lookback_days` more, and a store-local day reaches one UTC day either side."""
     return as_of - timedelta(days=project_var("lookback_days") + 2)
+
+
+def excluded_before(before: str) -> str:
+    """SQL on a row of int_events_classified: excluded for one of REASONS, dated before `before` (UTC)."""
+    reasons = ", ".join(quote_literal(r) for r in REASONS)
+    return f"exclusion_reason IN ({reasons}) AND event_at < {quote_literal(before)}::DATE"
 
 
 def keep_unconsented(con, warehouse: Path, before: str | None) -> None:
@@ -46,10 +54,9 @@ def keep_unconsented(con, warehouse: Path, before: str | None) -> None:
             " AND schema_name = 'main' AND table_name = 'int_events_classified'"
         ).fetchone()[0]
         if built:
-            reasons = ", ".join(quote_literal(r) for r in REASONS)
             con.execute(
-                f"INSERT INTO unconsented_events SELECT store_id, event_id FROM {CLASSIFIED}"
-                f" WHERE exclusion_reason IN ({reasons}) AND event_at < {quote_literal(before)}::DATE"
+                f"INSERT INTO unconsented_events SELECT store_id, event_id FROM warehouse.{CLASSIFIED}"
+                f" WHERE {excluded_before(before)}"
             )
     finally:
         con.execute("DETACH warehouse")

@@ -2,9 +2,19 @@
 -- of precedence: a bot (user agent or event rate), a GPC or DNT signal, no analytics consent in
 -- force at the event's time, a reloaded purchase confirmation. Nothing is dropped here, so the
 -- data-quality scorecard can count each exclusion.
+--
+-- Incremental by store and local date, so a daily run pseudonymises and classifies the days it
+-- rebuilds, not the whole history (macros/classified_partitions.sql says which). Those days are
+-- classified from the events of a scope around them: the rules look past a day's edges (a burst
+-- of activity can run over midnight, a reload repeats a purchase days later), so the scope adds a
+-- day either side, and purchases of the same orders outside it come from the table itself.
+{%- set scope = classified_scope() %}
 with events as (
 
     select * from {{ ref('stg_storefront__events') }}
+    {%- if scope %}
+    where {{ in_classified_scope('event_at', scope) }}
+    {%- endif %}
 
 ),
 
@@ -135,6 +145,28 @@ with_consent as (
 ),
 
 -- A reload of the order confirmation page sends the purchase again under a new event id.
+purchases as (
+
+    select
+        event_id,
+        store_id,
+        order_id,
+        event_at
+    from localized
+    where event_type = 'purchase' and order_id is not null
+    {%- if scope %}
+    union all
+    select
+        event_id,
+        store_id,
+        order_id,
+        event_at
+    from {{ this }}
+    where event_type = 'purchase' and order_id is not null and not {{ in_classified_scope('event_at', scope) }}
+    {%- endif %}
+
+),
+
 purchase_copies as (
 
     select
@@ -143,8 +175,7 @@ purchase_copies as (
             partition by store_id, order_id
             order by event_at, event_id
         ) as copy_number
-    from localized
-    where event_type = 'purchase' and order_id is not null
+    from purchases
 
 ),
 
@@ -171,4 +202,10 @@ classified as (
 )
 
 -- the staging columns pass through unchanged
-select * from classified  -- noqa: AM04
+select classified.* from classified  -- noqa: AM04
+{%- if scope %}
+inner join ({{ classified_partitions(scope.since) }}) as rebuilt
+    on
+        classified.store_id = rebuilt.store_id
+        and classified.event_date = rebuilt.event_date
+{%- endif %}
