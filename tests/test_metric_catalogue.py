@@ -55,6 +55,14 @@ KPI_COLUMNS = {
     "DAU": ("kpis_daily", "dau"),
     "WAU": ("kpis_daily", "wau"),
     "MAU": ("kpis_daily", "mau"),
+    # Beyond the formula table: the hourly and lifecycle KPIs (docs/hourly-and-lifecycle.md).
+    "hourly conversion rate": ("kpis_hourly", "conversion_rate"),
+    "order to payment capture": ("order_lifecycle_daily", "order_to_capture_hours_p50"),
+    "capture to shipment": ("order_lifecycle_daily", "capture_to_shipment_hours_p50"),
+    "shipment to delivery": ("order_lifecycle_daily", "shipment_to_delivery_hours_p50"),
+    "return request to refund": ("order_lifecycle_daily", "return_request_to_refund_hours_p50"),
+    "refund turnaround": ("order_lifecycle_daily", "refund_turnaround_hours_p90"),
+    "promotion adoption": ("order_lifecycle_daily", "promotion_adoption_rate"),
 }
 
 

@@ -28,8 +28,7 @@ select
     shipments.delivered_at is not null and shipments.delivered_at <= shipments.eta_at as is_on_time,
     shipments.delivered_at is not null and shipments.delivery_attempts = 1 as is_first_attempt,
     -- a decimal, so sums over shipments do not depend on row order
-    cast({{ seconds_between('shipments.shipped_at', 'shipments.delivered_at') }} / 3600 as decimal(18, 4))
-        as delivery_hours
+    {{ hours_between('shipments.shipped_at', 'shipments.delivered_at') }} as delivery_hours
 from shipments
 inner join stores
     on shipments.store_id = stores.store_id
