@@ -70,9 +70,8 @@
 {%- endmacro %}
 
 {#- What an incremental run of int_events_classified reads: none on a full build (everything);
-    otherwise the latest landing stamp the table holds (`since`) and the UTC dates (`first`,
-    `last`) of the events to read, the rebuilt days with a day of context either side plus a day
-    for the widest time-zone offset; `first` is none when nothing is to be rebuilt. -#}
+    otherwise the (store_id, event_date) partitions it rebuilds, found once, at run time, and the
+    first and last of their days (none when nothing is to be rebuilt). -#}
 {% macro classified_scope() -%}
     {#- a dbt unit test has no `this`: it tests the full build's SQL -#}
     {%- if not execute or this is none or not is_incremental() -%}
@@ -84,13 +83,22 @@
     {%- if since is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set bounds = run_query(
-        "select min(event_date), max(event_date) from (" ~ classified_partitions(since) ~ ") as rebuilt"
-    ).rows[0] -%}
-    {{ return({'since': since, 'first': bounds[0], 'last': bounds[1]}) }}
+    {%- set partitions = [] -%}
+    {%- for row in run_query(
+        "select store_id, cast(event_date as " ~ dbt.type_string() ~ ") from ("
+        ~ classified_partitions(since) ~ ") as rebuilt order by 2, 1"
+    ).rows -%}
+        {%- do partitions.append((row[0], row[1])) -%}
+    {%- endfor -%}
+    {{ return({
+        'partitions': partitions,
+        'first': partitions[0][1] if partitions else none,
+        'last': partitions[-1][1] if partitions else none,
+    }) }}
 {%- endmacro %}
 
-{#- SQL condition: the UTC timestamp `column` falls in the scope's days. -#}
+{#- SQL condition: the UTC timestamp `column` falls in the scope's days, with a day of context either
+    side and a day for the widest time-zone offset; false when nothing is rebuilt. -#}
 {% macro in_classified_scope(column, scope) -%}
     {%- if scope.first is none -%}
         false
@@ -98,4 +106,16 @@
         ({{ column }} >= {{ dbt.dateadd('day', -2, "cast('" ~ scope.first ~ "' as date)") }}
         and {{ column }} < {{ dbt.dateadd('day', 3, "cast('" ~ scope.last ~ "' as date)") }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- SQL relation of the scope's partitions (store_id, event_date), written out. -#}
+{% macro classified_scope_partitions(scope) -%}
+    {%- for store_id, day in scope.partitions %}
+    select '{{ store_id }}' as store_id, cast('{{ day }}' as date) as event_date
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as store_id, cast(null as date) as event_date
+    {%- endfor %}
 {%- endmacro %}

@@ -204,7 +204,7 @@ classified as (
 -- the staging columns pass through unchanged
 select classified.* from classified  -- noqa: AM04
 {%- if scope %}
-inner join ({{ classified_partitions(scope.since) }}) as rebuilt
+inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
     on
         classified.store_id = rebuilt.store_id
         and classified.event_date = rebuilt.event_date
