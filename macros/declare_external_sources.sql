@@ -26,7 +26,7 @@
         {%- for schema in graph.sources.values() | map(attribute='schema') | unique -%}
             {%- do run_query('create schema if not exists ' ~ schema) -%}
         {%- endfor -%}
-        {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+        {%- for node in graph.sources.values() if node.config.meta.raw_root -%}
             {%- set columns = [] -%}
             {%- for column in node.columns.values() -%}
                 {%- do columns.append(adapter.quote(column.name) ~ ' ' ~ engine_type(column.data_type)) -%}

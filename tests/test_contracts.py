@@ -48,7 +48,7 @@ def test_the_ids_feeding_pseudonymous_keys_are_marked_and_only_medium_strings_ma
     hashed = set()
     for model in Path("models/staging").rglob("*.sql"):
         sql = model.read_text()
-        [source] = re.findall(r"raw_source\('(\w+)'\)", sql) or [None]
+        [source] = re.findall(r"raw_source\('\w+', '(\w+)'\)", sql) or [None]
         hashed |= {(source, column) for column in re.findall(r"pseudonymize\('(\w+_id)'\)", sql)}
     assert marked == hashed
     assert {("orders", "customer_id"), ("events", "anonymous_id"), ("sensor_readings", "device_id")} <= marked

@@ -1,10 +1,13 @@
 """The landing assets in Dagster: the code location loads, and the expectations check gates."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from orchestration.contracts import load_contracts
 from orchestration.defs.landing import EXPECTATIONS_CHECK, landing_asset_key, landing_assets
 from orchestration.defs.partitions import daily_partitions
+from orchestration.governance.classification import staging_models_by_source
 from tests.conftest import order, write_csv
 
 
@@ -19,6 +22,18 @@ def test_code_location_has_a_landing_asset_with_a_blocking_check_per_contract():
         assert graph.get_check_spec(check).blocking
     orders = graph.get(landing_asset_key("orders"))
     assert orders.metadata["pii_classes"]["customer_id"] == "medium"
+
+
+def test_each_landed_tables_dbt_source_is_its_landing_asset_upstream_of_its_staging_model():
+    from orchestration.definitions import defs
+
+    # One dbt source per system (`source('oms', 'orders')`), mapped onto the landing asset `raw/orders`.
+    graph = defs.resolve_asset_graph()
+    staging = staging_models_by_source(Path("models"))
+    for source in load_contracts():
+        assert dg.AssetKey([staging[source]]) in graph.get(landing_asset_key(source)).child_keys, source
+    systems = {c.source_system for c in load_contracts().values()}
+    assert [k for k in graph.get_all_asset_keys() if k.path[0] in systems] == []
 
 
 @dg.asset(

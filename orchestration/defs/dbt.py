@@ -17,6 +17,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
 from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_environment
+from orchestration.defs.landing import landing_asset_key
 from orchestration.defs.partitions import daily_partitions
 from orchestration.governance.purge import finish_pending_purge
 from orchestration.settings import DataPaths
@@ -45,6 +46,13 @@ if dbt_project.preparer.using_dagster_dev():
 
 class DomainTranslator(DagsterDbtTranslator):
     """Groups models by layer and domain folder; owners and PII classes from the dbt YAML."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # A landed table's source (`oms.orders`: one dbt source per system) is its landing asset
+        # (`raw/orders`), so the graph runs from each extract to each mart.
+        if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["config"]["meta"].get("raw_root"):
+            return landing_asset_key(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         # fqn: [project, layer, domain, ..., name]; seeds sit at [project, name].

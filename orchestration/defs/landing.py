@@ -25,7 +25,7 @@ TRANSIENT_ERRORS = (OSError, MemoryError, duckdb.IOException, duckdb.OutOfMemory
 
 
 def landing_asset_key(source: str) -> dg.AssetKey:
-    # dagster-dbt maps dbt source `raw.<table>` onto this key, joining the graph.
+    # The dbt translator maps each landed table's source (`oms.orders`) onto this key (defs/dbt.py).
     return dg.AssetKey(["raw", source])
 
 

@@ -31,7 +31,7 @@ STAGING_RENAMES = {
 # Contract fields staging leaves out: their values go no further than raw (a review's free text, the
 # device clock of a batch, already folded into event_at).
 STAGING_DROPS = {("reviews", "body"), ("events", "device_sent_at")}
-_RAW_SOURCE = re.compile(r"raw_source\(\s*'(\w+)'\s*\)")
+_RAW_SOURCE = re.compile(r"raw_source\(\s*'\w+'\s*,\s*'(\w+)'\s*\)")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _pii(column: dict) -> str | None:
 
 
 def documented_relations(models_dir: Path) -> dict[str, Relation]:
-    """Sources (as `raw.<table>`) and models declared in the YAML under `models_dir`."""
+    """Sources (as `<system>.<table>`) and models declared in the YAML under `models_dir`."""
     relations = {}
     for yaml_file in sorted(models_dir.rglob("*.yml")):
         spec = yaml.safe_load(yaml_file.read_text(encoding="utf-8")) or {}

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('products') }}
+    select * from {{ raw_source('catalog', 'products') }}
 
 ),
 

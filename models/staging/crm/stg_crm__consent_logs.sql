@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('consent_logs') }}
+    select * from {{ raw_source('crm', 'consent_logs') }}
 
 ),
 

@@ -2,7 +2,7 @@
 -- everything downstream reads the pseudonymised customer_id and the low-class fields only.
 with source as (
 
-    select * from {{ raw_source('customers') }}
+    select * from {{ raw_source('crm', 'customers') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('reviews') }}
+    select * from {{ raw_source('crm', 'reviews') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('device_activations') }}
+    select * from {{ raw_source('devices', 'device_activations') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('adverse_events') }}
+    select * from {{ raw_source('devices', 'adverse_events') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('dosage_deliveries') }}
+    select * from {{ raw_source('devices', 'dosage_deliveries') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('firmware_updates') }}
+    select * from {{ raw_source('devices', 'firmware_updates') }}
 
 ),
 

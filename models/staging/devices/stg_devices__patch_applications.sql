@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('patch_applications') }}
+    select * from {{ raw_source('devices', 'patch_applications') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('sensor_readings') }}
+    select * from {{ raw_source('devices', 'sensor_readings') }}
 
 ),
 

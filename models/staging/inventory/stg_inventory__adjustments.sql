@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('inventory_adjustments') }}
+    select * from {{ raw_source('inventory', 'inventory_adjustments') }}
 
 ),
 

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ raw_source('stock_snapshots') }}
+    select * from {{ raw_source('inventory', 'stock_snapshots') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('shipments') }}
+    select * from {{ raw_source('logistics', 'shipments') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('warehouses') }}
+    select * from {{ raw_source('logistics', 'warehouses') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('chargebacks') }}
+    select * from {{ raw_source('oms', 'chargebacks') }}
 
 ),
 

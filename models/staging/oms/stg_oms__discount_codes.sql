@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('discount_codes') }}
+    select * from {{ raw_source('oms', 'discount_codes') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('fx_rates') }}
+    select * from {{ raw_source('oms', 'fx_rates') }}
 
 ),
 

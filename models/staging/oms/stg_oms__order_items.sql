@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('order_items') }}
+    select * from {{ raw_source('oms', 'order_items') }}
 
 ),
 

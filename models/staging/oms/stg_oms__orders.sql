@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('orders') }}
+    select * from {{ raw_source('oms', 'orders') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('payment_attempts') }}
+    select * from {{ raw_source('oms', 'payment_attempts') }}
 
 ),
 

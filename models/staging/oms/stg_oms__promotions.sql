@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('promotions') }}
+    select * from {{ raw_source('oms', 'promotions') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('refunds') }}
+    select * from {{ raw_source('oms', 'refunds') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ raw_source('stores') }}
+    select * from {{ raw_source('oms', 'stores') }}
 
 ),
 

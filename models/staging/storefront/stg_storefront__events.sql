@@ -2,7 +2,7 @@
 -- (truncated first) and the user agent (classified against the bot patterns first).
 with source as (
 
-    select * from {{ raw_source('events') }}
+    select * from {{ raw_source('storefront', 'events') }}
 
 ),
 
