@@ -17,7 +17,8 @@
 {% endmacro %}
 
 {#- Spark: each landed source is an external Parquet table typed by its contract over the same
-    hive layout (raw/<source>/date=YYYY-MM-DD/), its partitions discovered on every run; the
+    hive layout (raw/<source>/date=YYYY-MM-DD/), its partitions listed from the folders when read
+    (profiles.yml turns manageFilesourcePartitions off: no `recover partitions` per run); the
     manifest is a text table of whole JSON files. Re-declared each run, so a contract change
     reaches the catalog; dropping an external table leaves its files alone. -#}
 {% macro spark__declare_external_sources() %}
@@ -35,7 +36,6 @@
             {%- do run_query('create table ' ~ table ~ ' (' ~ columns | join(', ') ~ ') using parquet'
                 ~ ' partitioned by (`date`)'
                 ~ " location '" ~ node.config.meta.raw_root ~ '/' ~ node.name ~ "'") -%}
-            {%- do run_query('alter table ' ~ table ~ ' recover partitions') -%}
         {%- endfor -%}
         {%- for node in graph.sources.values() if node.source_name == 'landing' -%}
             {%- set folder = node.config.meta.files.split('/*')[0] -%}

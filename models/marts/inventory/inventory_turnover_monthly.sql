@@ -62,8 +62,8 @@ monthly as (
         cast(sum(units_sold * unit_cost) as decimal(18, 2)) as cogs,
         sum(cogs_usd) as cogs_usd,
         avg(on_hand) as mean_units_on_hand,
-        cast(avg(inventory_value_at_cost) as decimal(18, 2)) as mean_inventory_value_at_cost,
-        cast(avg(inventory_value_at_cost_usd) as decimal(18, 2)) as mean_inventory_value_at_cost_usd,
+        {{ decimal_mean('inventory_value_at_cost') }} as mean_inventory_value_at_cost,
+        {{ decimal_mean('inventory_value_at_cost_usd') }} as mean_inventory_value_at_cost_usd,
         max(last_receipt_date) as last_receipt_date
     from received
     group by
