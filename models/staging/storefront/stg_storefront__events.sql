@@ -1,15 +1,10 @@
 -- Medium-class fields leave staging only as keyed hashes: device and customer ids, the IP
 -- (truncated first) and the user agent (classified against the bot patterns first).
-with source as (
+with deduplicated as (
 
-    select * from {{ raw_source('storefront', 'events') }}
-
-),
-
-deduplicated as (
-
-    -- immutable: the first received copy wins
-    {{ deduplicate('source', 'event_id', '_landing_order') | indent(4) }}
+    -- immutable: the first received copy wins (read from the landed table, not a `source` CTE:
+    -- see first_landed_copy)
+    {{ first_landed_copy(raw_source('storefront', 'events'), 'event_id') | indent(4) }}
 
 ),
 
