@@ -13,7 +13,8 @@ from orchestration.contracts import load_contracts
 from orchestration.dbt_project import dbt_project, prepare_manifest
 from orchestration.defs.landing import landing_asset_key, landing_assets
 from orchestration.json_logs import JsonLineFormatter, scrub
-from orchestration.landing.land import content_hash, land_source
+from orchestration.landing.land import land_source
+from orchestration.lib.content_hash import content_hash
 from tests.conftest import order, write_csv
 
 

@@ -139,9 +139,9 @@ def parse_floor(paths: DataPaths) -> int:
     """What DuckDB needs just to read the clickstream extracts landing reads, every field of every
     event, with all files in one scan (so on every core): the ceiling of any landing of this format."""
     from orchestration.contracts import load_contracts
-    from orchestration.landing.land import connect
     from orchestration.landing.readers import jsonl_batches_read
-    from orchestration.landing.rules import quote_ident
+    from orchestration.lib.in_memory_duckdb import connect
+    from orchestration.lib.sql_quoting import quote_ident
 
     contract = load_contracts()["events"]
     selected, source = jsonl_batches_read(contract, sorted(paths.inbox_for("events").glob(contract.file_pattern)))

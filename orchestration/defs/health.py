@@ -12,7 +12,7 @@ import duckdb
 from orchestration import anomalies, health
 from orchestration.contracts import load_contracts
 from orchestration.defs.landing import landing_asset_key
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.publish import published_path
 from orchestration.settings import DataPaths
 

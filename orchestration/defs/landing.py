@@ -16,7 +16,7 @@ import duckdb
 from orchestration.contracts import Contract, load_contracts
 from orchestration.defs.partitions import daily_partitions
 from orchestration.landing.land import LandingFailed, land_source
-from orchestration.locks import exclusive
+from orchestration.lib.file_locks import exclusive
 from orchestration.settings import DataPaths
 
 EXPECTATIONS_CHECK = "batch_expectations"

@@ -60,9 +60,9 @@ from orchestration.governance.subject import (
     row_filters,
 )
 from orchestration.landing import manifest, suppression
-from orchestration.landing.atomic import write_atomic
-from orchestration.landing.land import content_hash
-from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.lib.atomic_files import write_atomic
+from orchestration.lib.content_hash import content_hash
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.progress import Progress, dbt_counts
 from orchestration.settings import DataPaths
 
