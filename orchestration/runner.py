@@ -93,6 +93,7 @@ def partition_range(first: date, last: date) -> tuple[str, str]:
 
 
 def run_job(
+    paths: DataPaths,
     job_name: str,
     first: date,
     last: date,
@@ -101,7 +102,8 @@ def run_job(
     selection: dg.AssetSelection | None = None,
     verbose: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run.
+    """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run,
+    on the data under `paths` (the run's `settings` resource).
 
     `dbt_config` (`full_refresh`, `lookback_days`) configures the dbt build of jobs that have one.
     dbt's progress goes to `$DATA_DIR/logs/dbt.log` rather than the terminal. A failed run
@@ -110,12 +112,12 @@ def run_job(
     """
     from orchestration.alerts import write_alert
     from orchestration.dbt_project import ensure_manifest
+    from orchestration.defs.resources import Settings
 
     start, end = partition_range(first, last)
     on = on or instance()
     # The CLI prints its own summary and, on failure, where the details are.
-    run_config = logger_config("ERROR" if verbose else "CRITICAL")
-    paths = DataPaths.from_env()
+    run_config = logger_config("ERROR" if verbose else "CRITICAL", paths)
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(_Tap(log)) as tap:
@@ -140,6 +142,7 @@ def run_job(
             run_config=run_config,
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
+            resources={"settings": Settings.of(paths)},
         )
         progress.close()
     if not result.success:

@@ -167,7 +167,7 @@ def query_timings(published: Path, repeats: int) -> dict[str, dict]:
     return timings
 
 
-def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
+def _dagster_build(paths: DataPaths, first: date, last: date, full_refresh: bool) -> None:
     """`make run`'s build: parse, then the build_all job over the window."""
     import dagster as dg
 
@@ -175,9 +175,9 @@ def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
     from orchestration.runner import run_job
 
     prepare_manifest()
-    result = run_job("build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
+    result = run_job(paths, "build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
     if not result.success:
-        raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {DataPaths.from_env().root / 'alerts'}")
+        raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {paths.root / 'alerts'}")
 
 
 def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
@@ -260,7 +260,7 @@ def run_bench(
             land_all(main)
         events = landed_events(main)
         with measured(stages, "build_dagster", events):
-            _dagster_build(start_date, last, full_refresh=True)
+            _dagster_build(main, start_date, last, full_refresh=True)
         with measured(stages, "backup", events):
             backup(main, backups, keep=DEFAULT_KEEP)
     # The same project with plain dbt, into its own warehouse, over a restore of that backup.
@@ -284,7 +284,7 @@ def run_bench(
         queries = query_timings(published_path(main), query_repeats)
         deliver(generated, main, new_day)
         with measured(stages, "incremental_day", lambda: landed_events(main) - events):
-            _dagster_build(new_day, new_day, full_refresh=False)
+            _dagster_build(main, new_day, new_day, full_refresh=False)
         with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
             backup(main, backups, keep=DEFAULT_KEEP)
 

@@ -18,8 +18,8 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from orchestration import warehouse
 from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_environment
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import Settings
 from orchestration.governance.purge import finish_pending_purge
-from orchestration.settings import DataPaths
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -87,8 +87,10 @@ def build_args(config: DbtBuildConfig) -> list[str]:
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    paths = DataPaths.from_env()
+def warehouse_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, settings: Settings
+):
+    paths = settings.paths
     # A purge killed halfway would leave expired values in the incremental tables to publish.
     if finished := finish_pending_purge(paths):
         context.log.info(f"finished a purge that had stopped: {sum(i.rows for i in finished)} values")
