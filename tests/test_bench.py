@@ -1,6 +1,7 @@
 """The benchmark's pandas peer equals the marts on generated dirty data: the cross-check that the
 benchmark compares like with like (and a second implementation of the session rules)."""
 
+import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -11,15 +12,17 @@ from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
 
+KEY = "test-bench-key"
+
 
 @pytest.fixture(scope="module")
-def comparison(tmp_path_factory):
+def built(tmp_path_factory) -> DataPaths:
     paths = DataPaths(tmp_path_factory.mktemp("bench"))
     generate(paths, GeneratorConfig(days=2, stores=2, events_per_day=4000, seed=11))
     land_all(paths)
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     with pytest.MonkeyPatch.context() as mp, data_dir(paths):
-        mp.setenv("PII_HMAC_KEY", "test-bench-key")
+        mp.setenv("PII_HMAC_KEY", KEY)
         args = [
             "build",
             *project,
@@ -31,7 +34,35 @@ def comparison(tmp_path_factory):
         ]
         result = dbtRunner().invoke([*args, "--select", *(f"+{mart}" for mart in peer.MARTS), "--quiet"])
         assert result.success, result.exception
-    return peer.compare(peer.compute(paths.raw), paths.warehouse, schema="marts")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def comparison(built):
+    return peer.compare(peer.compute(built.raw, KEY), built.warehouse, schema="marts")
+
+
+def test_the_peer_pseudonymises_every_event_as_staging_does(built):
+    """Device, customer, user agent and truncated IP keys: Python's hmac per distinct value, mapped
+    back to each event, equals the SQL's hash of that event (every event, excluded ones too)."""
+    ours = peer._staged_events(built.raw, KEY).set_index("event_id")
+    # not read-only: the in-process dbt build may still hold the file (see peer.compare)
+    with duckdb.connect(str(built.warehouse)) as con:
+        theirs = (
+            con.execute(
+                "select event_id, anonymous_id, customer_id, user_agent_hash, ip_hash from main.int_events_classified"
+            )
+            .df()
+            .set_index("event_id")
+        )
+    assert len(theirs) > 1000 and theirs.index.equals(theirs.index.unique())
+    ours = ours.loc[theirs.index]
+    for column, mine in {"anonymous_id": "anonymous_id", "customer_id": "user_id"}.items():
+        assert ours[mine].fillna("-").tolist() == theirs[column].fillna("-").tolist(), column
+    for column in ("user_agent_hash", "ip_hash"):
+        assert ours[column].fillna("-").tolist() == theirs[column].fillna("-").tolist(), column
+    # real values on both sides, not NULL against NULL
+    assert theirs["customer_id"].notna().sum() > 0 and theirs["ip_hash"].dropna().str.len().eq(64).all()
 
 
 @pytest.mark.parametrize("mart", peer.MARTS)
@@ -57,3 +88,5 @@ def test_the_comparison_covers_real_rows(comparison):
         "bounce_rate",
     }
     assert set(funnel["columns"]) == {"entrants", "reached_next"}
+    # the peer hashed ids with the build's key: its visitor keys are the marts' own
+    assert {"first_visitor_id", "last_visitor_id"} <= set(comparison["marts"]["fct_sessions"]["columns"])

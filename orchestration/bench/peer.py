@@ -1,8 +1,11 @@
 """The peer: kpis_daily, funnel_daily and fct_sessions as a data engineer would write them in pandas,
 from the same landed Parquet, following the rules of models/intermediate/storefront (docs/warehouse.md).
 
-It works on clear ids (no pseudonymising hash), so it is compared with the marts per store and
-date (and step), never per id.
+It pseudonymises as staging does (the same keyed HMAC of device and customer ids, truncated IPs
+and user agents, orchestration/governance/pseudonyms.py), so the comparison measures engines, not
+privacy; a pandas engineer hashes each distinct value once and maps it back. The marts are compared
+per store and date (and step), and through the first and last visitor key of each store-day, which
+the same key must give on both sides.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.dbt_project import PROJECT_DIR
+from orchestration.governance.pseudonyms import pseudonym
 
 SEEDS = PROJECT_DIR / "seeds"
 MARTS = ("kpis_daily", "funnel_daily", "fct_sessions")
@@ -52,6 +56,22 @@ def _local_dates(frame: pd.DataFrame, column: str, zones: pd.Series) -> pd.Serie
     return dates
 
 
+def _pseudonymised(values: pd.Series, key: str) -> pd.Series:
+    """stg_*'s pseudonymize(): each distinct value hashed once, NULL kept NULL."""
+    distinct = values.dropna().unique()
+    return values.map(dict(zip(distinct, (pseudonym(v, key) for v in distinct), strict=True)))
+
+
+def _truncated_ips(ips: pd.Series) -> pd.Series:
+    """macros/truncate_ip.sql: IPv4 to its /24, IPv6 to its first three groups."""
+    v6 = ips.str.contains(":", regex=False, na=False)
+    v4 = ~v6 & ips.str.fullmatch(r".*\..*\..*\..*", na=False)
+    truncated = pd.Series(None, index=ips.index, dtype="object")
+    truncated[v6] = ips[v6].str.split(":").str[:3].str.join(":") + "::"
+    truncated[v4] = ips[v4].str.replace(r"\.[0-9]+$", ".0", regex=True)
+    return truncated
+
+
 def _seed(name: str) -> list[dict]:
     with (SEEDS / f"{name}.csv").open(encoding="utf-8") as file:
         return list(csv.DictReader(file))
@@ -78,9 +98,20 @@ def _orders(raw: Path, zones: pd.Series) -> pd.DataFrame:
     return orders
 
 
-def _classified(raw: Path, zones: pd.Series) -> pd.DataFrame:
-    """int_events_classified: events that count (bots, privacy signals, no consent and reloads out)."""
+def _staged_events(raw: Path, key: str) -> pd.DataFrame:
+    """stg_storefront__events' keys: device, customer, user agent and truncated IP pseudonymised
+    (the clear user agent stays only for the bot patterns, as staging reads it)."""
     events = _first(_read(raw, "events"), "event_id")
+    events["anonymous_id"] = _pseudonymised(events["anonymous_id"], key)
+    events["user_id"] = _pseudonymised(events["user_id"], key)
+    events["user_agent_hash"] = _pseudonymised(events["user_agent"], key)
+    events["ip_hash"] = _pseudonymised(_truncated_ips(events["ip"]), key)
+    return events
+
+
+def _classified(raw: Path, zones: pd.Series, key: str) -> pd.DataFrame:
+    """int_events_classified: events that count (bots, privacy signals, no consent and reloads out)."""
+    events = _staged_events(raw, key)
     events["event_date"] = _local_dates(events, "event_at", zones)
     events["ms"] = _epoch_ms(events["event_at"])
     patterns = "|".join(f"(?:{r['pattern']})" for r in _seed("bot_user_agent_patterns"))
@@ -90,7 +121,7 @@ def _classified(raw: Path, zones: pd.Series) -> pd.DataFrame:
     purchases = events[(events["event_type"] == "purchase") & events["order_id"].notna()]
     reloads = purchases.sort_values(["event_at", "event_id"]).duplicated(["store_id", "order_id"])
     is_reload = events.index.isin(reloads[reloads].index)
-    counts = ~(is_ua_bot | is_behaviour_bot | has_signal | ~_has_consent(raw, events) | is_reload)
+    counts = ~(is_ua_bot | is_behaviour_bot | has_signal | ~_has_consent(raw, events, key) | is_reload)
     return events[counts].copy()
 
 
@@ -117,9 +148,10 @@ def _behavioural_bot_days(events: pd.DataFrame) -> np.ndarray:
     return pd.MultiIndex.from_frame(events[["store_id", "anonymous_id", "event_date"]]).isin(bot_days)
 
 
-def _has_consent(raw: Path, events: pd.DataFrame) -> np.ndarray:
+def _has_consent(raw: Path, events: pd.DataFrame, key: str) -> np.ndarray:
     """Analytics consent in force at the event: the device's latest decision at or before it."""
     logs = _first(_read(raw, "consent_logs"), "consent_event_id")
+    logs["anonymous_id"] = _pseudonymised(logs["anonymous_id"], key)
     decisions = logs[logs["purpose"] == "analytics"].sort_values(["recorded_at", "consent_event_id"])
     decisions = decisions.assign(ms=_epoch_ms(decisions["recorded_at"]), granted=decisions["action"] == "granted")
     # merge_asof takes the last decision with recorded_at <= event_at: ties go to the later id,
@@ -149,12 +181,13 @@ def _sessionized(events: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
-def compute(raw: Path) -> dict[str, pd.DataFrame]:
-    """The three marts' measures per store and date (and step), from the landed Parquet."""
+def compute(raw: Path, key: str) -> dict[str, pd.DataFrame]:
+    """The three marts' measures per store and date (and step), from the landed Parquet, with the
+    pseudonymisation key the dbt build used."""
     stores = _latest(_read(raw, "stores"), "store_id").set_index("store_id")
     zones = stores["time_zone"]
     orders = _orders(raw, zones)
-    events = _sessionized(_classified(raw, zones))
+    events = _sessionized(_classified(raw, zones, key))
     events["is_page_view"] = events["page_url"].notna()  # regexp_extract gives '' (not NULL) on no match
 
     purchases = events[(events["event_type"] == "purchase") & events["order_id"].notna()]
@@ -194,6 +227,8 @@ def _sessions_daily(sessions: pd.DataFrame) -> pd.DataFrame:
         bounced=("is_bounce", "sum"),
         converted=("is_converted", "sum"),
         orders=("orders", "sum"),
+        first_visitor_id=("visitor_id", "min"),
+        last_visitor_id=("visitor_id", "max"),
     )
     for column in ("duration_ms", "max_duration_ms"):
         daily[column.replace("_ms", "_seconds")] = [Decimal(int(ms)) / 1000 for ms in daily.pop(column)]
@@ -262,7 +297,8 @@ MART_SQL = {
     "fct_sessions": """select store_id, session_date as date, count(*) as sessions, sum(events) as events,
         max(events) as max_events, sum(page_views) as page_views, sum(duration_seconds) as duration_seconds,
         max(duration_seconds) as max_duration_seconds, count(*) filter (is_bounce) as bounced,
-        count(*) filter (is_converted) as converted, sum(orders) as orders
+        count(*) filter (is_converted) as converted, sum(orders) as orders,
+        min(visitor_id) as first_visitor_id, max(visitor_id) as last_visitor_id
         from fct_sessions group by all""",
     "funnel_daily": "select store_id, date, step_number, step_name, entrants, reached_next from funnel_daily",
 }

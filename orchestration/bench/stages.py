@@ -279,7 +279,7 @@ def run_bench(
         with measured(stages, "floor_scan", events):
             floor_scan(main)
         with measured(stages, "peer_pandas", events):
-            peer_marts = peer.compute(main.raw)
+            peer_marts = peer.compute(main.raw, BENCH_HMAC_KEY)
         comparison = peer.compare(peer_marts, published_path(main))
         queries = query_timings(published_path(main), query_repeats)
         deliver(generated, main, new_day)
