@@ -144,7 +144,7 @@ def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day:
     from orchestration.runner import run_job
 
     # The models as they are now, so the assets match what dbt builds.
-    prepare_manifest()
+    prepare_manifest(paths)
     result = run_job(paths, "build_all", first, last, dbt_config, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
     if not result.success:
@@ -276,7 +276,7 @@ def cmd_export(args: argparse.Namespace, paths: DataPaths) -> int:
 def cmd_prepare(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import prepare_manifest
 
-    print(f"wrote {prepare_manifest()}")
+    print(f"wrote {prepare_manifest(paths)}")
     return 0
 
 

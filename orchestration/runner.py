@@ -122,7 +122,7 @@ def run_job(
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(_Tap(log)) as tap:
         warnings.simplefilter("ignore", category=dg.BetaWarning)
-        ensure_manifest()  # the definitions load the dbt assets from it: a fresh clone has none yet
+        ensure_manifest(paths)  # the definitions load the dbt assets from it: a fresh clone has none yet
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)

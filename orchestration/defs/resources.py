@@ -8,9 +8,8 @@ CLI runs jobs with the settings its `main()` read (runner.run_job).
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
+from orchestration.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
 from orchestration.defs.partitions import PARTITIONS_START
 from orchestration.settings import DataPaths
 
@@ -36,4 +35,4 @@ class Settings(dg.ConfigurableResource):
 settings = Settings(data_dir=dg.EnvVar("DATA_DIR"), partitions_start=PARTITIONS_START)
 SETTINGS = {"settings": settings}
 
-resources = {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE), **SETTINGS}
+resources = {"dbt": DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE), **SETTINGS}
