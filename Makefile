@@ -82,7 +82,7 @@ serve: install
 	$(BIN)/commerce-analytics serve $(SERVE)
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+	DATA_DIR=$(abspath $(DATA_DIR)) $(BIN)/dagster dev --host 127.0.0.1 --port 3000
 
 # Issue 7's benchmark at its default scale; pass options as BENCH="--days 7 --events-per-day 100000".
 bench: install

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.json_logs import scrub
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.settings import DataPaths
 
 

@@ -22,7 +22,7 @@ from typing import TextIO
 import duckdb
 import pyarrow.parquet as pq
 
-from orchestration.landing.atomic import atomic_target
+from orchestration.lib.atomic_files import atomic_target
 from orchestration.publish import PUBLISHED_SCHEMA, published_marts, published_path
 from orchestration.serve.audit_trail import cli_access
 from orchestration.settings import DataPaths

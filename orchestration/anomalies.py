@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.settings import DataPaths
 
 ENV_PREFIX = "COMMERCE_ANOMALY_"
@@ -111,7 +111,7 @@ def share_spikes(check: str, series: dict[str, dict[date, float]], day: date, t:
 
 def landed_volume(paths: DataPaths, source: str) -> dict[str, dict[date, float]]:
     """Landed rows per `source:store` and UTC partition date, counted from raw."""
-    from orchestration.landing.land import connect
+    from orchestration.lib.in_memory_duckdb import connect
 
     files = paths.raw_for(source) / "date=*" / "*.parquet"
     if not list(paths.raw_for(source).glob("date=*/*.parquet")):

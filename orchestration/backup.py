@@ -27,9 +27,9 @@ from pathlib import Path
 from orchestration.contracts import load_contracts
 from orchestration.governance import audit
 from orchestration.governance.purge import LOCK_NAME as PURGE_LOCK
-from orchestration.landing.atomic import write_atomic, write_text_atomic
-from orchestration.landing.land import content_hash
-from orchestration.locks import exclusive
+from orchestration.lib.atomic_files import write_atomic, write_text_atomic
+from orchestration.lib.content_hash import content_hash
+from orchestration.lib.file_locks import exclusive
 from orchestration.settings import DataPaths
 
 TARGET_ENV, KEEP_ENV = "COMMERCE_BACKUP_DIR", "COMMERCE_BACKUP_KEEP"

@@ -60,8 +60,7 @@ def _generate(paths: DataPaths, config) -> dict:
         progress.close()
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    paths = DataPaths.from_env()
+def cmd_generate(args: argparse.Namespace, paths: DataPaths) -> int:
     truth = _generate(paths, _generator_config(args))
     files = truth["files"]
     print(f"wrote {len(files)} extracts ({sum(files.values()):,} rows) to {paths.inbox}")
@@ -100,7 +99,7 @@ def _land(paths: DataPaths, first: date, last: date, verbose: bool = False) -> i
     from orchestration.contracts import load_contracts
     from orchestration.runner import run_job
 
-    result = run_job("land_all", first, last, verbose=verbose)
+    result = run_job(paths, "land_all", first, last, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
     if not result.success:
         _print_failure(paths, "land", result)
@@ -145,8 +144,8 @@ def _build(paths: DataPaths, first: date, last: date, dbt_config: dict, kpi_day:
     from orchestration.runner import run_job
 
     # The models as they are now, so the assets match what dbt builds.
-    prepare_manifest()
-    result = run_job("build_all", first, last, dbt_config, verbose=verbose)
+    prepare_manifest(paths)
+    result = run_job(paths, "build_all", first, last, dbt_config, verbose=verbose)
     _print_landing_summary(paths, list(load_contracts()))
     if not result.success:
         _print_failure(paths, "build", result)
@@ -170,20 +169,19 @@ def _dbt_config(args: argparse.Namespace) -> dict:
     return config
 
 
-def cmd_land(args: argparse.Namespace) -> int:
+def cmd_land(args: argparse.Namespace, paths: DataPaths) -> int:
     today = datetime.now(UTC).date()
-    return _land(DataPaths.from_env(), args.date or today, args.date or today, args.verbose)
+    return _land(paths, args.date or today, args.date or today, args.verbose)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, paths: DataPaths) -> int:
     first = args.from_date or datetime.now(UTC).date()
     last = args.to_date or first
-    return _build(DataPaths.from_env(), first, last, _dbt_config(args), last, args.verbose)
+    return _build(paths, first, last, _dbt_config(args), last, args.verbose)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, paths: DataPaths) -> int:
     _refuse_spark_target()  # before generating anything
-    paths = DataPaths.from_env()
     config = _generator_config(args)
     truth = _generate(paths, config)
     print(f"generated {len(truth['files'])} extracts into {paths.inbox}")
@@ -191,10 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _build(paths, config.start_date, last, _dbt_config(args), last, args.verbose)
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
+def cmd_publish(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.publish import kept_files, publish_marts, published_path, rollback
 
-    paths = DataPaths.from_env()
     if args.rollback:
         restored = rollback(paths, store=args.store)
         print(
@@ -209,14 +206,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
+def cmd_backup(args: argparse.Namespace, paths: DataPaths) -> int:
     from pathlib import Path
 
     from orchestration import backup
 
     target = Path(args.target) if args.target else backup.target_from_env()
     keep = args.keep if args.keep is not None else backup.keep_from_env()
-    snap = backup.backup(DataPaths.from_env(), target, keep)
+    snap = backup.backup(paths, target, keep)
     print(
         f"snapshot {snap.snapshot_id}: {snap.files:,} files ({snap.bytes:,} bytes), {snap.new_objects:,} new"
         f" ({snap.new_bytes:,} bytes copied) in {target}; {len(backup.snapshots(target))} kept"
@@ -225,12 +222,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_restore(args: argparse.Namespace) -> int:
+def cmd_restore(args: argparse.Namespace, paths: DataPaths) -> int:
     from pathlib import Path
 
     from orchestration import backup
 
-    paths = DataPaths.from_env()
     restored = backup.restore(Path(args.source), paths, args.snapshot)
     print(
         f"restored snapshot {restored['snapshot_id']} ({restored['files']:,} files) into {paths.root};"
@@ -239,10 +235,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def cmd_replay(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.replay import replay
 
-    result = replay(DataPaths.from_env(), args.source, args.reason, args.extract, args.dry_run)
+    result = replay(paths, args.source, args.reason, args.extract, args.dry_run)
     failing = ", ".join(f"{reason} {rows}" for reason, rows in result.still_failing.items()) or "none"
     print(
         f"{args.source}: {result.passing} of {result.chosen} quarantined rows pass now (still failing: {failing});"
@@ -259,34 +255,32 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
+def cmd_sql(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration import analyst
 
-    analyst.run_sql(DataPaths.from_env(), args.query, args.output)
+    analyst.run_sql(paths, args.query, args.output)
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def cmd_export(args: argparse.Namespace, paths: DataPaths) -> int:
     from pathlib import Path
 
     from orchestration import analyst
 
     output = Path(args.output)
-    rows = analyst.export_mart(
-        DataPaths.from_env(), args.mart, args.format, output, args.store, args.from_date, args.to_date
-    )
+    rows = analyst.export_mart(paths, args.mart, args.format, output, args.store, args.from_date, args.to_date)
     print(f"wrote {rows:,} rows of {args.mart} to {output}", file=sys.stderr)
     return 0
 
 
-def cmd_prepare(args: argparse.Namespace) -> int:
+def cmd_prepare(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import prepare_manifest
 
-    print(f"wrote {prepare_manifest()}")
+    print(f"wrote {prepare_manifest(paths)}")
     return 0
 
 
-def cmd_contracts(args: argparse.Namespace) -> int:
+def cmd_contracts(args: argparse.Namespace, paths: DataPaths) -> int:
     from pathlib import Path
 
     from orchestration.contracts import dbt_sources, render
@@ -389,8 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration.backup import BackupError
     from orchestration.publish import NothingToPublish
 
+    paths = DataPaths.from_env()  # the one read of DATA_DIR: every command gets its paths from here
     try:
-        return args.func(args)
+        return args.func(args, paths)
     # Bad options reach us as ValueError from the config classes; the others are the analyst's
     # and publisher's clear refusals.
     except (ValueError, AnalystError, NothingToPublish, BackupError) as exc:
@@ -400,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from orchestration.json_logs import log_crash
 
-        log = log_crash(DataPaths.from_env(), args.command, exc)
+        log = log_crash(paths, args.command, exc)
         first_line = (str(exc).strip().splitlines() or [""])[0]
         print(f"commerce-analytics {args.command} failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
         print(f"  details: {log} (run log, with the traceback; or run again with --verbose)", file=sys.stderr)

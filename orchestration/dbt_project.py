@@ -9,13 +9,23 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import yaml
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster._utils import pushd
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, DbtProject
+from dagster_dbt.asset_utils import (
+    DBT_INDIRECT_SELECTION_ENV,
+    extract_runtime_selection_from_args,
+    get_updated_cli_invocation_params_for_context,
+)
+from dagster_dbt.dagster_dbt_translator import validate_opt_translator
+from dagster_dbt.dbt_manifest import DbtManifestParam, validate_manifest
+
+from orchestration.settings import DataPaths
 
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -47,32 +57,97 @@ def seed_partial_parse(run_target: Path) -> None:
 WINDOW_START_ENV = "DBT_WINDOW_START"
 
 
-@contextmanager
-def window_environment(start: date) -> Iterator[dict[str, str]]:
-    """Name a build's window in the environment of the dbt processes started inside the block."""
-    previous = os.environ.get(WINDOW_START_ENV)
-    os.environ[WINDOW_START_ENV] = start.isoformat()
-    try:
-        yield {WINDOW_START_ENV: start.isoformat()}
-    finally:
-        if previous is None:
-            del os.environ[WINDOW_START_ENV]
-        else:
-            os.environ[WINDOW_START_ENV] = previous
+def dbt_environment(paths: DataPaths, window_start: date | None = None) -> dict[str, str]:
+    """What a dbt process is told on top of the environment it inherits: the data folder (its
+    profile, sources and pii_key plugin read DATA_DIR) and the first date of the build's window."""
+    env = {"DATA_DIR": str(paths.root)}
+    if window_start is not None:
+        env[WINDOW_START_ENV] = window_start.isoformat()
+    return env
 
 
-def prepare_manifest() -> Path:
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource, whose `cli` also takes `env`, laid over the environment the dbt
+    process inherits. dagster-dbt builds that environment from `os.environ` and takes none
+    (an `env` argument was declined upstream, dagster-io/dagster#29656, in favour of changing
+    `os.environ`, which would leak a run's window into every other thread and run of the
+    process). The body is dagster-dbt 0.29's `DbtCliResource.cli`, with `env` merged last and
+    no in-process dbt adapter (it serves column metadata only, which no asset here fetches)."""
+
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        raise_on_error: bool = True,
+        manifest: DbtManifestParam | None = None,
+        dagster_dbt_translator: DagsterDbtTranslator | None = None,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext | None = None,
+        target_path: Path | None = None,
+    ) -> DbtCliInvocation:
+        translator = validate_opt_translator(dagster_dbt_translator) or DagsterDbtTranslator()
+        cleaned_args, runtime_selects, runtime_excludes = extract_runtime_selection_from_args(args)
+        params = get_updated_cli_invocation_params_for_context(
+            context=context,
+            manifest=validate_manifest(manifest) if manifest else {},
+            dagster_dbt_translator=translator,
+            runtime_selects=runtime_selects,
+            runtime_excludes=runtime_excludes,
+        )
+        target_path = target_path or self._get_unique_target_path(context=context)
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
+        process_env = {
+            "PYTHONLEGACYWINDOWSSTDIO": "1",
+            **os.environ,
+            "DAGSTER_DBT_CLI": "true",
+            "PYTHONUNBUFFERED": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_LOG_FORMAT": "json",  # dagster-dbt parses dbt's structured logs
+            "DBT_TARGET_PATH": os.fspath(target_path),
+            "DBT_LOG_PATH": os.fspath(target_path),
+            **({"DBT_PROFILES_DIR": self.profiles_dir} if self.profiles_dir else {}),
+            "DBT_PROJECT_DIR": str(project_dir),
+            **({DBT_INDIRECT_SELECTION_ENV: params.indirect_selection} if params.indirect_selection else {}),
+            **(env or {}),
+        }
+        profile_args = [
+            *(["--profile", self.profile] if self.profile else []),
+            *(["--target", self.target] if self.target else []),
+        ]
+        command = [self.dbt_executable, *self.global_config_flags, *cleaned_args, *profile_args, *params.selection_args]
+        if not target_path.is_absolute():
+            target_path = project_dir.joinpath(target_path)
+        with pushd(str(project_dir)):
+            return DbtCliInvocation.run(
+                args=command,
+                env=process_env,
+                manifest=params.manifest,
+                dagster_dbt_translator=params.dagster_dbt_translator,
+                project_dir=project_dir,
+                target_path=target_path,
+                raise_on_error=raise_on_error,
+                context=context,
+                adapter=None,
+                cli_version=self._cli_version,
+                dbt_project=params.dbt_project,
+            )
+
+
+def prepare_manifest(paths: DataPaths | None = None) -> Path:
     """Parse the project into target/dagster/manifest.json with the dbt beside this Python; the
     parse is also the partial-parse file every build starts from (see seed_partial_parse). dbt
     writes into a folder of this process's own, then each file replaces the old one whole: a
-    process loading the definitions meanwhile (another run, a test beside) never reads half a file."""
+    process loading the definitions meanwhile (another run, a test beside) never reads half a file.
+    Parsed for `paths` when given, with the DATA_DIR its builds get (dbt parses again when the
+    profile changes); else for the inherited DATA_DIR (`dagster dev`)."""
     target = dbt_project.project_dir / dbt_project.target_path
     parsing = target.with_name(f"{target.name}.parsing-{os.getpid()}")
     shutil.rmtree(parsing, ignore_errors=True)
     seed_partial_parse(parsing)
     try:
-        DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], target_path=parsing
+        env = dbt_environment(paths) if paths else {}
+        DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet"], env=env, target_path=parsing
         ).wait()
         target.mkdir(parents=True, exist_ok=True)
         for produced in parsing.iterdir():
@@ -83,6 +158,6 @@ def prepare_manifest() -> Path:
     return dbt_project.manifest_path
 
 
-def ensure_manifest() -> Path:
+def ensure_manifest(paths: DataPaths | None = None) -> Path:
     """The manifest, prepared first if this checkout has none (a fresh clone before `make manifest`)."""
-    return dbt_project.manifest_path if dbt_project.manifest_path.exists() else prepare_manifest()
+    return dbt_project.manifest_path if dbt_project.manifest_path.exists() else prepare_manifest(paths)

@@ -64,7 +64,7 @@ class SourceHealth:
 
 def _backlog(paths: DataPaths, source: str) -> list[datetime]:
     """When each quarantined row not replayed yet was quarantined."""
-    from orchestration.landing.land import connect
+    from orchestration.lib.in_memory_duckdb import connect
 
     files = sorted(paths.quarantine_for(source).glob("part-*.parquet"))
     if not files:

@@ -77,12 +77,12 @@ def log_crash(paths: DataPaths, command: str, error: BaseException) -> Path:
 @dg.logger(
     config_schema={
         "log_level": dg.Field(str, default_value="INFO"),
-        "path": dg.Field(str, is_required=False, description="JSON-lines file; default $DATA_DIR/logs/runs.jsonl"),
+        "data_dir": dg.Field(dg.StringSource, default_value="data", description="writes $DATA_DIR/logs/runs.jsonl"),
     },
     description="JSON lines with the run id as correlation id, personal data scrubbed.",
 )
 def json_file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
-    path = Path(init_context.logger_config.get("path") or log_file(DataPaths.from_env()))
+    path = log_file(DataPaths(Path(init_context.logger_config["data_dir"]).resolve()))
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(JsonLineFormatter())
@@ -91,11 +91,13 @@ def json_file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     return logger
 
 
-def logger_config(console_level: str = "WARNING") -> dict:
-    """Run config for the loggers: the console for people, the JSON file for machines."""
+def logger_config(console_level: str = "WARNING", paths: DataPaths | None = None) -> dict:
+    """Run config for the loggers: the console for people, the JSON file for machines, under
+    `paths` or else the DATA_DIR Dagster reads when the run starts (as for the settings resource)."""
+    data_dir = str(paths.root) if paths else {"env": "DATA_DIR"}
     return {
         "loggers": {
             "console": {"config": {"log_level": console_level}},
-            "json": {"config": {"log_level": "INFO"}},
+            "json": {"config": {"log_level": "INFO", "data_dir": data_dir}},
         }
     }

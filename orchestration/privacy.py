@@ -36,10 +36,10 @@ def _create_key_file(target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def hmac_key(paths: DataPaths | None = None) -> str:
+def hmac_key(paths: DataPaths) -> str:
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV]
-    target = key_file(paths or DataPaths.from_env())
+    target = key_file(paths)
     if not target.exists():
         _create_key_file(target)
     if target.stat().st_mode & 0o077:  # a key copied in by hand with a looser mode
@@ -47,11 +47,10 @@ def hmac_key(paths: DataPaths | None = None) -> str:
     return target.read_text(encoding="utf-8").strip()
 
 
-def share_key_with_spark(paths: DataPaths | None = None) -> Path:
+def share_key_with_spark(paths: DataPaths) -> Path:
     """The key as Spark's SQL reads it (macros/pii_hmac_key.sql): Spark skips files named with a
     leading dot, so it gets `$DATA_DIR/spark/pii_hmac_key`, owner-only: a hard link to the key file,
     or the key from PII_HMAC_KEY written there. Called before every Spark build."""
-    paths = paths or DataPaths.from_env()
     key = hmac_key(paths)
     shared = paths.root / "spark" / "pii_hmac_key"
     shared.parent.mkdir(parents=True, exist_ok=True)

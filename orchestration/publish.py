@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration import warehouse
-from orchestration.landing.atomic import atomic_target, fsync_dir
+from orchestration.lib.atomic_files import atomic_target, fsync_dir
 from orchestration.settings import DataPaths
 
 MARTS_SCHEMA = "marts"

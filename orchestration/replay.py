@@ -29,11 +29,12 @@ from pathlib import Path
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.landing import manifest, readers
-from orchestration.landing.atomic import write_atomic, write_text_atomic
 from orchestration.landing.delivery import mark_delivered
-from orchestration.landing.land import connect, land_source
+from orchestration.landing.land import land_source
 from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE, quarantine_reason
-from orchestration.locks import exclusive
+from orchestration.lib.atomic_files import write_atomic, write_text_atomic
+from orchestration.lib.file_locks import exclusive
+from orchestration.lib.in_memory_duckdb import connect
 from orchestration.settings import DataPaths
 
 # Reasons whose payload is a line of text, not a record: nothing to re-validate.

@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +22,10 @@ from orchestration.progress import Progress, dbt_nodes_as_note
 from orchestration.settings import DataPaths
 
 DBT_OP = "warehouse_models"
+# A rebuild of the warehouse: every dbt model with its checks, without landing or publishing.
+WAREHOUSE_MODELS = (
+    dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - dg.AssetSelection.assets(["published", "marts"])
+)
 
 
 def instance() -> dg.DagsterInstance:
@@ -92,7 +96,30 @@ def partition_range(first: date, last: date) -> tuple[str, str]:
     return inside[0], inside[-1]
 
 
+def rebuild_window(since: date, first: date, last: date, lookback_days: int) -> tuple[date, int | None]:
+    """The window start, and the lookback if not the project's `lookback_days`, of a build that
+    rebuilds every day from `since`: incremental models rebuild from the window's start less the
+    lookback, and the window must start on a partition in [first, last]. With the project's own
+    lookback dbt keeps its parse; another one is a var, and costs a full parse."""
+    start = min(max(since + timedelta(days=lookback_days), first), last)
+    lookback = max((start - since).days, 0)
+    return start, None if lookback == lookback_days else lookback
+
+
+def rebuild_since(paths: DataPaths, since: date) -> dg.ExecuteInProcessResult:
+    """Rebuild the warehouse's days from `since` with the build `build` runs (the same dbt args,
+    excludes, window, pool lock, checks and events), over the models alone."""
+    from orchestration.dbt_project import project_var
+
+    keys = daily_partitions.get_partition_keys()
+    first, last = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
+    start, lookback = rebuild_window(since, first, last, project_var("lookback_days"))
+    dbt_config = {} if lookback is None else {"lookback_days": lookback}
+    return run_job(paths, "build_all", start, last, dbt_config, selection=WAREHOUSE_MODELS)
+
+
 def run_job(
+    paths: DataPaths,
     job_name: str,
     first: date,
     last: date,
@@ -101,7 +128,8 @@ def run_job(
     selection: dg.AssetSelection | None = None,
     verbose: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run.
+    """Run a partitioned job (or the `selection` of its assets) over [first, last] as one run,
+    on the data under `paths` (the run's `settings` resource).
 
     `dbt_config` (`full_refresh`, `lookback_days`) configures the dbt build of jobs that have one.
     dbt's progress goes to `$DATA_DIR/logs/dbt.log` rather than the terminal. A failed run
@@ -110,17 +138,17 @@ def run_job(
     """
     from orchestration.alerts import write_alert
     from orchestration.dbt_project import ensure_manifest
+    from orchestration.defs.resources import Settings
 
     start, end = partition_range(first, last)
     on = on or instance()
     # The CLI prints its own summary and, on failure, where the details are.
-    run_config = logger_config("ERROR" if verbose else "CRITICAL")
-    paths = DataPaths.from_env()
+    run_config = logger_config("ERROR" if verbose else "CRITICAL", paths)
     dbt_log = paths.root / "logs" / "dbt.log"
     dbt_log.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), _appending(dbt_log) as log, redirect_stdout(_Tap(log)) as tap:
         warnings.simplefilter("ignore", category=dg.BetaWarning)
-        ensure_manifest()  # the definitions load the dbt assets from it: a fresh clone has none yet
+        ensure_manifest(paths)  # the definitions load the dbt assets from it: a fresh clone has none yet
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -140,6 +168,7 @@ def run_job(
             run_config=run_config,
             tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
             raise_on_error=False,
+            resources={"settings": Settings.of(paths)},
         )
         progress.close()
     if not result.success:

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.landing.atomic import write_text_atomic
-from orchestration.locks import exclusive
+from orchestration.lib.atomic_files import write_text_atomic
+from orchestration.lib.file_locks import exclusive
 from orchestration.settings import DataPaths
 
 LOCK_NAME = "warehouse"

@@ -6,7 +6,6 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench import peer
-from orchestration.bench.stages import data_dir
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_all
@@ -21,7 +20,8 @@ def built(tmp_path_factory) -> DataPaths:
     generate(paths, GeneratorConfig(days=2, stores=2, events_per_day=4000, seed=11))
     land_all(paths)
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    with pytest.MonkeyPatch.context() as mp, data_dir(paths):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(paths.root))  # the in-process dbt reads it
         mp.setenv("PII_HMAC_KEY", KEY)
         args = [
             "build",

@@ -65,7 +65,7 @@ def _landing(paths: DataPaths, stamp: str) -> dict[str, int]:
 def bench(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     with pytest.MonkeyPatch.context() as mp:
-        # run_bench points DATA_DIR at each of its folders and sets the bench's key; restore both after.
+        # run_bench passes each folder to dbt itself and leaves the environment alone.
         mp.setenv("DATA_DIR", str(root / "data"))
         mp.setenv("PII_HMAC_KEY", "restored-after-the-bench")
         mp.delenv("DAGSTER_HOME", raising=False)

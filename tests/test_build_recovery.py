@@ -26,7 +26,15 @@ SELECTION = dg.AssetSelection.groups("landing") | ORDER_MODELS | PUBLISHED
 def _build(**dbt_config) -> dg.ExecuteInProcessResult:
     from orchestration.runner import run_job
 
-    return run_job("build_all", FIRST, LAST, dbt_config, on=dg.DagsterInstance.ephemeral(), selection=SELECTION)
+    return run_job(
+        DataPaths.from_env(),
+        "build_all",
+        FIRST,
+        LAST,
+        dbt_config,
+        on=dg.DagsterInstance.ephemeral(),
+        selection=SELECTION,
+    )
 
 
 def _sha256(path) -> str:

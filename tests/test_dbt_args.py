@@ -1,4 +1,5 @@
-"""Unit tests of the pure helpers that shape every dbt build Dagster runs (no dbt is started)."""
+"""Unit tests of the pure helpers that shape every dbt build Dagster runs (no dbt is started: a
+stand-in records what the dbt process would get)."""
 
 import json
 import os
@@ -6,8 +7,10 @@ from datetime import date
 
 import pytest
 
-from orchestration.dbt_project import WINDOW_START_ENV, window_environment
+from orchestration.dbt_project import PROJECT_DIR, WINDOW_START_ENV, DbtCli, dbt_environment
 from orchestration.defs.dbt import DbtBuildConfig, DomainTranslator, build_args
+from orchestration.runner import rebuild_window
+from orchestration.settings import DataPaths
 
 DATA_BUILD = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
 
@@ -64,13 +67,37 @@ def test_every_asset_carries_its_columns_pii_classes():
     assert "pii_classes" not in DomainTranslator().get_metadata(node(["p", "seed"]))
 
 
-def test_window_environment_names_the_window_and_restores_what_was_there(monkeypatch):
+def test_dbt_environment_names_the_data_folder_and_the_window(tmp_path):
+    paths = DataPaths(tmp_path)
+    assert dbt_environment(paths) == {"DATA_DIR": str(tmp_path)}
+    assert dbt_environment(paths, date(2026, 11, 7)) == {"DATA_DIR": str(tmp_path), WINDOW_START_ENV: "2026-11-07"}
+
+
+def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, monkeypatch):
+    """A stand-in dbt records what it was given; the window never enters os.environ."""
     monkeypatch.delenv(WINDOW_START_ENV, raising=False)
-    with window_environment(date(2026, 11, 7)) as env:
-        assert env == {WINDOW_START_ENV: "2026-11-07"}
-        assert os.environ[WINDOW_START_ENV] == "2026-11-07"
+    monkeypatch.setenv("INHERITED", "yes")
+    fake = tmp_path / "dbt"
+    fake.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && { echo "installed: 1.11.0"; exit 0; }\n'
+        'echo "$@|$DBT_WINDOW_START|$DATA_DIR|$INHERITED" > "$DATA_DIR/seen"\n'
+    )
+    fake.chmod(0o755)
+    env = dbt_environment(DataPaths(tmp_path), date(2026, 11, 7))
+    DbtCli(project_dir=PROJECT_DIR, dbt_executable=str(fake)).cli(["build"], env=env, target_path=tmp_path).wait()
+    assert (tmp_path / "seen").read_text().strip() == f"build|2026-11-07|{tmp_path}|yes"
     assert WINDOW_START_ENV not in os.environ
-    monkeypatch.setenv(WINDOW_START_ENV, "2026-11-01")
-    with window_environment(date(2026, 11, 7)):
-        assert os.environ[WINDOW_START_ENV] == "2026-11-07"
-    assert os.environ[WINDOW_START_ENV] == "2026-11-01"
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        (date(2026, 11, 2), (date(2026, 11, 5), None)),  # the project's lookback reaches back to it
+        (date(1900, 1, 1), (date(2025, 1, 1), (date(2025, 1, 1) - date(1900, 1, 1)).days)),  # before partitions
+        (date(2026, 12, 2), (date(2026, 12, 3), 1)),  # too recent for a window of its own
+        (date(2024, 12, 30), (date(2025, 1, 2), None)),
+    ],
+    ids=["open-days", "never-purged", "yesterday", "at-the-first-partition"],
+)
+def test_rebuild_window_rebuilds_every_day_from_since(since, expected):
+    assert rebuild_window(since, date(2025, 1, 1), date(2026, 12, 3), lookback_days=3) == expected

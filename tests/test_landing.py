@@ -6,8 +6,9 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.landing import atomic, land, manifest
+from orchestration.landing import land, manifest
 from orchestration.landing.land import STAGING, LandingFailed, land_source
+from orchestration.lib import atomic_files
 from tests.conftest import event, order, write_batches, write_csv
 
 
@@ -220,7 +221,7 @@ def test_a_crash_mid_write_leaves_no_landed_file_and_the_retry_lands_once(paths,
     rows = [order(order_id=f"a{i}") for i in range(20)]
     rows += [order(order_id=f"b{i}", placed_at="2026-11-02T10:00:00.000Z") for i in range(20)]
     write_csv(paths, "orders", "orders_20261102.csv", rows)
-    real_publish = atomic.publish
+    real_publish = atomic_files.publish
     calls = []
 
     def crash_on_second_file(tmp, target):
@@ -229,14 +230,14 @@ def test_a_crash_mid_write_leaves_no_landed_file_and_the_retry_lands_once(paths,
             raise OSError("disk unplugged")
         real_publish(tmp, target)
 
-    monkeypatch.setattr(atomic, "publish", crash_on_second_file)
+    monkeypatch.setattr(atomic_files, "publish", crash_on_second_file)
     with pytest.raises(LandingFailed, match=r"orders_20261102\.csv: OSError: disk unplugged"):
         land_source(paths, "orders")
     # Nothing reached raw, and nothing is left staged: the extract is simply not landed yet.
     assert [p for p in paths.root.rglob("*") if p.is_file() and ("manifest" in p.parts or "raw" in p.parts)] == []
     assert list((paths.root / STAGING).rglob("*.parquet")) == []
 
-    monkeypatch.setattr(atomic, "publish", real_publish)
+    monkeypatch.setattr(atomic_files, "publish", real_publish)
     [record] = land_source(paths, "orders")
     assert record.rows_by_partition == {"2026-11-01": 20, "2026-11-02": 20}
     assert len(raw_rows(paths, "orders")) == 40

@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.contracts import load_contracts
 from orchestration.defs.landing import EXPECTATIONS_CHECK, landing_asset_key, landing_assets
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import SETTINGS
 from orchestration.governance.classification import staging_models_by_source
 from tests.conftest import order, write_csv
 
@@ -52,6 +53,7 @@ def materialize_orders():
         partition_key="2026-11-01",
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        resources=SETTINGS,
     )
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing import manifest
-from orchestration.landing.land import content_hash, land_all, land_source
+from orchestration.landing.land import land_all, land_source
+from orchestration.lib.content_hash import content_hash
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def run_ltv(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="commerce-analytics")
     add_ltv_command(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.func(args, DataPaths.from_env())
 
 
 def query(paths, sql):

@@ -45,7 +45,15 @@ COMMERCE = dg.AssetSelection.groups("landing") | COMMERCE_MODELS | PUBLISHED
 def run(selection=COMMERCE, **dbt_config):
     from orchestration.runner import run_job
 
-    return run_job("build_all", FIRST, LAST, dbt_config, on=dg.DagsterInstance.ephemeral(), selection=selection)
+    return run_job(
+        DataPaths.from_env(),
+        "build_all",
+        FIRST,
+        LAST,
+        dbt_config,
+        on=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+    )
 
 
 @pytest.fixture(scope="module")

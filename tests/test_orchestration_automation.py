@@ -12,8 +12,10 @@ from orchestration import alerts
 from orchestration.contracts import load_contracts
 from orchestration.dbt_project import dbt_project, prepare_manifest
 from orchestration.defs.landing import landing_asset_key, landing_assets
+from orchestration.defs.resources import SETTINGS
 from orchestration.json_logs import JsonLineFormatter, scrub
-from orchestration.landing.land import content_hash, land_source
+from orchestration.landing.land import land_source
+from orchestration.lib.content_hash import content_hash
 from tests.conftest import order, write_csv
 
 
@@ -72,7 +74,7 @@ def test_the_inbox_sensor_asks_for_one_run_per_new_extract_and_none_for_a_repeat
 
     def requested():
         with dg.instance_for_test() as instance:
-            result = sensor(dg.build_sensor_context(instance=instance))
+            result = sensor(dg.build_sensor_context(instance=instance, resources=SETTINGS))
         return {(r.run_key, tuple(r.asset_selection), r.partition_key) for r in result.run_requests}
 
     today = datetime.now(UTC).date().isoformat()
@@ -91,12 +93,18 @@ def test_a_failed_run_leaves_an_alert_naming_the_asset_and_check(defs, paths, ca
     write_csv(paths, "orders", "orders_bad.csv", [order(order_id="ok"), *bad])
     orders = next(a for a in landing_assets if a.key == landing_asset_key("orders"))
     with dg.instance_for_test() as instance:
-        result = dg.materialize([orders], partition_key="2026-11-01", instance=instance, raise_on_error=False)
+        result = dg.materialize(
+            [orders], partition_key="2026-11-01", instance=instance, raise_on_error=False, resources=SETTINGS
+        )
         assert not result.success
         run = instance.get_run_by_id(result.run_id)
         failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
         context = dg.build_run_status_sensor_context(
-            sensor_name="failure_alert_sensor", dagster_instance=instance, dagster_run=run, dagster_event=failure
+            sensor_name="failure_alert_sensor",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=failure,
+            resources=SETTINGS,
         ).for_run_failure()
         capfd.readouterr()
         defs.get_sensor_def("failure_alert_sensor")(context)

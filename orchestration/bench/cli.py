@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from orchestration.settings import DataPaths
 
 # The issue's scale: 30 days, 3 stores, 1 M events a day.
 DEFAULTS = {"days": 30, "stores": 3, "events_per_day": 1_000_000}
 QUICK = {"days": 3, "stores": 2, "events_per_day": 20_000}
 
 
-def cmd_bench_serve(args: argparse.Namespace) -> int:
+def cmd_bench_serve(args: argparse.Namespace, paths: DataPaths) -> int:
     """Issue 17's budgets on the marts published in $DATA_DIR (build the largest you have first)."""
     from orchestration.bench import serve
-    from orchestration.settings import DataPaths
 
-    paths = DataPaths.from_env()
     result = serve.serve_timings(paths, args.repeats)
     print(serve.render(result))
     out = paths.root / "bench" / "serve-latest.json"
@@ -28,21 +27,21 @@ def cmd_bench_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
+def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.bench import report, stages
 
     if args.serve:
-        return cmd_bench_serve(args)
+        return cmd_bench_serve(args, paths)
     scale = {**DEFAULTS, **(QUICK if args.quick else {})}
     scale.update({k: v for k in DEFAULTS if (v := getattr(args, k)) is not None})
-    root = Path(args.workdir or Path(os.environ.get("DATA_DIR", "data")) / "bench" / "work").resolve()
+    root = Path(args.workdir).resolve() if args.workdir else paths.root / "bench" / "work"
     # The incremental day must be a partition, and partitions end today (UTC): by default the run's
     # last day is yesterday.
     start = args.start_date or datetime.now(UTC).date() - timedelta(days=scale["days"] + 1)
     result = stages.run_bench(root, start_date=start, seed=args.seed, query_repeats=args.repeats, **scale)
     result = report.finish(result)
     print(report.render(result))
-    out = report.save(result, Path(os.environ.get("DATA_DIR", "data")).resolve() / "bench")
+    out = report.save(result, paths.root / "bench")
     print(f"\nwrote {out}")
     return 0 if result["peer"]["equal"] else 1
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +27,6 @@ from orchestration.landing.delivery import mark_delivered
 from orchestration.settings import DataPaths
 
 SAMPLE_SECONDS = 0.05
-# Both builds and the peer must see the same pseudonyms; the benchmark's data is synthetic.
-BENCH_HMAC_KEY = "commerce-analytics-bench"
 # Typical analyst questions on the published marts (docs/querying.md).
 QUERIES = {
     "kpis_last_week_per_store": """
@@ -139,9 +138,9 @@ def parse_floor(paths: DataPaths) -> int:
     """What DuckDB needs just to read the clickstream extracts landing reads, every field of every
     event, with all files in one scan (so on every core): the ceiling of any landing of this format."""
     from orchestration.contracts import load_contracts
-    from orchestration.landing.land import connect
     from orchestration.landing.readers import jsonl_batches_read
-    from orchestration.landing.rules import quote_ident
+    from orchestration.lib.in_memory_duckdb import connect
+    from orchestration.lib.sql_quoting import quote_ident
 
     contract = load_contracts()["events"]
     selected, source = jsonl_batches_read(contract, sorted(paths.inbox_for("events").glob(contract.file_pattern)))
@@ -167,32 +166,32 @@ def query_timings(published: Path, repeats: int) -> dict[str, dict]:
     return timings
 
 
-def _dagster_build(first: date, last: date, full_refresh: bool) -> None:
+def _dagster_build(paths: DataPaths, first: date, last: date, full_refresh: bool) -> None:
     """`make run`'s build: parse, then the build_all job over the window."""
     import dagster as dg
 
     from orchestration.dbt_project import prepare_manifest
     from orchestration.runner import run_job
 
-    prepare_manifest()
-    result = run_job("build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
+    prepare_manifest(paths)
+    result = run_job(paths, "build_all", first, last, {"full_refresh": full_refresh}, on=dg.DagsterInstance.ephemeral())
     if not result.success:
-        raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {DataPaths.from_env().root / 'alerts'}")
+        raise RuntimeError(f"the Dagster build of {first}..{last} failed; see {paths.root / 'alerts'}")
 
 
 def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
-    """A full-refresh `dbt build` of the whole project, or of what `selection` names."""
-    from dbt.cli.main import dbtRunner
-
-    from orchestration.dbt_project import PROJECT_DIR
+    """A full-refresh `dbt build` of the whole project, or of what `selection` names, in a dbt
+    process of its own as Dagster's (its environment names `paths`; this process's stays as it is)."""
+    from orchestration.dbt_project import DBT_EXECUTABLE, PROJECT_DIR, dbt_environment
     from orchestration.defs.dbt import PRODUCTION_EXCLUDES
 
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), *PRODUCTION_EXCLUDES]
     args = ["build", "--full-refresh", *project, "--target-path", str(paths.root / "target"), "--quiet", *selection]
     # A full refresh rebuilds every partition: it needs no window.
-    result = dbtRunner().invoke(args)
-    if not result.success:
-        raise RuntimeError(f"plain dbt build failed: {result.exception or 'see ' + str(paths.root / 'logs')}")
+    env = {**os.environ, **dbt_environment(paths)}
+    result = subprocess.run([DBT_EXECUTABLE, *args], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"plain dbt build failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
 def compare_restored(paths: DataPaths) -> dict:
@@ -200,33 +199,10 @@ def compare_restored(paths: DataPaths) -> dict:
     from orchestration.publish import mart_digests, published_digests, published_path
 
     restored = published_digests(published_path(paths))
-    # dbt's in-process connection keeps the file (and its lock) for the process's life: read a copy.
-    copy = paths.root / "warehouse.compared.duckdb"
-    for suffix in ("", ".wal"):
-        if Path(f"{paths.warehouse}{suffix}").exists():
-            shutil.copyfile(f"{paths.warehouse}{suffix}", f"{copy}{suffix}")
-    try:
-        with duckdb.connect(str(copy)) as con:
-            rebuilt = mart_digests(con, "marts")
-    finally:
-        for suffix in ("", ".wal"):
-            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:  # the dbt process has ended
+        rebuilt = mart_digests(con, "marts")
     differing = sorted(m for m in restored.keys() | rebuilt.keys() if restored.get(m) != rebuilt.get(m))
     return {"marts": len(restored), "rows": sum(r for r, _ in restored.values()), "differing": differing}
-
-
-@contextmanager
-def data_dir(paths: DataPaths):
-    """Point DATA_DIR (landing, dbt's profile and sources, Dagster's runner) at `paths`."""
-    before = os.environ.get("DATA_DIR")
-    os.environ["DATA_DIR"] = str(paths.root)
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["DATA_DIR"]
-        else:
-            os.environ["DATA_DIR"] = before
 
 
 def run_bench(
@@ -236,12 +212,12 @@ def run_bench(
     from orchestration.bench import peer
     from orchestration.generator import GeneratorConfig, generate
     from orchestration.landing.land import land_all
+    from orchestration.privacy import hmac_key
     from orchestration.publish import publish_marts, published_path
 
     shutil.rmtree(root, ignore_errors=True)
     generated, main, plain = DataPaths(root / "generated"), DataPaths(root / "main"), DataPaths(root / "plain")
     backups = root / "backups"
-    os.environ["PII_HMAC_KEY"] = BENCH_HMAC_KEY
     last, new_day = start_date + timedelta(days=days - 1), start_date + timedelta(days=days)
     # One day more than the full build: its extracts arrive later, for the incremental run.
     config = GeneratorConfig(
@@ -255,38 +231,35 @@ def run_bench(
         deliver(generated, main, start_date + timedelta(days=offset))
     with measured(stages, "parse_floor", lambda: parsed):
         parsed = parse_floor(main)
-    with data_dir(main):
-        with measured(stages, "land", lambda: landed_events(main)):
-            land_all(main)
-        events = landed_events(main)
-        with measured(stages, "build_dagster", events):
-            _dagster_build(start_date, last, full_refresh=True)
-        with measured(stages, "backup", events):
-            backup(main, backups, keep=DEFAULT_KEEP)
+    with measured(stages, "land", lambda: landed_events(main)):
+        land_all(main)
+    events = landed_events(main)
+    with measured(stages, "build_dagster", events):
+        _dagster_build(main, start_date, last, full_refresh=True)
+    with measured(stages, "backup", events):
+        backup(main, backups, keep=DEFAULT_KEEP)
     # The same project with plain dbt, into its own warehouse, over a restore of that backup.
     with measured(stages, "restore", events):
         restore(backups, plain)
-    with data_dir(plain):
-        with measured(stages, "build_dbt", events):
-            _plain_dbt_build(plain)
-        recovery = compare_restored(plain)
-        # Like for like with the peer: the models its three marts are built from, no tests.
-        with measured(stages, "build_dbt_peer_marts", events):
-            _plain_dbt_build(plain, "--select", *(f"+{m}" for m in peer.MARTS), "--resource-type", "model")
-    with data_dir(main):
-        with measured(stages, "publish", events):
-            publish_marts(main)
-        with measured(stages, "floor_scan", events):
-            floor_scan(main)
-        with measured(stages, "peer_pandas", events):
-            peer_marts = peer.compute(main.raw, BENCH_HMAC_KEY)
-        comparison = peer.compare(peer_marts, published_path(main))
-        queries = query_timings(published_path(main), query_repeats)
-        deliver(generated, main, new_day)
-        with measured(stages, "incremental_day", lambda: landed_events(main) - events):
-            _dagster_build(new_day, new_day, full_refresh=False)
-        with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
-            backup(main, backups, keep=DEFAULT_KEEP)
+    with measured(stages, "build_dbt", events):
+        _plain_dbt_build(plain)
+    recovery = compare_restored(plain)
+    # Like for like with the peer: the models its three marts are built from, no tests.
+    with measured(stages, "build_dbt_peer_marts", events):
+        _plain_dbt_build(plain, "--select", *(f"+{m}" for m in peer.MARTS), "--resource-type", "model")
+    with measured(stages, "publish", events):
+        publish_marts(main)
+    with measured(stages, "floor_scan", events):
+        floor_scan(main)
+    with measured(stages, "peer_pandas", events):
+        peer_marts = peer.compute(main.raw, hmac_key(main))
+    comparison = peer.compare(peer_marts, published_path(main))
+    queries = query_timings(published_path(main), query_repeats)
+    deliver(generated, main, new_day)
+    with measured(stages, "incremental_day", lambda: landed_events(main) - events):
+        _dagster_build(main, new_day, new_day, full_refresh=False)
+    with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
+        backup(main, backups, keep=DEFAULT_KEEP)
 
     return {
         "scale": {"days": days, "stores": stores, "events_per_day": events_per_day, "seed": seed},

@@ -21,10 +21,12 @@ from orchestration.settings import DataPaths
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config) -> None:
-        self.purged_as_of = purged_as_of(DataPaths.from_env())
+        # The dbt process's DATA_DIR, which the Dagster build sets for it (defs/dbt.py).
+        self.paths = DataPaths.from_env()
+        self.purged_as_of = purged_as_of(self.paths)
 
     def configure_cursor(self, cursor) -> None:
-        cursor.execute("SET VARIABLE pii_hmac_key = ?", [hmac_key()])
+        cursor.execute("SET VARIABLE pii_hmac_key = ?", [hmac_key(self.paths)])
         classes = list(PII_RETENTION_DAYS)
         cursor.execute(
             "SET VARIABLE pii_retention_days = map(?::VARCHAR[], ?::INTEGER[])",

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import backup
+from orchestration.defs.resources import SETTINGS, Settings
 from orchestration.json_logs import logger_config
-from orchestration.settings import DataPaths
 
 CRON_ENV, DEFAULT_CRON = "COMMERCE_BACKUP_CRON", "0 */6 * * *"
 
@@ -23,10 +23,10 @@ class BackupConfig(dg.Config):
 
 
 @dg.op(description="Snapshot raw, manifest, quarantine, audit, suppression list and published marts.")
-def snapshot_data_folder(context: dg.OpExecutionContext, config: BackupConfig) -> str:
+def snapshot_data_folder(context: dg.OpExecutionContext, config: BackupConfig, settings: Settings) -> str:
     target = Path(config.target) if config.target else backup.target_from_env()
     keep = config.keep if config.keep is not None else backup.keep_from_env()
-    snap = backup.backup(DataPaths.from_env(), target, keep)
+    snap = backup.backup(settings.paths, target, keep)
     context.log.info(
         f"snapshot {snap.snapshot_id}: {snap.files} files, {snap.new_objects} new ({snap.new_bytes} bytes copied);"
         f" removed {snap.removed_snapshots}"
@@ -35,7 +35,10 @@ def snapshot_data_folder(context: dg.OpExecutionContext, config: BackupConfig) -
     return snap.snapshot_id
 
 
-@dg.job(description="Back up the data folder (incremental, by content hash) to $COMMERCE_BACKUP_DIR.")
+@dg.job(
+    resource_defs=SETTINGS,
+    description="Back up the data folder (incremental, by content hash) to $COMMERCE_BACKUP_DIR.",
+)
 def backup_data():
     snapshot_data_folder()
 

@@ -15,6 +15,7 @@ from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.defs.dbt import WAREHOUSE_POOL, warehouse_models
 from orchestration.defs.landing import landing_asset_key
+from orchestration.defs.resources import Settings
 from orchestration.landing import manifest
 from orchestration.settings import DataPaths
 
@@ -70,8 +71,8 @@ def _reconciliation_check(mart: str) -> dg.AssetChecksDefinition:
         pool=WAREHOUSE_POOL,
         description=f"Orders and GMV of {mart} per store and local day equal those of fct_orders.",
     )
-    def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        mismatches = reconcile(DataPaths.from_env(), mart, context.log)
+    def check(context: dg.AssetCheckExecutionContext, settings: Settings) -> dg.AssetCheckResult:
+        mismatches = reconcile(settings.paths, mart, context.log)
         return dg.AssetCheckResult(
             passed=not mismatches,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -98,8 +99,8 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
         name="fresh_extract",
         description=f"An extract of {source} landed within the last {interval}.",
     )
-    def check() -> dg.AssetCheckResult:
-        newest = last_landed(DataPaths.from_env(), source)
+    def check(settings: Settings) -> dg.AssetCheckResult:
+        newest = last_landed(settings.paths, source)
         age = datetime.now(UTC) - newest if newest else None
         return dg.AssetCheckResult(
             passed=age is not None and age <= interval,

@@ -1,8 +1,8 @@
 """The dbt models as Dagster assets, partitioned like the landing assets they read.
 
-A partition run builds with its window's first UTC date in DBT_WINDOW_START (an environment
-variable, so dbt reuses its parse); a backfill of a range is one run (one dbt build over the
-whole window).
+A partition run builds with its window's first UTC date in DBT_WINDOW_START, set in the dbt
+process's own environment (so dbt reuses its parse, and nothing else sees it); a backfill of a
+range is one run (one dbt build over the whole window).
 Every error-severity dbt test is a blocking asset check: dbt skips the models below a failing
 test, and the step fails, so every Dagster asset downstream (publish) is skipped too.
 """
@@ -12,15 +12,22 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
-from orchestration.dbt_project import dbt_project, prepare_manifest, seed_partial_parse, window_environment
+from orchestration.dbt_project import (
+    WINDOW_START_ENV,
+    DbtCli,
+    dbt_environment,
+    dbt_project,
+    prepare_manifest,
+    seed_partial_parse,
+)
 from orchestration.defs.landing import landing_asset_key
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import Settings
 from orchestration.governance.purge import finish_pending_purge
-from orchestration.settings import DataPaths
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -95,19 +102,20 @@ def build_args(config: DbtBuildConfig) -> list[str]:
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    paths = DataPaths.from_env()
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: DbtBuildConfig, settings: Settings):
+    paths = settings.paths
     # A purge killed halfway would leave expired values in the incremental tables to publish.
     if finished := finish_pending_purge(paths):
         context.log.info(f"finished a purge that had stopped: {sum(i.rows for i in finished)} values")
     args = build_args(config)
     window_start = context.partition_time_window.start.date()
-    with warehouse.writer(paths, log=context.log), window_environment(window_start) as env:
-        context.log.info(" ".join([*(f"{k}={v}" for k, v in env.items()), "dbt", *args]))
+    env = dbt_environment(paths, window_start)
+    with warehouse.writer(paths, log=context.log):
+        context.log.info(" ".join([f"{WINDOW_START_ENV}={window_start}", "dbt", *args]))
         warehouse.forget_build(paths)
         run_target = paths.root / "dbt" / context.run_id[:8]
         seed_partial_parse(run_target)
-        invocation = dbt.cli(args, context=context, target_path=run_target, raise_on_error=False)
+        invocation = dbt.cli(args, env=env, context=context, target_path=run_target, raise_on_error=False)
         try:
             yield from invocation.stream()
         finally:

@@ -12,9 +12,9 @@ import duckdb
 from orchestration import anomalies, health
 from orchestration.contracts import load_contracts
 from orchestration.defs.landing import landing_asset_key
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.defs.resources import Settings
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.publish import published_path
-from orchestration.settings import DataPaths
 
 PUBLISHED = dg.AssetKey(["published", "marts"])
 
@@ -87,8 +87,8 @@ def _health_result(paths, source: str, limits: health.Limits) -> dg.AssetCheckRe
     ],
     can_subset=True,
 )
-def ingestion_checks(context: dg.AssetCheckExecutionContext):
-    paths, limits, t = DataPaths.from_env(), health.Limits.from_env(), anomalies.Thresholds.from_env()
+def ingestion_checks(context: dg.AssetCheckExecutionContext, settings: Settings):
+    paths, limits, t = settings.paths, health.Limits.from_env(), anomalies.Thresholds.from_env()
     for key in context.selected_asset_check_keys:
         source = key.asset_key.path[-1]
         if key.name == HEALTH:
@@ -104,8 +104,8 @@ def ingestion_checks(context: dg.AssetCheckExecutionContext):
     description="GMV, orders, sessions and conversion per store on the newest date against the trailing"
     " same weekdays (COMMERCE_ANOMALY_KPI_BAND).",
 )
-def kpi_anomaly_check() -> dg.AssetCheckResult:
-    paths, t = DataPaths.from_env(), anomalies.Thresholds.from_env()
+def kpi_anomaly_check(settings: Settings) -> dg.AssetCheckResult:
+    paths, t = settings.paths, anomalies.Thresholds.from_env()
     target = published_path(paths)
     with duckdb.connect(str(target), read_only=True) if target.exists() else duckdb.connect() as con:
         # A run that materialises only some marts publishes only those: no kpis_daily, nothing to watch.

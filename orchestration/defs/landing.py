@@ -15,9 +15,9 @@ import duckdb
 
 from orchestration.contracts import Contract, load_contracts
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import Settings
 from orchestration.landing.land import LandingFailed, land_source
-from orchestration.locks import exclusive
-from orchestration.settings import DataPaths
+from orchestration.lib.file_locks import exclusive
 
 EXPECTATIONS_CHECK = "batch_expectations"
 # Failures that may pass on a retry; any other is deterministic, and retrying it cannot help.
@@ -55,8 +55,8 @@ def _landing_asset(contract: Contract) -> dg.AssetsDefinition:
         ],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
     )
-    def land(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        paths = DataPaths.from_env()
+    def land(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+        paths = settings.paths
         # Two runs landing one source at once would race on the same temporary file names.
         with exclusive(paths, f"landing-{contract.name}", log=context.log):
             try:

@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from orchestration.dbt_project import dbt_project
+from orchestration.defs.resources import SETTINGS, Settings
 from orchestration.governance.erase import run_request
 from orchestration.governance.purge import purge
 from orchestration.json_logs import logger_config
-from orchestration.settings import DataPaths
 
 
 class PurgeConfig(dg.Config):
@@ -25,29 +25,30 @@ class ErasureConfig(dg.Config):
 
 
 @dg.op(description="Null every value past its PII class's retention in raw, quarantine and the warehouse.")
-def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig) -> int:
+def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig, settings: Settings) -> int:
     as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
-    plan = purge(DataPaths.from_env(), as_of, dbt_project.manifest_path, dry_run=config.dry_run)
+    plan = purge(settings.paths, as_of, dbt_project.manifest_path, dry_run=config.dry_run)
     values = sum(i.rows for i in plan)
     context.log.info(f"{'planned' if config.dry_run else 'purged'} {values} values in {len(plan)} columns")
     return values
 
 
 @dg.op(description="Carry out (or resume) a filed erasure: every place, rebuild the warehouse, republish.")
-def erase_customer(context: dg.OpExecutionContext, config: ErasureConfig) -> dict[str, int]:
-    removed = run_request(DataPaths.from_env(), config.store_id, config.customer_key)
+def erase_customer(context: dg.OpExecutionContext, config: ErasureConfig, settings: Settings) -> dict[str, int]:
+    removed = run_request(settings.paths, config.store_id, config.customer_key)
     context.log.info(f"rows removed per place: {removed}")
     return removed
 
 
-@dg.job(description="The retention purge (PII_RETENTION_DAYS).")
+@dg.job(resource_defs=SETTINGS, description="The retention purge (PII_RETENTION_DAYS).")
 def retention_purge():
     purge_expired()
 
 
 @dg.job(
+    resource_defs=SETTINGS,
     description="Right to erasure: file it with `commerce-analytics erase --file-only`, run with config"
-    " {store_id, customer_key}."
+    " {store_id, customer_key}.",
 )
 def customer_erasure():
     erase_customer()

@@ -6,8 +6,8 @@ import dagster as dg
 from orchestration import warehouse
 from orchestration.defs.dbt import WAREHOUSE_POOL, warehouse_models
 from orchestration.defs.partitions import daily_partitions
+from orchestration.defs.resources import Settings
 from orchestration.publish import NothingToPublish, publish_marts
-from orchestration.settings import DataPaths
 
 MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
 
@@ -23,8 +23,8 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
     owners=["team:data-platform"],
     pool=WAREHOUSE_POOL,
 )
-def published_marts(context: dg.AssetExecutionContext) -> None:
-    paths = DataPaths.from_env()
+def published_marts(context: dg.AssetExecutionContext, settings: Settings) -> None:
+    paths = settings.paths
     try:
         published = publish_marts(paths, built_by_run=context.run_id, log=context.log)
     except NothingToPublish:

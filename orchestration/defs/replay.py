@@ -4,8 +4,8 @@ from dataclasses import asdict
 
 import dagster as dg
 
+from orchestration.defs.resources import SETTINGS, Settings
 from orchestration.replay import replay
-from orchestration.settings import DataPaths
 
 
 class ReplayConfig(dg.Config):
@@ -16,8 +16,8 @@ class ReplayConfig(dg.Config):
 
 
 @dg.op(description="Re-validate quarantined rows and land those that now pass, exactly once.")
-def replay_quarantined(context: dg.OpExecutionContext, config: ReplayConfig) -> dict:
-    result = replay(DataPaths.from_env(), config.source, config.reason, config.extract, config.dry_run)
+def replay_quarantined(context: dg.OpExecutionContext, config: ReplayConfig, settings: Settings) -> dict:
+    result = replay(settings.paths, config.source, config.reason, config.extract, config.dry_run)
     outcome = {k: v for k, v in asdict(result).items() if k != "record"}
     if result.record:
         outcome["replay_extract"] = result.record.extract_id
@@ -27,6 +27,9 @@ def replay_quarantined(context: dg.OpExecutionContext, config: ReplayConfig) -> 
     return outcome
 
 
-@dg.job(description="Replay quarantined rows of a source; run config {source, reason, extract, dry_run}.")
+@dg.job(
+    resource_defs=SETTINGS,
+    description="Replay quarantined rows of a source; run config {source, reason, extract, dry_run}.",
+)
 def replay_quarantine():
     replay_quarantined()

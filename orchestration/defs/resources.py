@@ -1,7 +1,38 @@
-"""Resources shared by the assets: the dbt CLI of this project."""
+"""Resources shared by the assets, checks and jobs: the dbt CLI of this project, and the settings.
 
-from dagster_dbt import DbtCliResource
+Settings reach Dagster code as a resource, read from the environment by Dagster when a run
+starts (`dg.EnvVar`), never by the modules themselves: those are functions of `DataPaths`. The
+CLI runs jobs with the settings its `main()` read (runner.run_job).
+"""
 
-from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
+from pathlib import Path
 
-resources = {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)}
+import dagster as dg
+
+from orchestration.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
+from orchestration.defs.partitions import PARTITIONS_START
+from orchestration.settings import DataPaths
+
+
+class Settings(dg.ConfigurableResource):
+    """Where the data lives, and the first daily partition of the assets."""
+
+    data_dir: str
+    partitions_start: str = PARTITIONS_START
+
+    @property
+    def paths(self) -> DataPaths:
+        return DataPaths(Path(self.data_dir).resolve())
+
+    @classmethod
+    def of(cls, paths: DataPaths) -> "Settings":
+        """The settings of a run the CLI starts on `paths`."""
+        return cls(data_dir=str(paths.root), partitions_start=PARTITIONS_START)
+
+
+# Dagster runs (`dagster dev`, schedules, sensors) read DATA_DIR when they start; the partitions
+# start is read once, where the daily partitions are defined, because it shapes the asset graph.
+settings = Settings(data_dir=dg.EnvVar("DATA_DIR"), partitions_start=PARTITIONS_START)
+SETTINGS = {"settings": settings}
+
+resources = {"dbt": DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE), **SETTINGS}

@@ -7,9 +7,9 @@ import dagster as dg
 from orchestration import alerts
 from orchestration.contracts import load_contracts
 from orchestration.defs.landing import landing_asset_key, landing_job
+from orchestration.defs.resources import Settings
 from orchestration.json_logs import logger_config
 from orchestration.landing.land import pending_extracts
-from orchestration.settings import DataPaths
 
 
 def extract_run_key(source: str, sha256: str) -> str:
@@ -19,9 +19,9 @@ def extract_run_key(source: str, sha256: str) -> str:
 
 
 @dg.sensor(job=landing_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: Settings) -> dg.SensorResult:
     """One landing run per new extract, for its source, as today's partition."""
-    paths = DataPaths.from_env()
+    paths = settings.paths
     today = datetime.now(UTC).date().isoformat()
     requests = {}
     for contract in load_contracts().values():
@@ -41,6 +41,6 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
-def failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
-    record = alerts.write_alert(DataPaths.from_env(), context.instance, context.dagster_run.run_id)
+def failure_alert_sensor(context: dg.RunFailureSensorContext, settings: Settings) -> None:
+    record = alerts.write_alert(settings.paths, context.instance, context.dagster_run.run_id)
     context.log.error(alerts.summary(record))

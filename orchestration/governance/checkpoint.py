@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from orchestration.landing.atomic import write_atomic
+from orchestration.lib.atomic_files import write_atomic
 from orchestration.settings import DataPaths
 
 

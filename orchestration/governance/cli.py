@@ -10,12 +10,12 @@ from pathlib import Path
 from orchestration.settings import DataPaths
 
 
-def cmd_purge(args: argparse.Namespace) -> int:
+def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import dbt_project
     from orchestration.governance.purge import purge
 
     as_of = args.as_of or datetime.now(UTC).date()
-    plan = purge(DataPaths.from_env(), as_of, dbt_project.manifest_path, dry_run=args.dry_run)
+    plan = purge(paths, as_of, dbt_project.manifest_path, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
     for item in plan:
         print(f"{verb} {item.rows:>9,} {item.pii:<7} {item.place:<10} {item.target} {item.column} (<{item.cutoff})")
@@ -23,12 +23,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_erase(args: argparse.Namespace) -> int:
+def cmd_erase(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.governance.erase import erase, file_request
     from orchestration.governance.subject import find_subject
     from orchestration.progress import Progress
 
-    paths = DataPaths.from_env()
     if args.file_only:
         find_subject(paths, args.store, args.customer_id)  # an unknown customer is an error now, not in the run
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")
@@ -43,11 +42,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gdpr_export(args: argparse.Namespace) -> int:
+def cmd_gdpr_export(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.governance.export import SECTIONS, export_subject, to_json
     from orchestration.serve.audit_trail import cli_access
 
-    paths = DataPaths.from_env()
     # The audit names the store only: the customer's id is the personal value being exported.
     with cli_access(paths, "gdpr-export", [args.store]) as access:
         document = export_subject(paths, args.store, args.customer_id)

@@ -22,7 +22,7 @@ from orchestration.contracts import load_contracts
 from orchestration.governance import audit, unconsented
 from orchestration.governance.minimise import IP_ADDRESSES, truncated_ip
 from orchestration.governance.subject import find_subject, parquet_files, quarantine_filter, row_filters
-from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths
 
 # Section of the document -> extract.

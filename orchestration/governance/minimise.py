@@ -9,7 +9,7 @@ which leaves a truncated address as it is and covers files landed before this ru
 from __future__ import annotations
 
 from orchestration.contracts import Contract, Field
-from orchestration.landing.rules import quote_ident
+from orchestration.lib.sql_quoting import quote_ident
 
 # Fields holding a client's IP address: (extract, field).
 IP_ADDRESSES = {("events", "ip")}

@@ -53,8 +53,8 @@ from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, F
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.governance import audit, checkpoint, pseudonyms, unconsented
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
-from orchestration.landing.rules import quote_ident, quote_literal
-from orchestration.locks import exclusive
+from orchestration.lib.file_locks import exclusive
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths
 from orchestration.warehouse import writer
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.landing.atomic import write_atomic
-from orchestration.landing.land import PARQUET_OPTIONS
-from orchestration.landing.rules import quote_literal
+from orchestration.lib.atomic_files import write_atomic
+from orchestration.lib.parquet_output import PARQUET_OPTIONS
+from orchestration.lib.sql_quoting import quote_literal
 from orchestration.publish import NothingToPublish, drop_kept, publish_marts
 from orchestration.settings import DataPaths
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.governance.pseudonyms import marked, pseudonym
-from orchestration.landing.rules import quote_ident, quote_literal
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from orchestration.dbt_project import project_var
-from orchestration.landing.rules import quote_literal
+from orchestration.lib.sql_quoting import quote_literal
 
 # The plan class of these values (in the plan and the audit's `pii` column).
 UNCONSENTED = "unconsented"

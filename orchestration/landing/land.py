@@ -16,7 +16,6 @@ leaves staged files that the next run moves. Nothing lands twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -31,7 +30,6 @@ import pyarrow as pa
 from orchestration.contracts import Contract, load_contracts
 from orchestration.governance import minimise
 from orchestration.landing import delivery, manifest, profile, readers, suppression
-from orchestration.landing.atomic import write_atomic, write_text_atomic
 from orchestration.landing.expectations import validate_batch
 from orchestration.landing.rules import (
     CARD_NUMBER,
@@ -44,15 +42,15 @@ from orchestration.landing.rules import (
     mask_card_numbers,
     partition_date,
     quarantine_reason,
-    quote_ident,
-    quote_literal,
     typed_columns,
 )
+from orchestration.lib.atomic_files import write_atomic, write_text_atomic
+from orchestration.lib.content_hash import content_hash
+from orchestration.lib.in_memory_duckdb import connect
+from orchestration.lib.parquet_output import PARQUET_OPTIONS
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths
 
-# DuckDB parallelises scans per row group; its own default row-group size keeps both cores busy
-# on a daily partition while letting min/max statistics prune by time.
-PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 # `_landing_order` = extract sequence x this + row number: one integer that orders every landed row
 # of a source (room for 10^10 rows per extract and 9 x 10^8 extracts in a BIGINT). Landing time
 # cannot: extracts landed in one run share their second.
@@ -90,14 +88,6 @@ class Extract:
         return self.sha256[:16]
 
 
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
     """Complete inbox files of a source without a manifest record, oldest name first; a file with
     the same bytes as one before it is the same extract, sent twice, and is left out. Files under
@@ -113,14 +103,6 @@ def pending_extracts(paths: DataPaths, contract: Contract) -> list[Extract]:
         if extract.sha256 not in extracts and manifest.read_record(paths, contract.name, extract.sha256) is None:
             extracts[extract.sha256] = extract
     return list(extracts.values())
-
-
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for landing work; UTC so that timestamps and dates mean UTC."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:

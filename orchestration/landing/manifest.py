@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.settings import DataPaths
 
 

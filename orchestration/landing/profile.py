@@ -16,7 +16,7 @@ import statistics
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
-from orchestration.landing.rules import quote_ident
+from orchestration.lib.sql_quoting import quote_ident
 
 MIN_VALUES = 5
 MONEY_FACTOR = 20

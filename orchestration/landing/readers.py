@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contracts import Contract
-from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE, quote_ident, quote_literal
+from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 
 RAW_TABLE = "raw_rows"
 REJECTS_TABLE = "raw_rejects"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from orchestration.contracts import Contract, Field
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 
 # Reason codes, in the order they are tried for each field.
 MISSING_REQUIRED = "missing_required"
@@ -29,14 +30,6 @@ LINE_TOO_LONG = "line_too_long"
 UNREADABLE_FILE = "unreadable_file"
 # The landed batch as a whole failed its Great Expectations suite.
 FAILED_EXPECTATIONS = "failed_expectations"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _typed(field: Field) -> str:

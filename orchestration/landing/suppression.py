@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contracts import Contract
-from orchestration.landing.atomic import write_atomic
-from orchestration.landing.rules import quote_ident
+from orchestration.lib.atomic_files import write_atomic
+from orchestration.lib.sql_quoting import quote_ident
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from orchestration.settings import DataPaths
+
 from . import VARIANTS  # scipy and pandas load only when the command runs
 
 OUTPUT_COLUMNS = [
@@ -77,7 +79,7 @@ def _write(frame, output: str) -> None:
         frame.to_csv(target, index=False)
 
 
-def cmd_ltv(args: argparse.Namespace) -> int:
+def cmd_ltv(args: argparse.Namespace, paths: DataPaths) -> int:
     import pandas as pd
 
     from .predict import DAYS_PER_MONTH, fit_and_predict, has_usable_spend_model

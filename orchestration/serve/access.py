@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.landing.atomic import write_text_atomic
+from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.settings import DataPaths
 
 # Each role may do what the roles before it may.

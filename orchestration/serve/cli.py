@@ -8,42 +8,41 @@ import sys
 from orchestration.settings import DataPaths
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, paths: DataPaths) -> int:
     import uvicorn
 
     from orchestration.serve.app import create_app
     from orchestration.serve.pages import vega_bundle
 
-    paths = DataPaths.from_env()
     vega_bundle()  # bundle the chart library before the first page asks for it
     print(f"serving {paths.root / 'marts.duckdb'} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(create_app(paths), host=args.host, port=args.port, log_level="warning", server_header=False)
     return 0
 
 
-def cmd_access_add(args: argparse.Namespace) -> int:
+def cmd_access_add(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.serve import access
 
-    grant, token = access.add(DataPaths.from_env(), args.name, args.role, args.stores.split(","))
+    grant, token = access.add(paths, args.name, args.role, args.stores.split(","))
     print(f"token id {grant.token_id} ({grant.role}, stores {','.join(grant.stores)}); the token, shown once:")
     print(token)
     return 0
 
 
-def cmd_access_list(args: argparse.Namespace) -> int:
+def cmd_access_list(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.serve import access
 
     print(f"{'token id':<14}{'name':<20}{'role':<9}{'stores':<20}{'created':<27}revoked")
-    for g in access.grants(DataPaths.from_env()):
+    for g in access.grants(paths):
         stores = ",".join(g.stores)
         print(f"{g.token_id:<14}{g.name:<20}{g.role:<9}{stores:<20}{g.created_at[:26]:<27}{g.revoked_at or ''}")
     return 0
 
 
-def cmd_access_revoke(args: argparse.Namespace) -> int:
+def cmd_access_revoke(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.serve import access
 
-    grant = access.revoke(DataPaths.from_env(), args.token_id)
+    grant = access.revoke(paths, args.token_id)
     print(f"revoked {grant.token_id} ({grant.name}) at {grant.revoked_at}")
     return 0
 
