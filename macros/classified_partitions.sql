@@ -1,7 +1,7 @@
 {#- Which (store_id, event_date) partitions an incremental run of int_events_classified rebuilds,
     from inputs that landed after its last build (`since`: the latest landing stamp the table
     holds; stamps follow the landing sequence, so anything landed later is newer) and the run's
-    window (macros/build_window_start.sql):
+    window (macros/window_rebuilt_since.sql):
     - the local days of newly landed events, and the day either side, where a burst of activity
       running over midnight may now make or unmake a bot;
     - the days holding another purchase event of an order a new purchase event names (a late copy
@@ -11,7 +11,7 @@
     - every day of the window, less `lookback_days`, as every incremental model does.
     Only the new events are read from staging, so only they are pseudonymised to find this. -#}
 {% macro classified_partitions(since) -%}
-    {%- set window_start = build_window_start() -%}
+    {%- set window_since = window_rebuilt_since() -%}
     {%- set landed_since = "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
     with new_events as (
 
@@ -59,13 +59,13 @@
             and built.anonymous_id = new_decisions.anonymous_id
             and built.event_at >= new_decisions.valid_from
             and (new_decisions.valid_to is null or built.event_at < new_decisions.valid_to)
-    {%- if window_start %}
+    {%- if window_since %}
     union
     select
         built.store_id,
         built.event_date
     from {{ this }} as built
-    where built.event_date >= {{ dbt.dateadd('day', -var('lookback_days'), "cast('" ~ window_start ~ "' as date)") }}
+    where built.event_date >= {{ window_since }}
     {%- endif %}
 {%- endmacro %}
 

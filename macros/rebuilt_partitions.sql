@@ -1,10 +1,10 @@
 {#- The (store_id, date) partitions an incremental model rebuilds whole, from `rows` carrying
     `partition_landed_at`: each partition whose inputs landed after the model's last build (late
     events, consent decisions, logins that re-stitch a device, late payments all raise it), plus,
-    when a run names its window (macros/build_window_start.sql), every date from the window's start
-    less `lookback_days`. -#}
+    when a run names its window, every date from the window's start less `lookback_days`
+    (macros/window_rebuilt_since.sql). -#}
 {% macro rebuilt_partitions(rows, date_column) -%}
-    {%- set window_start = build_window_start() -%}
+    {%- set window_since = window_rebuilt_since() -%}
     select
         store_id,
         {{ date_column }}
@@ -17,7 +17,7 @@
             select coalesce(max(partition_landed_at), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }}
         )
-        {%- if window_start %}
-            or {{ date_column }} >= {{ dbt.dateadd('day', -var('lookback_days'), "cast('" ~ window_start ~ "' as date)") }}
+        {%- if window_since %}
+            or {{ date_column }} >= {{ window_since }}
         {%- endif %}
 {%- endmacro %}

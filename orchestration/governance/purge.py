@@ -333,9 +333,11 @@ def _warehouse_condition(item: Expired, date_column: str) -> str:
 
 def _warehouse_plan(con, manifest_path: Path, as_of: date, forgotten: Forgotten) -> list[Expired]:
     existing = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    tables = incremental_tables(manifest_path)
+    date_columns = {table: date_column for table, date_column, _ in tables}
     candidates = [
         Expired("warehouse", table, column, pii, cutoff(pii, as_of), 0)
-        for table, _, columns in incremental_tables(manifest_path)
+        for table, _, columns in tables
         for column, pii in columns.items()
     ]
     if forgotten.unconsented_before:
@@ -344,7 +346,6 @@ def _warehouse_plan(con, manifest_path: Path, as_of: date, forgotten: Forgotten)
             Expired("warehouse", unconsented.CLASSIFIED, column, unconsented.UNCONSENTED, closed, 0)
             for column in unconsented.CLASSIFIED_COLUMNS
         ]
-    date_columns = {table: date_column for table, date_column, _ in incremental_tables(manifest_path)}
     plan = []
     for item in (i for i in candidates if i.target in existing):
         [n] = _count_non_null(con, item.target, [item.column], _warehouse_condition(item, date_columns[item.target]))
