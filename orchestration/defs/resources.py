@@ -10,15 +10,17 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
-from orchestration.defs.partitions import PARTITIONS_START
 from orchestration.settings import DataPaths
 
 
 class Settings(dg.ConfigurableResource):
-    """Where the data lives, and the first daily partition of the assets."""
+    """Where the data lives.
+
+    Not the partitions start: it shapes the asset graph, so it is read once, where the daily
+    partitions are defined (`defs/partitions.py`), before any resource exists.
+    """
 
     data_dir: str
-    partitions_start: str = PARTITIONS_START
 
     @property
     def paths(self) -> DataPaths:
@@ -27,12 +29,11 @@ class Settings(dg.ConfigurableResource):
     @classmethod
     def of(cls, paths: DataPaths) -> "Settings":
         """The settings of a run the CLI starts on `paths`."""
-        return cls(data_dir=str(paths.root), partitions_start=PARTITIONS_START)
+        return cls(data_dir=str(paths.root))
 
 
-# Dagster runs (`dagster dev`, schedules, sensors) read DATA_DIR when they start; the partitions
-# start is read once, where the daily partitions are defined, because it shapes the asset graph.
-settings = Settings(data_dir=dg.EnvVar("DATA_DIR"), partitions_start=PARTITIONS_START)
+# Dagster runs (`dagster dev`, schedules, sensors) read DATA_DIR when they start.
+settings = Settings(data_dir=dg.EnvVar("DATA_DIR"))
 SETTINGS = {"settings": settings}
 
 resources = {"dbt": DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE), **SETTINGS}
