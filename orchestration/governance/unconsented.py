@@ -49,9 +49,10 @@ def keep_unconsented(con, warehouse: Path, before: str | None) -> None:
         return
     con.execute(f"ATTACH {quote_literal(str(warehouse))} AS warehouse (READ_ONLY)")
     try:
+        schema, table = CLASSIFIED.split(".")
         built = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'warehouse'"
-            " AND schema_name = 'main' AND table_name = 'int_events_classified'"
+            f" AND schema_name = {quote_literal(schema)} AND table_name = {quote_literal(table)}"
         ).fetchone()[0]
         if built:
             con.execute(
