@@ -1,9 +1,9 @@
 -- Store x local date: the additive sales measures of METRICS.md. Orders count on their local
--- order date, refunds on the refund's local date (so a refund after the period closed lands on
--- its own day and never rewrites a closed one).
-with orders as (
+-- order date (int_sales_hourly's hours summed), refunds on the refund's local date (so a refund
+-- after the period closed lands on its own day and never rewrites a closed one).
+with sales as (
 
-    select * from {{ ref('int_orders_converted_to_usd') }}
+    select * from {{ ref('int_sales_hourly') }}
 
 ),
 
@@ -21,24 +21,24 @@ stores as (
 
 sales_per_day as (
 
+    -- the day's hours summed (counts cast back to bigint: a sum of bigints is wider on DuckDB)
     select
         store_id,
-        order_date as date,
-        count(*) as orders,
+        date,
+        cast(sum(orders) as {{ dbt.type_bigint() }}) as orders,
         cast(sum(items_sold) as {{ dbt.type_bigint() }}) as items_sold,
-        count(distinct customer_id) as unique_purchasers,
+        cast(sum(first_purchasers_of_day) as {{ dbt.type_bigint() }}) as unique_purchasers,
         sum(gmv) as gmv,
         sum(discounts) as discounts,
         sum(gmv_usd) as gmv_usd,
         sum(discounts_usd) as discounts_usd,
-        count(case when has_refund then 1 end) as orders_refunded,
-        count(case when is_delivered then 1 end) as orders_delivered,
-        count(case when is_delivered and has_return then 1 end) as orders_returned
-    from orders
-    where not is_cancelled
+        cast(sum(orders_refunded) as {{ dbt.type_bigint() }}) as orders_refunded,
+        cast(sum(orders_delivered) as {{ dbt.type_bigint() }}) as orders_delivered,
+        cast(sum(orders_returned) as {{ dbt.type_bigint() }}) as orders_returned
+    from sales
     group by
         store_id,
-        order_date
+        date
 
 ),
 

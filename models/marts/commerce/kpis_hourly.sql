@@ -1,6 +1,6 @@
 -- Store x local date x local hour: sessions, orders, GMV and conversion rate for the last-24-hours
 -- views. A session counts in the hour it started, an order in the hour it was placed, by the same
--- rules as kpis_daily (sessions of int_sessions_summarized, placed non-cancelled orders), so a
+-- rules as kpis_daily (sessions of int_sessions_summarized, orders of int_sales_hourly), so a
 -- day's hours add up to its kpis_daily row. Hours are the store's wall clock: the hour repeated
 -- when clocks go back holds both, the hour skipped when they go forward has no row.
 with stores as (
@@ -15,9 +15,9 @@ sessions as (
 
 ),
 
-orders as (
+sales as (
 
-    select * from {{ ref('int_orders_converted_to_usd') }}
+    select * from {{ ref('int_sales_hourly') }}
 
 ),
 
@@ -36,26 +36,9 @@ sessions_per_hour as (
 
 ),
 
-sales_per_hour as (
-
-    select
-        orders.store_id,
-        orders.order_date as date,
-        {{ local_hour('orders.placed_at', 'stores.time_zone') }} as hour_of_day,
-        count(*) as orders,
-        sum(orders.gmv) as gmv,
-        sum(orders.gmv_usd) as gmv_usd
-    from orders
-    inner join stores
-        on orders.store_id = stores.store_id
-    where not orders.is_cancelled
-    group by 1, 2, 3
-
-),
-
 store_hours as (
 
-    {{ store_day_spine(['sessions_per_hour', 'sales_per_hour'], also=['hour_of_day']) | indent(4) }}
+    {{ store_day_spine(['sessions_per_hour', 'sales'], also=['hour_of_day']) | indent(4) }}
 
 ),
 
@@ -68,16 +51,16 @@ final as (
         stores.currency,
         coalesce(sessions_per_hour.sessions, 0) as sessions,
         coalesce(sessions_per_hour.converted_sessions, 0) as converted_sessions,
-        coalesce(sales_per_hour.orders, 0) as orders,
-        coalesce(sales_per_hour.gmv, 0) as gmv,
-        coalesce(sales_per_hour.gmv_usd, 0) as gmv_usd
+        coalesce(sales.orders, 0) as orders,
+        coalesce(sales.gmv, 0) as gmv,
+        coalesce(sales.gmv_usd, 0) as gmv_usd
     from store_hours
     inner join stores
         on store_hours.store_id = stores.store_id
     left join sessions_per_hour
         on {{ spine_match('store_hours', 'sessions_per_hour', also=['hour_of_day']) }}
-    left join sales_per_hour
-        on {{ spine_match('store_hours', 'sales_per_hour', also=['hour_of_day']) }}
+    left join sales
+        on {{ spine_match('store_hours', 'sales', also=['hour_of_day']) }}
 
 )
 
