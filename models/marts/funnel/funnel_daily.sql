@@ -65,9 +65,7 @@ per_step as (
         session_date as date,
         step_number,
         step_name,
-        count(*) as entrants,
-        -- the last step has no next one: NULL, not a 100 % drop-off
-        case when not is_last_step then count(next_step_reached_at) end as reached_next,
+        {{ funnel_step_counts() | indent(8) }},
         {{ percentile_cont('seconds_to_next', 0.5, scale=3) }} as p50_seconds_to_next,
         {{ percentile_cont('seconds_to_next', 0.9, scale=3) }} as p90_seconds_to_next,
         max(partition_landed_at) as partition_landed_at
@@ -89,7 +87,7 @@ select
     entrants,
     reached_next,
     entrants - reached_next as dropped_off,
-    {{ ratio('entrants - reached_next', 'entrants') }} as drop_off_rate,
+    {{ funnel_drop_off_rate() }} as drop_off_rate,
     p50_seconds_to_next,
     p90_seconds_to_next,
     partition_landed_at

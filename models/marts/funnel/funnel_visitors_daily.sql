@@ -13,9 +13,7 @@ per_step as (
         entry_date as date,
         step_number,
         step_name,
-        count(*) as entrants,
-        -- the last step has no next one: NULL, not a 100 % drop-off
-        case when not is_last_step then count(next_step_reached_at) end as reached_next
+        {{ funnel_step_counts() | indent(8) }}
     from steps
     group by
         store_id,
@@ -27,13 +25,8 @@ per_step as (
 )
 
 select
-    store_id,
-    date,
-    step_number,
-    step_name,
-    entrants,
-    reached_next,
-    {{ ratio('entrants - reached_next', 'entrants') }} as drop_off_rate
+    *,
+    {{ funnel_drop_off_rate() }} as drop_off_rate
 from per_step
 {%- if is_incremental() %}
 -- days the retention purge closed keep the rows built before it

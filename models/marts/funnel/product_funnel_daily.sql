@@ -148,8 +148,7 @@ per_step as (
         product_id,
         step_number,
         step_name,
-        count(*) as entrants,
-        case when step_number < 3 then count(next_step_reached_at) end as reached_next
+        {{ funnel_step_counts(last_step='step_number = 3') | indent(8) }}
     from steps
     group by
         store_id,
@@ -162,5 +161,5 @@ per_step as (
 
 select
     *,
-    {{ ratio('entrants - reached_next', 'entrants') }} as drop_off_rate
+    {{ funnel_drop_off_rate() }} as drop_off_rate
 from per_step
