@@ -2,6 +2,7 @@ import csv
 import gzip
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,25 @@ def write_csv(paths: DataPaths, source: str, name: str, rows: list[dict]) -> Pat
         writer.writeheader()
         writer.writerows(rows)
     return target
+
+
+def build_range(first: date, last: date, selection, **dbt_config):
+    """Build `first`..`last` of `selection` on $DATA_DIR as the CLI's `build` does (the `build_all`
+    job, one run for the range), in an ephemeral Dagster instance; `dbt_config` is the
+    `warehouse_models` op's run config (`full_refresh`, `lookback_days`)."""
+    import dagster as dg
+
+    from orchestration.runner import run_job
+
+    return run_job(
+        DataPaths.from_env(),
+        "build_all",
+        first,
+        last,
+        dbt_config,
+        on=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+    )
 
 
 def write_batches(paths: DataPaths, name: str, batches: list[dict]) -> Path:

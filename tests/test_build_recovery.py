@@ -16,6 +16,7 @@ from orchestration.dbt_project import prepare_manifest
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.publish import published_digests, published_path
 from orchestration.settings import DataPaths
+from tests.conftest import build_range
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 2)
 PUBLISHED = dg.AssetSelection.assets(["published", "marts"])
@@ -24,17 +25,7 @@ SELECTION = dg.AssetSelection.groups("landing") | ORDER_MODELS | PUBLISHED
 
 
 def _build(**dbt_config) -> dg.ExecuteInProcessResult:
-    from orchestration.runner import run_job
-
-    return run_job(
-        DataPaths.from_env(),
-        "build_all",
-        FIRST,
-        LAST,
-        dbt_config,
-        on=dg.DagsterInstance.ephemeral(),
-        selection=SELECTION,
-    )
+    return build_range(FIRST, LAST, SELECTION, **dbt_config)
 
 
 def _sha256(path) -> str:

@@ -23,7 +23,7 @@ from orchestration.dbt_project import prepare_manifest
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.publish import published_digests, published_path
 from orchestration.settings import DataPaths
-from tests.conftest import order, write_csv
+from tests.conftest import build_range, order, write_csv
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 3)
 REVENUE = dg.AssetKey(["marts", "revenue_daily"])
@@ -43,17 +43,7 @@ COMMERCE = dg.AssetSelection.groups("landing") | COMMERCE_MODELS | PUBLISHED
 
 
 def run(selection=COMMERCE, **dbt_config):
-    from orchestration.runner import run_job
-
-    return run_job(
-        DataPaths.from_env(),
-        "build_all",
-        FIRST,
-        LAST,
-        dbt_config,
-        on=dg.DagsterInstance.ephemeral(),
-        selection=selection,
-    )
+    return build_range(FIRST, LAST, selection, **dbt_config)
 
 
 @pytest.fixture(scope="module")
