@@ -17,7 +17,7 @@ FIRST_DAY, DAYS = date(2026, 11, 1), 5
 WINDOW_START = FIRST_DAY + timedelta(days=DAYS - 1)  # the daily run of the last day
 # window_rebuilt_since(): the window's start less the project's lookback_days (3)
 REBUILT_SINCE = WINDOW_START - timedelta(days=3)
-LIMITED = f"where session_date >= (cast('{WINDOW_START}' as date) + cast(-3 as bigint) * interval 1 day)) dbt_subquery"
+
 UNIQUE_EVENT = "unique_int_events_classified_event_id"
 UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
@@ -29,7 +29,17 @@ TESTS = {
     "comparison": "agrees_with_kpis_daily_traffic_sources_daily_conversion_rate__sessions__conversions",
     # a table: always whole
     "table": "unique_combination_int_devices_identified_store_id__anonymous_id",
+    # a test's own `where` (config) is kept as dbt applies it
+    "own_where": "relationships_dq_scorecard_daily_store_id__store_id__ref_dim_stores_",
 }
+OWN_WHERE = (
+    """from (select * from "warehouse"."marts"."dq_scorecard_daily" where store_id <> 'unattributed') dbt_subquery"""
+)
+
+
+def limited(column: str) -> str:
+    """The condition on the partition date a limited test adds, as compiled on DuckDB."""
+    return f"where {column} >= (cast('{WINDOW_START}' as date) + cast(-3 as bigint) * interval 1 day)) dbt_subquery"
 
 
 def dbt(*args: str) -> list:
@@ -71,12 +81,13 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
 
     sql = compiled()
 
-    assert LIMITED in sql["unique"]
+    assert f"from (select * from {relation('marts', 'fct_sessions')} {limited('session_date')}" in sql["unique"]
     child, parent = sql["relationships"].split("parent as (")
-    assert f"from (select * from {relation('marts', 'fct_page_views')} where view_date >= " in child
+    assert f"from (select * from {relation('marts', 'fct_page_views')} {limited('view_date')}" in child
     assert parent.startswith(f" select session_id as to_field from {relation('marts', 'fct_sessions')} )")
     assert "dbt_subquery" not in sql["comparison"]
     assert "dbt_subquery" not in sql["table"]
+    assert OWN_WHERE in sql["own_where"]
 
 
 @pytest.mark.parametrize("run", ["unwindowed", "full_refresh"])
@@ -86,7 +97,8 @@ def test_an_unwindowed_or_full_refresh_run_tests_whole_tables(in_warehouse, monk
 
     sql = compiled(*(["--full-refresh"] if run == "full_refresh" else []))
 
-    assert all("dbt_subquery" not in code for code in sql.values()), sql
+    assert all("dbt_subquery" not in code for kind, code in sql.items() if kind != "own_where"), sql
+    assert OWN_WHERE in sql["own_where"]
     assert f"from {relation('marts', 'fct_sessions')} where session_id is not null" in sql["unique"]
 
 
