@@ -7,18 +7,15 @@
     their verdict on the window's rows cannot depend on rows outside it (docs/warehouse.md says
     why keys are unique across partitions by construction). -#}
 {% macro default__get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where -%}
-        {%- do conditions.append(where) -%}
-    {%- endif -%}
     {%- set rebuilt = rebuilt_partitions_condition(relation) -%}
     {%- if rebuilt -%}
-        {%- do conditions.append(rebuilt) -%}
+        {#- the test's own condition in parentheses: it may hold an `or` -#}
+        {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
     {%- endif -%}
-    {%- if conditions -%}
+    {%- if where -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ conditions | map('string') | join(' and ') }}) dbt_subquery
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- endif -%}
@@ -29,7 +26,8 @@
     keys unique by construction across partitions, and relationships (the parent stays whole).
     Tests comparing a model with another one (agrees_with_kpis_daily, sums_to_kpis_daily,
     reconciles_with_fct_orders) would report the other's days outside the window as missing, and
-    share_at_most's groups may span days: they read whole tables. -#}
+    share_at_most's groups may span days, and not_null_within_retention reads its model's relation
+    name (a subquery has none): they read whole tables. -#}
 {% macro partition_local_tests() -%}
     {{ return(['unique', 'not_null', 'accepted_values', 'relationships', 'unique_combination', 'fraction']) }}
 {%- endmacro %}
