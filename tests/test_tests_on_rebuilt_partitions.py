@@ -1,0 +1,148 @@
+"""Data tests at the cost of the day (macros/get_where_subquery.sql): in a run that names its
+window, a partition-local test of an incremental model reads only the partitions from the window's
+start less lookback_days; an unwindowed or full-refresh run, and any other test, reads whole tables.
+One small warehouse (five generated days, one store) built once up to int_events_sessionized."""
+
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner
+
+from orchestration.generator import GeneratorConfig, generate
+from orchestration.settings import DataPaths
+from tests.test_incremental_build import land_and_run
+
+FIRST_DAY, DAYS = date(2026, 11, 1), 5
+WINDOW_START = FIRST_DAY + timedelta(days=DAYS - 1)  # the daily run of the last day
+# window_rebuilt_since(): the window's start less the project's lookback_days (3)
+REBUILT_SINCE = WINDOW_START - timedelta(days=3)
+
+UNIQUE_EVENT = "unique_int_events_classified_event_id"
+UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
+TESTS = {
+    # unique key of an incremental mart, partitioned by session_date: limited
+    "unique": "unique_fct_sessions_session_id",
+    # the child is incremental, the parent fct_sessions must stay whole
+    "relationships": "relationships_fct_page_views_session_id__session_id__ref_fct_sessions_",
+    # a comparison with kpis_daily: its days outside the window would look missing, so never limited
+    "comparison": "agrees_with_kpis_daily_traffic_sources_daily_conversion_rate__sessions__conversions",
+    # a table: always whole
+    "table": "unique_combination_int_devices_identified_store_id__anonymous_id",
+    # a test's own `where` (config) is kept as dbt applies it
+    "own_where": "relationships_dq_scorecard_daily_store_id__store_id__ref_dim_stores_",
+}
+OWN_WHERE = (
+    """from (select * from "warehouse"."marts"."dq_scorecard_daily" where store_id <> 'unattributed') dbt_subquery"""
+)
+
+
+def limited(column: str) -> str:
+    """The condition on the partition date a limited test adds, as compiled on DuckDB."""
+    return f"where {column} >= (cast('{WINDOW_START}' as date) + cast(-3 as bigint) * interval 1 day)) dbt_subquery"
+
+
+def dbt(*args: str) -> list:
+    """dbt's results of one in-process invocation (the project's own target path in DATA_DIR)."""
+    target = str(DataPaths.from_env().root / "target")
+    result = dbtRunner().invoke([*args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", target])
+    assert result.exception is None, result.exception
+    return result.result.results if hasattr(result.result, "results") else result.result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    paths = DataPaths(tmp_path_factory.mktemp("rebuilt") / "data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(paths.root))
+        mp.delenv("DBT_WINDOW_START", raising=False)
+        generate(paths, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=1, events_per_day=1000, seed=11))
+        dbt("seed")
+        land_and_run(paths, mp, "--select", "+int_events_sessionized")
+    return paths
+
+
+@pytest.fixture
+def in_warehouse(built, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(built.root))
+    monkeypatch.delenv("DBT_WINDOW_START", raising=False)
+    return built
+
+
+def compiled(*args: str) -> dict[str, str]:
+    results = dbt("compile", "--select", *TESTS.values(), *args)
+    # whitespace as one space: what is compared is the SQL, not its layout
+    by_name = {r.node.name: " ".join(r.node.compiled_code.split()) for r in results}
+    return {kind: by_name[name] for kind, name in TESTS.items()}
+
+
+def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_warehouse, monkeypatch):
+    monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+
+    sql = compiled()
+
+    assert f"from (select * from {relation('marts', 'fct_sessions')} {limited('session_date')}" in sql["unique"]
+    child, parent = sql["relationships"].split("parent as (")
+    assert f"from (select * from {relation('marts', 'fct_page_views')} {limited('view_date')}" in child
+    assert parent.startswith(f" select session_id as to_field from {relation('marts', 'fct_sessions')} )")
+    assert "dbt_subquery" not in sql["comparison"]
+    assert "dbt_subquery" not in sql["table"]
+    assert OWN_WHERE in sql["own_where"]
+
+
+@pytest.mark.parametrize("run", ["unwindowed", "full_refresh"])
+def test_an_unwindowed_or_full_refresh_run_tests_whole_tables(in_warehouse, monkeypatch, run):
+    if run == "full_refresh":
+        monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+
+    sql = compiled(*(["--full-refresh"] if run == "full_refresh" else []))
+
+    assert all("dbt_subquery" not in code for kind, code in sql.items() if kind != "own_where"), sql
+    assert OWN_WHERE in sql["own_where"]
+    assert f"from {relation('marts', 'fct_sessions')} where session_id is not null" in sql["unique"]
+
+
+def relation(schema: str, table: str) -> str:
+    return f'"warehouse"."{schema}"."{table}"'
+
+
+def plant_duplicate(paths: DataPaths, event_date: date) -> None:
+    """A second copy of one counted event of int_events_classified on `event_date`."""
+    with duckdb.connect(str(paths.warehouse)) as con:  # dbt's in-process connection is still open
+        [(event_id,)] = con.execute(
+            "SELECT min(event_id) FROM int_events_classified WHERE event_date = ? AND exclusion_reason IS NULL",
+            [event_date],
+        ).fetchall()
+        con.execute(
+            "INSERT INTO int_events_classified SELECT * FROM int_events_classified WHERE event_id = ?", [event_id]
+        )
+
+
+def statuses(results) -> dict[str, tuple[str, int | None]]:
+    return {r.node.name: (str(r.status), r.failures) for r in results}
+
+
+def test_a_windowed_run_tests_what_it_rebuilt_and_still_blocks(in_warehouse, monkeypatch):
+    with duckdb.connect(str(in_warehouse.warehouse)) as con:
+        [(first, last)] = con.execute("SELECT min(event_date), max(event_date) FROM int_events_classified").fetchall()
+    assert first < REBUILT_SINCE <= last
+    plant_duplicate(in_warehouse, first)
+
+    # The whole table has the duplicate...
+    assert statuses(dbt("test", "--select", UNIQUE_EVENT))[UNIQUE_EVENT] == ("fail", 1)
+    # ...which the day's run neither rebuilds nor tests again.
+    monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+    assert statuses(dbt("test", "--select", UNIQUE_EVENT))[UNIQUE_EVENT] == ("pass", 0)
+
+    # A duplicate on a day the run rebuilds reaches int_events_sessionized, whose test fails the
+    # build and skips every model below it (Dagster: a failed blocking check).
+    plant_duplicate(in_warehouse, last)
+    results = statuses(
+        dbt("build", "--select", "int_events_sessionized+", "--indirect-selection", "cautious",
+            "--exclude-resource-type", "unit_test")
+    )  # fmt: skip
+
+    assert results["int_events_sessionized"] == ("success", None)
+    assert results[UNIQUE_SESSIONIZED_EVENT] == ("fail", 1)
+    below = {name: status for name, (status, _) in results.items() if name.startswith(("int_sessions", "fct_"))}
+    assert below and set(below.values()) == {"skipped"}, below
