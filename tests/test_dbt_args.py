@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.dbt_project import PROJECT_DIR, WINDOW_START_ENV, DbtCli, dbt_environment
 from orchestration.defs.dbt import DbtBuildConfig, DomainTranslator, build_args
+from orchestration.runner import rebuild_window
 from orchestration.settings import DataPaths
 
 DATA_BUILD = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
@@ -86,3 +87,17 @@ def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, m
     DbtCli(project_dir=PROJECT_DIR, dbt_executable=str(fake)).cli(["build"], env=env, target_path=tmp_path).wait()
     assert (tmp_path / "seen").read_text().strip() == f"build|2026-11-07|{tmp_path}|yes"
     assert WINDOW_START_ENV not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        (date(2026, 11, 2), (date(2026, 11, 5), None)),  # the project's lookback reaches back to it
+        (date(1900, 1, 1), (date(2025, 1, 1), (date(2025, 1, 1) - date(1900, 1, 1)).days)),  # before partitions
+        (date(2026, 12, 2), (date(2026, 12, 3), 1)),  # too recent for a window of its own
+        (date(2024, 12, 30), (date(2025, 1, 2), None)),
+    ],
+    ids=["open-days", "never-purged", "yesterday", "at-the-first-partition"],
+)
+def test_rebuild_window_rebuilds_every_day_from_since(since, expected):
+    assert rebuild_window(since, date(2025, 1, 1), date(2026, 12, 3), lookback_days=3) == expected
