@@ -16,13 +16,13 @@
 {%- endmacro %}
 
 {#- SQL date: the first raw (UTC) date whose unconsented events the last purge left their clear ids
-    (orchestration/governance/unconsented.py closed_before: the lookback and a day either side). -#}
+    (orchestration/governance/unconsented.py closed_before, set by orchestration/dbt_plugins/pii_key.py). -#}
 {% macro unconsented_ids_kept_since() %}
     {{ return(adapter.dispatch('unconsented_ids_kept_since', 'commerce_analytics')()) }}
 {% endmacro %}
 
 {% macro duckdb__unconsented_ids_kept_since() -%}
-    (getvariable('pii_purged_as_of') - {{ var('lookback_days') + 2 }})
+    getvariable('unconsented_ids_kept_since')
 {%- endmacro %}
 
 {% macro default__unconsented_ids_kept_since() -%}

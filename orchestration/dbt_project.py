@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import yaml
 from dagster._utils import pushd
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, DbtProject
 from dagster_dbt.asset_utils import (
@@ -25,22 +24,14 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.dagster_dbt_translator import validate_opt_translator
 from dagster_dbt.dbt_manifest import DbtManifestParam, validate_manifest
 
-from orchestration.settings import DataPaths
+from orchestration.settings import PROJECT_DIR, DataPaths
 
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
-# The repository root holds dbt_project.yml and profiles.yml (an editable install keeps it there).
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
 # A target folder of Dagster's own: dbt run by hand writes target/, and its partial-parse file
 # (made for another DATA_DIR or other vars) would make every Dagster build parse from scratch.
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=Path("target", "dagster"))
-
-
-def project_var(name: str):
-    """A var's default in dbt_project.yml, for Python that must agree with the models."""
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][name]
 
 
 def seed_partial_parse(run_target: Path) -> None:

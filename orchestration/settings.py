@@ -7,6 +7,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+# The repository root holds dbt_project.yml and profiles.yml (an editable install keeps it there).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_var(name: str):
+    """A var's default in dbt_project.yml, for Python that must agree with the models. Here, not
+    beside the dbt resources: the dbt process's plugin needs it without importing Dagster."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][name]
+
 
 def partition_file(day: str, extract_id: str) -> str:
     """Where one extract's rows of one UTC date live, relative to its source folder (hive layout)."""

@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.dbt_project import PROJECT_DIR, WINDOW_START_ENV, DbtCli, dbt_environment
 from orchestration.defs.dbt import DbtBuildConfig, DomainTranslator, build_args
+from orchestration.runner import rebuild_lookback
 from orchestration.settings import DataPaths
 
 DATA_BUILD = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
@@ -86,3 +87,17 @@ def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, m
     DbtCli(project_dir=PROJECT_DIR, dbt_executable=str(fake)).cli(["build"], env=env, target_path=tmp_path).wait()
     assert (tmp_path / "seen").read_text().strip() == f"build|2026-11-07|{tmp_path}|yes"
     assert WINDOW_START_ENV not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        (date(2026, 11, 30), None),  # the project's lookback reaches back to it
+        (date(1900, 1, 1), (date(2026, 12, 3) - date(1900, 1, 1)).days),  # never purged: every day
+        (date(2026, 12, 2), 1),  # shorter than the project's
+        (date(2026, 12, 5), 0),  # after the last partition: that partition alone
+    ],
+    ids=["open-days", "never-purged", "yesterday", "future"],
+)
+def test_rebuild_lookback_rebuilds_every_day_from_since(since, expected):
+    assert rebuild_lookback(since, date(2026, 12, 3), lookback_days=3) == expected

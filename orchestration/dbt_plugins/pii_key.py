@@ -9,12 +9,16 @@ on a cursor of its own, hence the hook.
   audit table `purge_log`, or the checkpoint of one stopped halfway), NULL before any purge. With
   the two above, `pii_retained_since` tells which rows the purge has emptied: retention-aware tests
   allow NULLs there, and the daily marts keep the rows they built for those days instead of
-  recomputing them from emptied inputs."""
+  recomputing them from emptied inputs.
+- `unconsented_ids_kept_since`: the first raw date whose unconsented events that purge left their
+  clear ids (`unconsented.closed_before`, with the project's `lookback_days`, not a run's own:
+  an erasure's rebuild stretches its lookback), NULL before any purge."""
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from orchestration.contracts import PII_RETENTION_DAYS
 from orchestration.governance.audit import purged_as_of
+from orchestration.governance.unconsented import closed_before
 from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 
@@ -33,3 +37,5 @@ class Plugin(BasePlugin):
             [classes, [PII_RETENTION_DAYS[c] for c in classes]],
         )
         cursor.execute("SET VARIABLE pii_purged_as_of = ?::DATE", [self.purged_as_of])
+        kept_since = closed_before(self.purged_as_of) if self.purged_as_of else None
+        cursor.execute("SET VARIABLE unconsented_ids_kept_since = ?::DATE", [kept_since])

@@ -14,12 +14,13 @@ once. The file is deleted when the erasure is complete.
 2. raw Parquet (and batches quarantined whole): each affected file rewritten atomically.
 3. quarantine: rows whose payload names the subject (a rejected row, or a line that could not be
    parsed at all), likewise; a file kept whole, as received, is deleted when it names them.
-4. warehouse: rebuilt from the erased raw with `dbt build`, every day the last retention purge left
-   open (`window_start` = its first open day, `lookback_days` 0; all days before any purge): the
-   days it closed hold no personal value and their aggregates stay as built. A row still naming the
-   subject's pseudonyms afterwards (a store-day the subject alone made, which delete+insert leaves)
-   is deleted. Then compacted: DuckDB keeps freed blocks' bytes, so the file is copied table by
-   table into a fresh one (`storage.compact_warehouse`).
+4. warehouse: rebuilt from the erased raw by the Dagster build of the models (`runner.rebuild_since`:
+   the `build` command's dbt args, excludes, window, lock, checks and events), every day the last
+   retention purge left open (all days before any purge): the days it closed hold no personal value
+   and their aggregates stay as built. A row still naming the subject's pseudonyms afterwards (a
+   store-day the subject alone made, which delete+insert leaves) is deleted. Then compacted: DuckDB
+   keeps freed blocks' bytes, so the file is copied table by table into a fresh one
+   (`storage.compact_warehouse`).
 5. the published marts, and every per-store copy, republished.
 6. an audit row per place in `erasure_log`: the keyed hash of the id, rows removed, time.
 
@@ -35,10 +36,7 @@ import csv
 import gzip
 import io
 import json
-import os
-import subprocess
 import zlib
-from collections import deque
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -47,7 +45,6 @@ import duckdb
 
 from orchestration import warehouse
 from orchestration.contracts import load_contracts
-from orchestration.dbt_project import DBT_EXECUTABLE, PROJECT_DIR
 from orchestration.governance import audit, checkpoint
 from orchestration.governance.purge import cutoff
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
@@ -63,7 +60,7 @@ from orchestration.landing import manifest, suppression
 from orchestration.lib.atomic_files import write_atomic
 from orchestration.lib.content_hash import content_hash
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
-from orchestration.progress import Progress, dbt_counts
+from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
 # The class whose purge closes days (the default of macros/closed_by_purge.sql).
@@ -238,37 +235,25 @@ def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
             con.execute(f"DELETE FROM {quote_ident(schema)}.{quote_ident(table)} WHERE {_naming(names, values)}")
 
 
-def rebuild_vars(paths: DataPaths) -> dict:
-    """Rebuild every day the last retention purge left open (all before any purge); see macros/closed_by_purge.sql."""
+def first_open_day(paths: DataPaths) -> date:
+    """The first day the last retention purge left open (all days before any purge); see
+    macros/closed_by_purge.sql."""
     as_of = audit.purged_as_of(paths)
-    first_open = cutoff(CLOSING_CLASS, as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
-    return {"window_start": first_open.isoformat(), "lookback_days": 0}
-
-
-def _dbt_build(paths: DataPaths, progress: Progress | None) -> tuple[int, str]:
-    """dbt build of the open days, its log streamed through `progress`; (exit code, log's tail)."""
-    command = [
-        *(DBT_EXECUTABLE, "build", "--no-use-colors", "--project-dir", str(PROJECT_DIR)),
-        *("--vars", json.dumps(rebuild_vars(paths))),
-        *("--profiles-dir", str(PROJECT_DIR), "--target-path", str(paths.root / "dbt" / "erasure")),
-    ]
-    env = {**os.environ, "DATA_DIR": str(paths.root)}
-    tail: deque[str] = deque(maxlen=100)
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as dbt:
-        for line in dbt.stdout:
-            tail.append(line)
-            if progress and (counts := dbt_counts(line)):
-                progress.update(note=f"rebuilding the warehouse: dbt {counts[0]:,}/{counts[1]:,} nodes")
-    return dbt.returncode, "".join(tail)
+    return cutoff(CLOSING_CLASS, as_of) + timedelta(days=1) if as_of else date(1900, 1, 1)
 
 
 def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str], progress: Progress | None = None) -> None:
     """Rebuild the open days from raw, drop any row left naming the subject, then the freed bytes."""
+    from orchestration.runner import rebuild_since
+
+    if progress:
+        progress.update(note="rebuilding the warehouse")
+    result = rebuild_since(paths, first_open_day(paths))
+    if not result.success:
+        raise RebuildFailed(
+            f"the Dagster build after the erasure failed: run {result.run_id}, see {paths.root / 'alerts'}"
+        )
     with warehouse.writer(paths):
-        warehouse.forget_build(paths)
-        returncode, log = _dbt_build(paths, progress)
-        if returncode != 0:
-            raise RebuildFailed(f"dbt build after the erasure failed:\n{log[-4000:]}")
         _delete_rows_naming(paths, pseudonyms)
         compact_warehouse(paths)
         warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.dbt_project import project_var
 from orchestration.lib.sql_quoting import quote_literal
+from orchestration.settings import project_var
 
 # The plan class of these values (in the plan and the audit's `pii` column).
 UNCONSENTED = "unconsented"
