@@ -128,6 +128,25 @@ def test_device_marts_count_what_the_generator_planted(warehouse):
     assert (units, events) == (devices["units"], sum(devices["adverse_events"].values()))
 
 
+def test_subscriptions_monthly_counts_what_the_generator_planted(warehouse):
+    """The generator repeats the monthly MRR rules on the log rows that land, per store and local month
+    (orchestration/generator/subscriptions.py), to the cent."""
+    paths, truth, _ = warehouse
+    figures = next(iter(next(iter(truth["stores"].values()))["subscriptions"]["months"].values()))
+    rows = query(
+        paths,
+        f"SELECT store_id, strftime(month_start_date, '%Y-%m'), {', '.join(figures)} FROM marts.subscriptions_monthly",
+    )
+    found = {(store, month): dict(zip(figures, values, strict=True)) for store, month, *values in rows}
+    expected = {
+        (store, month): {k: Decimal(v) if isinstance(v, str) else v for k, v in f.items()}
+        for store, facts in truth["stores"].items()
+        for month, f in facts["subscriptions"]["months"].items()
+    }
+    assert found == expected
+    assert sum(f["new_mrr"] > 0 and f["churned_mrr"] + f["paused_mrr"] > 0 for f in found.values()) > 0
+
+
 def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_staging(warehouse):
     paths, truth, _ = warehouse
     found = dict(
