@@ -47,7 +47,7 @@ class Subscriptions:
         spec = store.spec
         step = spec.money_step
         self.prices = [round(cents * spec.price_factor / step) * step for _, _, cents in PLANS]
-        n = max(12, round(SUBSCRIBER_SHARE * len(customer_ids)))
+        n = min(len(customer_ids), max(12, round(SUBSCRIBER_SHARE * len(customer_ids))))  # one each at most
         rows: list[tuple[int, int, str, int]] = []  # (subscription, at, event type, plan)
         for s in range(n):
             history = rng.random() < HISTORY_SHARE
@@ -59,7 +59,7 @@ class Subscriptions:
         at = np.array([r[1] for r in rows], dtype=np.int64)
         kind = np.array([r[2] for r in rows])
         plan = np.array([r[3] for r in rows], dtype=np.int64)
-        customer = rng.choice(len(customer_ids), n, replace=False) if n <= len(customer_ids) else np.arange(n)
+        customer = rng.choice(len(customer_ids), n, replace=False)
 
         rates = config.rates
         in_window = at >= window.start_ms
