@@ -72,6 +72,12 @@ KPI_COLUMNS = {
     "logo churn rate": ("subscriptions_monthly", "logo_churn_rate"),
     "revenue churn rate": ("subscriptions_monthly", "revenue_churn_rate"),
     "active subscribers": ("subscriptions_monthly", "active_subscribers"),
+    # Loyalty (docs/subscriptions-and-loyalty.md).
+    "members active": ("loyalty_daily", "members_active"),
+    "points earned": ("loyalty_daily", "points_earned"),
+    "points redeemed": ("loyalty_daily", "points_redeemed"),
+    "redemption rate": ("loyalty_daily", "redemption_rate"),
+    "revenue of orders with a redemption": ("loyalty_daily", "redemption_orders_gmv"),
 }
 
 

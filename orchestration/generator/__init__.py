@@ -25,6 +25,7 @@ from .event_json import EventEncoder
 from .fx import fx_extract
 from .ids import backoffice_ids
 from .inventory import inventory_extracts, simulate_inventory
+from .loyalty import Loyalty
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
 from .reference import FOREIGN_SHARE, Store, build_stores, reference_extracts
 from .sessions import BOT_SHARE, Pages
@@ -114,6 +115,7 @@ def _simulate_store(
     customer_ids = backoffice_ids("cus", store.id, np.arange(n_customers), 7)
     telemetry = Telemetry(config, book, clock, window, customer_ids)
     subscriptions = Subscriptions(config, store, window, customer_ids)
+    loyalty = Loyalty(config, book, clock, window, customer_ids)
 
     t = StoreTraffic(
         store=store,
@@ -150,6 +152,7 @@ def _simulate_store(
         "snapshot_mismatches": inventory.snapshot_mismatches,
         "devices": telemetry.truth,
         "subscriptions": subscriptions.truth,
+        "loyalty": loyalty.truth,
     }
     extracts = [
         *order_extracts(book, customer_ids),
@@ -160,6 +163,7 @@ def _simulate_store(
         fx_extract(spec.store_id, spec.currency, window),
         *telemetry.extracts(),
         subscriptions.extract,
+        loyalty.extract,
     ]
     return t, extracts
 
@@ -220,6 +224,9 @@ def _truth(
     subscriptions = [s["subscriptions"] for s in stores.values()]
     quarantine["subscription_events"] = {"not_allowed:currency": sum(s["quarantined"] for s in subscriptions)}
     duplicates["subscription_events"] = sum(s["resent"] for s in subscriptions)
+    loyalty = [s["loyalty"] for s in stores.values()]
+    quarantine["loyalty_transactions"] = {"out_of_range:points": sum(s["quarantined"] for s in loyalty)}
+    duplicates["loyalty_transactions"] = sum(s["resent"] for s in loyalty)
     return {
         "config": config.as_dict(),
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},
@@ -232,7 +239,10 @@ def _truth(
         "dirt": {
             "duplicates": duplicates,
             "late_events": ct.late_events,
-            "late_rows": {"subscription_events": sum(s["late"] for s in subscriptions)},
+            "late_rows": {
+                "subscription_events": sum(s["late"] for s in subscriptions),
+                "loyalty_transactions": sum(s["late"] for s in loyalty),
+            },
             "clock_skew_devices": len(ct.skewed_devices),
             "clock_skew_events": ct.skewed_events,
             "purchase_reloads": ct.reloads,

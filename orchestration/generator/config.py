@@ -38,6 +38,9 @@ class DirtRates:
     subscription_unknown_currency: float = 0.03  # renewals of the backlog with a broken currency code
     subscription_resent_rows: float = 0.02  # log entries sent twice
     subscription_late_rows: float = 0.03  # entries a lagging sync exports two days late
+    loyalty_negative_points: float = 0.005  # ledger entries with a negative point count
+    loyalty_resent_rows: float = 0.01  # ledger entries sent twice
+    loyalty_late_rows: float = 0.02  # ledger entries exported two days late
 
     def zeroed(self) -> DirtRates:
         return DirtRates(**{f.name: 0.0 for f in fields(self)})

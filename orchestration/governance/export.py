@@ -45,6 +45,7 @@ SECTIONS = {
     "firmware_updates": "firmware_updates",
     "adverse_events": "adverse_events",
     "subscription_events": "subscription_events",
+    "loyalty_transactions": "loyalty_transactions",
 }
 
 

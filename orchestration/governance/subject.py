@@ -32,8 +32,8 @@ DEVICE_EXTRACTS = (
     "firmware_updates",
     "adverse_events",
 )
-# Logs that name the customer on every row (subscriptions in the OMS).
-CUSTOMER_LOGS = ("subscription_events",)
+# Logs that name the customer on every row (subscriptions in the OMS, the loyalty ledger in the CRM).
+CUSTOMER_LOGS = ("subscription_events", "loyalty_transactions")
 
 
 class UnknownCustomer(ValueError):
