@@ -30,9 +30,24 @@ ledger_totals as (
         store_id,
         sum(case when transaction_type = 'earned' then points else 0 end) as points_earned,
         sum(case when transaction_type = 'redeemed' then points else 0 end) as points_redeemed,
-        sum(case when transaction_type = 'redeemed' then 1 else 0 end) as redemptions,
-        count(distinct customer_id || '|' || cast(entry_date as varchar)) as member_days
+        sum(case when transaction_type = 'redeemed' then 1 else 0 end) as redemptions
     from ledger
+    group by store_id
+
+),
+
+member_days as (
+
+    select
+        store_id,
+        count(*) as member_days
+    from (
+        select distinct
+            store_id,
+            customer_id,
+            entry_date
+        from ledger
+    ) as members_per_day
     group by store_id
 
 ),
@@ -59,13 +74,15 @@ select marts.store_id
 from marts
 left join ledger_totals
     on marts.store_id = ledger_totals.store_id
+left join member_days
+    on marts.store_id = member_days.store_id
 left join facts
     on marts.store_id = facts.store_id
 where
     marts.points_earned <> coalesce(ledger_totals.points_earned, 0)
     or marts.points_redeemed <> coalesce(ledger_totals.points_redeemed, 0)
     or marts.redemptions <> coalesce(ledger_totals.redemptions, 0)
-    or marts.member_days <> coalesce(ledger_totals.member_days, 0)
+    or marts.member_days <> coalesce(member_days.member_days, 0)
     or marts.orders_with_redemption <> coalesce(facts.orders_with_redemption, 0)
     or marts.redemption_orders_gmv <> coalesce(facts.redemption_orders_gmv, 0)
     or marts.redemption_orders_gmv_usd <> coalesce(facts.redemption_orders_gmv_usd, 0)
