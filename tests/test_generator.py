@@ -40,6 +40,12 @@ DIRTY = DirtRates(
     snapshot_mismatches=0.01,
     sensor_error_codes=0.01,
     device_resent_rows=0.02,
+    subscription_unknown_currency=0.1,
+    subscription_resent_rows=0.1,
+    subscription_late_rows=0.3,
+    loyalty_negative_points=0.1,
+    loyalty_resent_rows=0.05,
+    loyalty_late_rows=0.1,
 )
 SMALL = GeneratorConfig(days=3, start_date=date(2026, 10, 30), stores=2, events_per_day=4000, seed=7, dirt=DIRTY)
 
@@ -245,11 +251,58 @@ def test_duplicates_late_skew_and_reloads_match_the_truth(dirty) -> None:
     assert rows - distinct == dirt["duplicates"]["payment_attempts"] > 0
 
 
+def test_subscription_log_dirt_matches_the_truth(dirty) -> None:
+    """Re-sent entries repeat their id; late ones sit in the file of two days after they happened."""
+    paths, truth = dirty
+    dirt = truth["dirt"]
+    log = (
+        duckdb.connect()
+        .sql(
+            "select subscription_event_id, occurred_at, filename"
+            f" from read_csv('{paths.inbox_for('subscription_events')}/*.csv', all_varchar=true, filename=true)"
+        )
+        .df()
+    )
+    assert len(log) - log.subscription_event_id.nunique() == dirt["duplicates"]["subscription_events"] > 0
+    file_day = pd.to_datetime(log.filename.str.extract(r"_(\d{8})[.]csv$")[0], utc=True)
+    happened = pd.to_datetime(log.occurred_at, format="ISO8601", utc=True).dt.floor("D")
+    late = (file_day - happened == pd.Timedelta(days=2)) & (happened >= pd.Timestamp(SMALL.start_date, tz="UTC"))
+    assert late.sum() == dirt["late_rows"]["subscription_events"] > 0
+    assert dirt["quarantine"]["subscription_events"]["not_allowed:currency"] > 0
+
+
+def test_loyalty_ledger_dirt_matches_the_truth(dirty) -> None:
+    """Re-sent entries repeat their id, late ones sit two days on, bad ones have negative points."""
+    paths, truth = dirty
+    dirt = truth["dirt"]
+    ledger = (
+        duckdb.connect()
+        .sql(
+            "select loyalty_transaction_id, points, occurred_at, filename"
+            f" from read_csv('{paths.inbox_for('loyalty_transactions')}/*.csv', all_varchar=true, filename=true)"
+        )
+        .df()
+    )
+    assert len(ledger) - ledger.loyalty_transaction_id.nunique() == dirt["duplicates"]["loyalty_transactions"] > 0
+    file_day = pd.to_datetime(ledger.filename.str.extract(r"_(\d{8})[.]csv$")[0], utc=True)
+    happened = pd.to_datetime(ledger.occurred_at, format="ISO8601", utc=True).dt.floor("D")
+    assert (file_day - happened == pd.Timedelta(days=2)).sum() == dirt["late_rows"]["loyalty_transactions"] > 0
+    negative = (ledger.points.astype(int) < 0).sum()
+    assert negative == dirt["quarantine"]["loyalty_transactions"]["out_of_range:points"] > 0
+
+
 def test_clean_mode_plants_no_dirt(clean) -> None:
     paths, truth = clean
     dirt = truth["dirt"]
-    assert dirt["duplicates"] == {"events": 0, "payment_attempts": 0, "sensor_readings": 0, "dosage_deliveries": 0}
-    assert set(dirt["quarantine"]) == {"events", "orders", "order_items", "customers", "sensor_readings"}
+    assert dirt["duplicates"] == {
+        "events": 0, "payment_attempts": 0, "sensor_readings": 0, "dosage_deliveries": 0, "subscription_events": 0,
+        "loyalty_transactions": 0,
+    }  # fmt: skip
+    assert set(dirt["quarantine"]) == {
+        "events", "orders", "order_items", "customers", "sensor_readings", "subscription_events",
+        "loyalty_transactions",
+    }  # fmt: skip
+    assert dirt["late_rows"] == {"subscription_events": 0, "loyalty_transactions": 0}
     assert all(n == 0 for counts in dirt["quarantine"].values() for n in counts.values())
     assert dirt["late_events"] == dirt["clock_skew_devices"] == dirt["clock_skew_events"] == 0
     assert dirt["purchase_reloads"] == dirt["snapshot_mismatches"] == 0

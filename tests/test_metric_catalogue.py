@@ -63,6 +63,21 @@ KPI_COLUMNS = {
     "return request to refund": ("order_lifecycle_daily", "return_request_to_refund_hours_p50"),
     "refund turnaround": ("order_lifecycle_daily", "refund_turnaround_hours_p90"),
     "promotion adoption": ("order_lifecycle_daily", "promotion_adoption_rate"),
+    # Subscriptions (docs/subscriptions-and-loyalty.md).
+    "MRR": ("subscriptions_monthly", "mrr"),
+    "new MRR": ("subscriptions_monthly", "new_mrr"),
+    "expansion MRR": ("subscriptions_monthly", "expansion_mrr"),
+    "contraction MRR": ("subscriptions_monthly", "contraction_mrr"),
+    "churned MRR": ("subscriptions_monthly", "churned_mrr"),
+    "logo churn rate": ("subscriptions_monthly", "logo_churn_rate"),
+    "revenue churn rate": ("subscriptions_monthly", "revenue_churn_rate"),
+    "active subscribers": ("subscriptions_monthly", "active_subscribers"),
+    # Loyalty (docs/subscriptions-and-loyalty.md).
+    "members active": ("loyalty_daily", "members_active"),
+    "points earned": ("loyalty_daily", "points_earned"),
+    "points redeemed": ("loyalty_daily", "points_redeemed"),
+    "redemption rate": ("loyalty_daily", "redemption_rate"),
+    "revenue of orders with a redemption": ("loyalty_daily", "redemption_orders_gmv"),
 }
 
 

@@ -128,6 +128,45 @@ def test_device_marts_count_what_the_generator_planted(warehouse):
     assert (units, events) == (devices["units"], sum(devices["adverse_events"].values()))
 
 
+def test_subscriptions_monthly_counts_what_the_generator_planted(warehouse):
+    """The generator repeats the monthly MRR rules on the log rows that land, per store and local month
+    (orchestration/generator/subscriptions.py), to the cent."""
+    paths, truth, _ = warehouse
+    figures = next(iter(next(iter(truth["stores"].values()))["subscriptions"]["months"].values()))
+    rows = query(
+        paths,
+        f"SELECT store_id, strftime(month_start_date, '%Y-%m'), {', '.join(figures)} FROM marts.subscriptions_monthly",
+    )
+    found = {(store, month): dict(zip(figures, values, strict=True)) for store, month, *values in rows}
+    expected = {
+        (store, month): {k: Decimal(v) if isinstance(v, str) else v for k, v in f.items()}
+        for store, facts in truth["stores"].items()
+        for month, f in facts["subscriptions"]["months"].items()
+    }
+    assert found == expected
+    assert sum(f["new_mrr"] > 0 and f["churned_mrr"] + f["paused_mrr"] > 0 for f in found.values()) > 0
+
+
+def test_loyalty_daily_counts_what_the_generator_planted(warehouse):
+    """Points, redemptions and member-days of the ledger rows that land, per store
+    (orchestration/generator/loyalty.py); the orders' GMV is held by the reconciliation test."""
+    paths, truth, _ = warehouse
+    found = {
+        store: values
+        for store, *values in query(
+            paths,
+            "SELECT store_id, sum(points_earned), sum(points_redeemed), sum(redemptions), sum(members_active)"
+            " FROM marts.loyalty_daily GROUP BY 1",
+        )
+    }
+    keys = ("points_earned", "points_redeemed", "redemptions", "member_days")
+    assert found == {store: [facts["loyalty"][k] for k in keys] for store, facts in truth["stores"].items()}
+    [(orders, gmv)] = query(
+        paths, "SELECT sum(orders_with_redemption), sum(redemption_orders_gmv) FROM marts.loyalty_daily"
+    )
+    assert 0 < orders <= sum(facts["loyalty"]["redemptions"] for facts in truth["stores"].values()) and gmv > 0
+
+
 def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_staging(warehouse):
     paths, truth, _ = warehouse
     found = dict(

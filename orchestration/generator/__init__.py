@@ -25,9 +25,11 @@ from .event_json import EventEncoder
 from .fx import fx_extract
 from .ids import backoffice_ids
 from .inventory import inventory_extracts, simulate_inventory
+from .loyalty import Loyalty
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
 from .reference import FOREIGN_SHARE, Store, build_stores, reference_extracts
 from .sessions import BOT_SHARE, Pages
+from .subscriptions import Subscriptions
 from .telemetry import Telemetry, telemetry_truth
 from .traffic import hourly_intensity
 from .writers import CSV_SLICE_ROWS, Extract, Sink
@@ -112,6 +114,8 @@ def _simulate_store(
     book = finish_orders(config, plan, inventory.lines, inventory.stockout)
     customer_ids = backoffice_ids("cus", store.id, np.arange(n_customers), 7)
     telemetry = Telemetry(config, book, clock, window, customer_ids)
+    subscriptions = Subscriptions(config, store, window, customer_ids)
+    loyalty = Loyalty(config, book, clock, window, customer_ids)
 
     t = StoreTraffic(
         store=store,
@@ -147,6 +151,8 @@ def _simulate_store(
         "refunds_after_order_month": int(late_refund.sum()),
         "snapshot_mismatches": inventory.snapshot_mismatches,
         "devices": telemetry.truth,
+        "subscriptions": subscriptions.truth,
+        "loyalty": loyalty.truth,
     }
     extracts = [
         *order_extracts(book, customer_ids),
@@ -156,6 +162,8 @@ def _simulate_store(
         *reference_extracts(store, window.start_ms),  # after the orders, which set the codes' max uses
         fx_extract(spec.store_id, spec.currency, window),
         *telemetry.extracts(),
+        subscriptions.extract,
+        loyalty.extract,
     ]
     return t, extracts
 
@@ -213,6 +221,12 @@ def _truth(
     devices = telemetry_truth([s["devices"] for s in stores.values()])
     quarantine["sensor_readings"] = {"not_allowed:quality_flag": devices["quarantined_readings"]}
     duplicates |= {"sensor_readings": devices["resent_readings"], "dosage_deliveries": devices["resent_deliveries"]}
+    subscriptions = [s["subscriptions"] for s in stores.values()]
+    quarantine["subscription_events"] = {"not_allowed:currency": sum(s["quarantined"] for s in subscriptions)}
+    duplicates["subscription_events"] = sum(s["resent"] for s in subscriptions)
+    loyalty = [s["loyalty"] for s in stores.values()]
+    quarantine["loyalty_transactions"] = {"out_of_range:points": sum(s["quarantined"] for s in loyalty)}
+    duplicates["loyalty_transactions"] = sum(s["resent"] for s in loyalty)
     return {
         "config": config.as_dict(),
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},
@@ -225,6 +239,10 @@ def _truth(
         "dirt": {
             "duplicates": duplicates,
             "late_events": ct.late_events,
+            "late_rows": {
+                "subscription_events": sum(s["late"] for s in subscriptions),
+                "loyalty_transactions": sum(s["late"] for s in loyalty),
+            },
             "clock_skew_devices": len(ct.skewed_devices),
             "clock_skew_events": ct.skewed_events,
             "purchase_reloads": ct.reloads,

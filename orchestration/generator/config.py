@@ -34,6 +34,13 @@ class DirtRates:
     snapshot_mismatches: float = 0.002
     sensor_error_codes: float = 0.003  # a device fault code in place of a reading's quality flag
     device_resent_rows: float = 0.003  # readings and doses a device uploads twice
+    # The subscription log is small (a few rows a store and day): rates that plant a handful.
+    subscription_unknown_currency: float = 0.03  # renewals of the backlog with a broken currency code
+    subscription_resent_rows: float = 0.02  # log entries sent twice
+    subscription_late_rows: float = 0.03  # entries a lagging sync exports two days late
+    loyalty_negative_points: float = 0.005  # ledger entries with a negative point count
+    loyalty_resent_rows: float = 0.01  # ledger entries sent twice
+    loyalty_late_rows: float = 0.02  # ledger entries exported two days late
 
     def zeroed(self) -> DirtRates:
         return DirtRates(**{f.name: 0.0 for f in fields(self)})

@@ -44,6 +44,8 @@ SECTIONS = {
     "sensor_readings": "sensor_readings",
     "firmware_updates": "firmware_updates",
     "adverse_events": "adverse_events",
+    "subscription_events": "subscription_events",
+    "loyalty_transactions": "loyalty_transactions",
 }
 
 

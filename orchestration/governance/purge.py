@@ -6,9 +6,9 @@ A user agent that declares a crawler (the bot_user_agent_patterns seed) names so
 person: it is kept, so the bots a full refresh finds are those the first build found.
 
 A pseudonymous key goes 25 months after its customer's or device's last activity (an order, an
-event or a connected device's telemetry naming it, in raw): the plan lists those keys
-(`Forgotten.keys`, in the checkpoint), the purge clears them from raw and from the incremental
-tables' `pseudonymous` columns, whatever their date.
+event, a connected device's telemetry, a subscription change or a loyalty entry naming it, in raw):
+the plan lists those keys (`Forgotten.keys`, in the checkpoint), the purge clears them from raw and
+from the incremental tables' `pseudonymous` columns, whatever their date.
 Consent decisions are evidence instead: kept while in force, and 3 years after they end (a grant
 ends when the next decision of its device and purpose supersedes it; a denial or withdrawal, which
 proves no consent, when made); then the decision's device and customer keys are cleared
@@ -82,6 +82,8 @@ ACTIVITY += tuple(
     for telemetry in ("sensor_readings", "dosage_deliveries", "patch_applications")
     for field in ("device_id", "customer_id")
 )
+# A subscriber's renewals and a loyalty member's points are activity too, orders or not.
+ACTIVITY += (("subscription_events", "customer_id"), ("loyalty_transactions", "customer_id"))
 # The SQL lists of the keys and consent decisions this purge forgets (temporary tables of its connections).
 EXPIRED_KEYS = "(SELECT key FROM expired_keys)"
 EXPIRED_CONSENTS = "(SELECT consent_event_id FROM expired_consents)"

@@ -32,6 +32,8 @@ DEVICE_EXTRACTS = (
     "firmware_updates",
     "adverse_events",
 )
+# Logs that name the customer on every row (subscriptions in the OMS, the loyalty ledger in the CRM).
+CUSTOMER_LOGS = ("subscription_events", "loyalty_transactions")
 
 
 class UnknownCustomer(ValueError):
@@ -105,6 +107,7 @@ def row_filters(subject: Subject) -> dict[str, str]:
         "events": f"{_in('user_id', people)} OR {devices}",
         **dict.fromkeys(ORDER_CHILDREN, orders),
         **dict.fromkeys(DEVICE_EXTRACTS, customer),
+        **dict.fromkeys(CUSTOMER_LOGS, customer),
     }
     store = quote_literal(subject.store_id)
     return {source: f"store_id = {store} AND ({condition})" for source, condition in filters.items()}
