@@ -1,6 +1,11 @@
 -- Every counted event that is a step of its store's funnel. A store's own rows in the
 -- funnel_steps seed replace the '*' default. A purchase is a step only once its order's payment
 -- was captured (the backend's word, not the browser's).
+--
+-- Incremental by store and local date (macros/rebuilt_partitions.sql): a partition's stamp is its
+-- events' stamp and the latest landing of the orders and payments its purchases name, so a payment
+-- captured the next day reopens the day of the purchase. A change of the funnel_steps seed needs
+-- a full refresh, as for funnel_daily.
 
 with events as (
 
@@ -53,6 +58,39 @@ store_steps as (
 
 ),
 
+partitions as (
+
+    select
+        store_id,
+        event_date,
+        max(partition_landed_at) as partition_landed_at
+    from (
+        select
+            store_id,
+            event_date,
+            partition_landed_at
+        from events
+        union all
+        select
+            store_id,
+            session_date as event_date,
+            source_landed_at as partition_landed_at
+        from conversions
+    ) as stamps
+    group by
+        store_id,
+        event_date
+
+),
+
+{% if is_incremental() %}
+rebuilt as (
+
+    {{ rebuilt_partitions('partitions', 'event_date') | indent(4) }}
+
+),
+{% endif %}
+
 step_events as (
 
     select
@@ -64,8 +102,19 @@ step_events as (
         events.event_at,
         store_steps.step_number,
         store_steps.step_name,
-        store_steps.is_last_step
+        store_steps.is_last_step,
+        partitions.partition_landed_at
     from events
+    inner join partitions
+        on
+            events.store_id = partitions.store_id
+            and events.event_date = partitions.event_date
+    {%- if is_incremental() %}
+    inner join rebuilt
+        on
+            events.store_id = rebuilt.store_id
+            and events.event_date = rebuilt.event_date
+    {%- endif %}
     inner join store_steps
         on
             events.store_id = store_steps.store_id
