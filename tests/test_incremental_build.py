@@ -24,7 +24,13 @@ DAYS = 2
 # Landing times differ between the two builds by construction; they are bookkeeping, not data.
 BOOKKEEPING = {"partition_landed_at", "landed_at", "consent_landed_at", "first_landed_at", "identified_landed_at"}
 # The incremental intermediate models compared besides the marts.
-INTERMEDIATE = ("int_events_classified", "int_device_logins_daily", "int_devices_identified", "int_funnel_step_events")
+INTERMEDIATE = (
+    "int_events_classified",
+    "int_device_logins_daily",
+    "int_devices_identified",
+    "int_funnel_step_events",
+    "int_visitors_active_daily",
+)
 # The day after the generated history, whose deliveries are late and store us's only.
 LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
 OFFLINE_DEVICE = "a-0ff1000000000001"
