@@ -4,43 +4,54 @@
 --
 -- Incremental by store and local date, with the stamp int_events_sessionized uses: a partition is
 -- rebuilt when any of its classified events (excluded ones too) landed, or had its consent decided,
--- after the last build. Each partition also keeps one row without a customer, carrying that stamp:
--- delete+insert only replaces the partitions its new rows name, so a day whose last identifying
--- event a late withdrawal excludes must still write a row to lose the old ones.
-with events as (
-
-    select * from {{ ref('int_events_classified') }}
-
-),
-
-partitions as (
-
+-- after the last build. The partitions are found first (macros/rebuilt_scope.sql), so the events
+-- are read by their days as literals, not scanned whole. Each partition also keeps one row without
+-- a customer, carrying that stamp: delete+insert only replaces the partitions its new rows name, so
+-- a day whose last identifying event a late withdrawal excludes must still write a row.
+{#- a partition's stamp, over the events it is given: the whole table to find the partitions to
+    rebuild, the CTE below (read by those days) to write it -#}
+{%- set stamps_of %}
     select
         store_id,
         event_date,
         -- greatest() skips NULLs on DuckDB and Spark alike
         max(greatest(landed_at, consent_landed_at)) as partition_landed_at
-    from events
+    from __events__
     group by
         store_id,
         event_date
+{%- endset %}
+{%- set scope = rebuilt_scope(stamps_of | replace('__events__', ref('int_events_classified') | string), 'event_date') %}
+with events as (
+
+    select
+        store_id,
+        event_date,
+        anonymous_id,
+        customer_id,
+        event_id,
+        event_at,
+        landed_at,
+        consent_landed_at,
+        exclusion_reason
+    from {{ ref('int_events_classified') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('event_date', scope) }}
+    {%- endif %}
 
 ),
 
-{% if is_incremental() %}
-rebuilt as (
-
-    {{ rebuilt_partitions('partitions', 'event_date') | indent(4) }}
+partitions as (
+    {{ stamps_of | replace('__events__', 'events') }}
 
 ),
-{% endif %}
 
 rebuilt_partitions as (
 
     select partitions.*
     from partitions
-    {%- if is_incremental() %}
-    inner join rebuilt
+    {%- if scope %}
+    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
         on
             partitions.store_id = rebuilt.store_id
             and partitions.event_date = rebuilt.event_date

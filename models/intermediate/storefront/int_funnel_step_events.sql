@@ -4,18 +4,52 @@
 --
 -- Incremental by store and local date (macros/rebuilt_partitions.sql): a partition's stamp is its
 -- events' stamp and the latest landing of the orders and payments its purchases name, so a payment
--- captured the next day reopens the day of the purchase. A change of the funnel_steps seed needs
--- a full refresh, as for funnel_daily.
-
+-- captured the next day reopens the day of the purchase. The partitions are found first
+-- (macros/rebuilt_scope.sql), so the events are read by their days as literals, not scanned whole.
+-- A change of the funnel_steps seed needs a full refresh, as for funnel_daily.
+{#- a partition's stamp, over the events and conversions it is given: the whole tables to find the
+    partitions to rebuild, the CTEs below (read by those days) to write it -#}
+{%- set stamps_of %}
+    select
+        store_id,
+        event_date,
+        max(partition_landed_at) as partition_landed_at
+    from (
+        select
+            store_id,
+            event_date,
+            partition_landed_at
+        from __events__
+        union all
+        select
+            store_id,
+            session_date as event_date,
+            source_landed_at as partition_landed_at
+        from __conversions__
+    ) as stamps
+    group by
+        store_id,
+        event_date
+{%- endset %}
+{%- set scope = rebuilt_scope(
+    stamps_of | replace('__events__', ref('int_events_sessionized') | string) | replace('__conversions__', ref('int_session_conversions') | string),
+    'event_date',
+) %}
 with events as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('event_date', scope) }}
+    {%- endif %}
 
 ),
 
 conversions as (
 
     select * from {{ ref('int_session_conversions') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('session_date', scope) }}
+    {%- endif %}
 
 ),
 
@@ -59,37 +93,9 @@ store_steps as (
 ),
 
 partitions as (
-
-    select
-        store_id,
-        event_date,
-        max(partition_landed_at) as partition_landed_at
-    from (
-        select
-            store_id,
-            event_date,
-            partition_landed_at
-        from events
-        union all
-        select
-            store_id,
-            session_date as event_date,
-            source_landed_at as partition_landed_at
-        from conversions
-    ) as stamps
-    group by
-        store_id,
-        event_date
+    {{ stamps_of | replace('__events__', 'events') | replace('__conversions__', 'conversions') }}
 
 ),
-
-{% if is_incremental() %}
-rebuilt as (
-
-    {{ rebuilt_partitions('partitions', 'event_date') | indent(4) }}
-
-),
-{% endif %}
 
 step_events as (
 
@@ -109,8 +115,8 @@ step_events as (
         on
             events.store_id = partitions.store_id
             and events.event_date = partitions.event_date
-    {%- if is_incremental() %}
-    inner join rebuilt
+    {%- if scope %}
+    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
         on
             events.store_id = rebuilt.store_id
             and events.event_date = rebuilt.event_date
