@@ -22,7 +22,15 @@ from tests.conftest import event, write_batches, write_csv
 FIRST_DAY = date(2026, 11, 1)
 DAYS = 2
 # Landing times differ between the two builds by construction; they are bookkeeping, not data.
-BOOKKEEPING = {"partition_landed_at", "landed_at", "consent_landed_at"}
+BOOKKEEPING = {"partition_landed_at", "landed_at", "consent_landed_at", "first_landed_at", "identified_landed_at"}
+# The incremental intermediate models compared besides the marts.
+INTERMEDIATE = (
+    "int_events_classified",
+    "int_device_logins_daily",
+    "int_devices_identified",
+    "int_funnel_step_events",
+    "int_visitors_active_daily",
+)
 # The day after the generated history, whose deliveries are late and store us's only.
 LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
 OFFLINE_DEVICE = "a-0ff1000000000001"
@@ -80,8 +88,10 @@ def _raw(paths: DataPaths, source: str) -> str:
 def _late_deliveries(history: DataPaths):
     """What store us sends on LATE_DAY, all of it about the first day, chosen from the landed history:
     the withdrawal of a device's analytics consent, recorded between two of its first-day events (the
-    later ones stop counting), and an offline batch of first-day events from a device never seen,
-    logged in as an existing customer (its visits that day are stitched to them)."""
+    later ones stop counting), an offline batch of first-day events from a device never seen,
+    logged in as an existing customer (its visits that day are stitched to them), and a first-day
+    login of a device that visited anonymously on both days, as another customer (its visits of
+    both days are re-stitched: the second day's partitions must reopen too)."""
     con = duckdb.connect()
     [(device, first_at, last_at)] = con.execute(f"""
         WITH decisions AS (
@@ -95,14 +105,33 @@ def _late_deliveries(history: DataPaths):
             AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
         GROUP BY ALL HAVING count(*) >= 3 ORDER BY anonymous_id LIMIT 1
     """).fetchall()  # fmt: skip
-    [(customer,)] = con.execute(
-        f"SELECT min(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
+    [(restitched, restitched_at)] = con.execute(f"""
+        WITH decisions AS (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
+            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
+        )
+        SELECT anonymous_id, min(event_at) FILTER (WHERE event_at < '{FIRST_DAY} 20:00:00+00')
+        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
+        WHERE store_id = 'us' AND action = 'granted' AND user_agent NOT ILIKE '%bot%' AND anonymous_id <> ?
+            AND event_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY + timedelta(days=1)} 20:00:00+00'
+            AND decided_at < event_at AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+        GROUP BY ALL
+        HAVING count(*) FILTER (WHERE event_at < '{FIRST_DAY} 20:00:00+00') >= 1
+            AND count(*) FILTER (WHERE event_at >= '{FIRST_DAY + timedelta(days=1)} 14:00:00+00') >= 1
+            AND count(user_id) = 0 AND count(*) < 20
+        ORDER BY anonymous_id LIMIT 1
+    """, [device]).fetchall()  # fmt: skip
+    [(customer, other_customer)] = con.execute(
+        f"SELECT min(customer_id), max(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
     ).fetchall()
     withdrawn_at = first_at + (last_at - first_at) / 2
     offline = [
         event(f"e-0ff1{i:012x}", f"{FIRST_DAY}T15:3{i}:00.000Z", anonymous_id=OFFLINE_DEVICE, user_id=customer,
               session_id="s-0ff1000000000001")
         for i in range(3)
+    ] + [
+        event("e-0ff2000000000001", (restitched_at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+              event_type="login", anonymous_id=restitched, user_id=other_customer, session_id="s-0ff2000000000001")
     ]  # fmt: skip
     decision = {"store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?",
                 "consent_version": "2026-09"}  # fmt: skip
@@ -121,17 +150,20 @@ def _late_deliveries(history: DataPaths):
         }])  # fmt: skip
 
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
+    plant.restitched, plant.other_customer = restitched, other_customer
     return plant
 
 
 def mart_rows(paths: DataPaths) -> dict[str, Counter]:
-    """Every mart, and the classified events, as multisets of rows, bookkeeping columns left out."""
+    """Every mart, and the incremental intermediate models, as multisets of rows, bookkeeping columns
+    left out."""
     # Not read-only: dbt's in-process connection to the same file is still open.
     with duckdb.connect(str(paths.warehouse)) as con:
         tables = con.execute(
             "SELECT table_schema || '.' || table_name, list(column_name ORDER BY ordinal_position)"
             " FROM information_schema.columns WHERE table_schema = 'marts'"
-            " OR (table_schema = 'main' AND table_name = 'int_events_classified') GROUP BY ALL"
+            " OR (table_schema = 'main' AND list_contains(?, table_name)) GROUP BY ALL",
+            [list(INTERMEDIATE)],
         ).fetchall()
         return {
             table: Counter(
@@ -144,7 +176,7 @@ def mart_rows(paths: DataPaths) -> dict[str, Counter]:
 def test_every_mart_built_day_by_day_equals_a_full_refresh(warehouses):
     incremental, full = (mart_rows(paths) for paths in warehouses[:2])
     assert {"marts.fct_sessions", "marts.fct_page_views", "marts.funnel_daily", "marts.kpis_daily"} <= set(full)
-    assert "main.int_events_classified" in full
+    assert {f"main.{model}" for model in INTERMEDIATE} <= set(full)
     assert set(incremental) == set(full)
     differences = {
         table: (sum((incremental[table] - rows).values()), sum((rows - incremental[table]).values()))
@@ -170,6 +202,14 @@ def test_the_late_day_reclassified_and_restitched_the_first_day(warehouses):
             " WHERE anonymous_id = ? GROUP BY ALL",
             [pseudonym(OFFLINE_DEVICE, KEY)],
         ).fetchall()
+        restitched = con.execute(
+            "SELECT event_date, customer_id, count(*) > 0 FROM main.int_events_sessionized"
+            " WHERE anonymous_id = ? GROUP BY ALL ORDER BY ALL",
+            [pseudonym(planted.restitched, KEY)],
+        ).fetchall()
     # counted up to the withdrawal, not after it
     assert [(after, reason) for after, reason, _ in reasons] == [(False, None), (True, "no_analytics_consent")]
     assert offline == [(FIRST_DAY, pseudonym(planted.customer, KEY), 3)]
+    # the late login re-stitched the device's visits of both days, the second day's too
+    other = pseudonym(planted.other_customer, KEY)
+    assert restitched == [(FIRST_DAY, other, True), (FIRST_DAY + timedelta(days=1), other, True)]

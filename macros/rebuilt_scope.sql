@@ -1,0 +1,33 @@
+{#- The partitions `rebuilt_partitions` says an incremental model rebuilds, found once, at run time,
+    from `stamps_sql` (a query of store_id, `date_column` and partition_landed_at), with the first
+    and last of their days: the model can then filter its input by those days as literals, which
+    reach the table scan and skip the row groups of other days, where a join to the partitions
+    reads every row. None on a full build (and in a dbt unit test, which has no `this`); the same
+    shape as classified_scope, so classified_scope_partitions writes its partitions out. -#}
+{% macro rebuilt_scope(stamps_sql, date_column) -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set partitions = [] -%}
+    {%- for row in run_query(
+        "with stamps as (" ~ stamps_sql ~ ") select store_id, cast(" ~ date_column ~ " as "
+        ~ dbt.type_string() ~ ") from (" ~ rebuilt_partitions('stamps', date_column) ~ ") as rebuilt order by 2, 1"
+    ).rows -%}
+        {%- do partitions.append((row[0], row[1])) -%}
+    {%- endfor -%}
+    {{ return({
+        'partitions': partitions,
+        'first': partitions[0][1] if partitions else none,
+        'last': partitions[-1][1] if partitions else none,
+    }) }}
+{%- endmacro %}
+
+{#- SQL condition: `date_column` falls within the scope's first and last day; false when nothing is
+    rebuilt. -#}
+{% macro in_rebuilt_scope(date_column, scope) -%}
+    {%- if scope.first is none -%}
+        false
+    {%- else -%}
+        ({{ date_column }} >= cast('{{ scope.first }}' as date) and {{ date_column }} <= cast('{{ scope.last }}' as date))
+    {%- endif -%}
+{%- endmacro %}
