@@ -81,7 +81,10 @@ def test_a_spend_fit_at_a_parameter_bound_predicts_no_value(cdnow_csv, tmp_path,
     flat = pd.read_csv(cdnow_csv).assign(amount=lambda f: f.groupby("customer_id")["amount"].transform("first"))
     result = fit_and_predict(flat, as_of=pd.Timestamp(CALIBRATION_END), model="bgnbd", per_day=True)
     assert result.purchases.converged and not result.spend.is_identified
-    assert result.spend.std_errors["p"] > result.spend.params["p"] > 100
+    # p is not pinned down: its standard error exceeds it on the ridge, or is 0 where the Hessian is
+    # singular near the bound (which one depends on the optimiser's path, so on the BLAS build).
+    assert result.spend.params["p"] > 100
+    assert not 0 < result.spend.std_errors["p"] < result.spend.params["p"]
     assert result.predictions["predicted_purchases"].notna().all()
     assert result.predictions[["expected_average_value", "predicted_value"]].isna().all().all()
     flat_csv = tmp_path / "flat.csv"
