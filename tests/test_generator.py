@@ -251,22 +251,29 @@ def test_duplicates_late_skew_and_reloads_match_the_truth(dirty) -> None:
     assert rows - distinct == dirt["duplicates"]["payment_attempts"] > 0
 
 
+def _delivered_log(paths, extract: str, *columns: str) -> pd.DataFrame:
+    """An extract's rows as delivered, with the UTC day each happened and the days its file came after."""
+    log = (
+        duckdb.connect()
+        .sql(
+            f"select {', '.join(columns)}, occurred_at, filename"
+            f" from read_csv('{paths.inbox_for(extract)}/*.csv', all_varchar=true, filename=true)"
+        )
+        .df()
+    )
+    file_day = pd.to_datetime(log.filename.str.extract(r"_(\d{8})[.]csv$")[0], utc=True)
+    log["happened"] = pd.to_datetime(log.occurred_at, format="ISO8601", utc=True).dt.floor("D")
+    log["days_late"] = (file_day - log.happened).dt.days
+    return log
+
+
 def test_subscription_log_dirt_matches_the_truth(dirty) -> None:
     """Re-sent entries repeat their id; late ones sit in the file of two days after they happened."""
     paths, truth = dirty
     dirt = truth["dirt"]
-    log = (
-        duckdb.connect()
-        .sql(
-            "select subscription_event_id, occurred_at, filename"
-            f" from read_csv('{paths.inbox_for('subscription_events')}/*.csv', all_varchar=true, filename=true)"
-        )
-        .df()
-    )
+    log = _delivered_log(paths, "subscription_events", "subscription_event_id")
     assert len(log) - log.subscription_event_id.nunique() == dirt["duplicates"]["subscription_events"] > 0
-    file_day = pd.to_datetime(log.filename.str.extract(r"_(\d{8})[.]csv$")[0], utc=True)
-    happened = pd.to_datetime(log.occurred_at, format="ISO8601", utc=True).dt.floor("D")
-    late = (file_day - happened == pd.Timedelta(days=2)) & (happened >= pd.Timestamp(SMALL.start_date, tz="UTC"))
+    late = (log.days_late == 2) & (log.happened >= pd.Timestamp(SMALL.start_date, tz="UTC"))
     assert late.sum() == dirt["late_rows"]["subscription_events"] > 0
     assert dirt["quarantine"]["subscription_events"]["not_allowed:currency"] > 0
 
@@ -275,18 +282,9 @@ def test_loyalty_ledger_dirt_matches_the_truth(dirty) -> None:
     """Re-sent entries repeat their id, late ones sit two days on, bad ones have negative points."""
     paths, truth = dirty
     dirt = truth["dirt"]
-    ledger = (
-        duckdb.connect()
-        .sql(
-            "select loyalty_transaction_id, points, occurred_at, filename"
-            f" from read_csv('{paths.inbox_for('loyalty_transactions')}/*.csv', all_varchar=true, filename=true)"
-        )
-        .df()
-    )
+    ledger = _delivered_log(paths, "loyalty_transactions", "loyalty_transaction_id", "points")
     assert len(ledger) - ledger.loyalty_transaction_id.nunique() == dirt["duplicates"]["loyalty_transactions"] > 0
-    file_day = pd.to_datetime(ledger.filename.str.extract(r"_(\d{8})[.]csv$")[0], utc=True)
-    happened = pd.to_datetime(ledger.occurred_at, format="ISO8601", utc=True).dt.floor("D")
-    assert (file_day - happened == pd.Timedelta(days=2)).sum() == dirt["late_rows"]["loyalty_transactions"] > 0
+    assert (ledger.days_late == 2).sum() == dirt["late_rows"]["loyalty_transactions"] > 0
     negative = (ledger.points.astype(int) < 0).sum()
     assert negative == dirt["quarantine"]["loyalty_transactions"]["out_of_range:points"] > 0
 

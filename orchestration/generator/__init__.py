@@ -221,12 +221,15 @@ def _truth(
     devices = telemetry_truth([s["devices"] for s in stores.values()])
     quarantine["sensor_readings"] = {"not_allowed:quality_flag": devices["quarantined_readings"]}
     duplicates |= {"sensor_readings": devices["resent_readings"], "dosage_deliveries": devices["resent_deliveries"]}
-    subscriptions = [s["subscriptions"] for s in stores.values()]
-    quarantine["subscription_events"] = {"not_allowed:currency": sum(s["quarantined"] for s in subscriptions)}
-    duplicates["subscription_events"] = sum(s["resent"] for s in subscriptions)
-    loyalty = [s["loyalty"] for s in stores.values()]
-    quarantine["loyalty_transactions"] = {"out_of_range:points": sum(s["quarantined"] for s in loyalty)}
-    duplicates["loyalty_transactions"] = sum(s["resent"] for s in loyalty)
+    late_rows = {}
+    for extract, simulated, reason in (
+        ("subscription_events", "subscriptions", "not_allowed:currency"),
+        ("loyalty_transactions", "loyalty", "out_of_range:points"),
+    ):
+        logs = [s[simulated] for s in stores.values()]
+        quarantine[extract] = {reason: sum(log["quarantined"] for log in logs)}
+        duplicates[extract] = sum(log["resent"] for log in logs)
+        late_rows[extract] = sum(log["late"] for log in logs)
     return {
         "config": config.as_dict(),
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},
@@ -239,10 +242,7 @@ def _truth(
         "dirt": {
             "duplicates": duplicates,
             "late_events": ct.late_events,
-            "late_rows": {
-                "subscription_events": sum(s["late"] for s in subscriptions),
-                "loyalty_transactions": sum(s["late"] for s in loyalty),
-            },
+            "late_rows": late_rows,
             "clock_skew_devices": len(ct.skewed_devices),
             "clock_skew_events": ct.skewed_events,
             "purchase_reloads": ct.reloads,

@@ -75,7 +75,9 @@ def plant_cell_defects(
     return counts
 
 
-def duplicate_rows(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
-    """Row order with some rows sent twice in a row (same primary key, same values)."""
-    again = np.flatnonzero(rng.random(n) < rate)
-    return np.sort(np.r_[np.arange(n), again], kind="stable")
+def duplicate_rows(rng: np.random.Generator, n: int, rate: float, eligible: np.ndarray | None = None) -> np.ndarray:
+    """Row order with some rows (of the `eligible` ones) sent twice in a row (same primary key, same values)."""
+    again = rng.random(n) < rate
+    if eligible is not None:
+        again &= eligible
+    return np.sort(np.r_[np.arange(n), np.flatnonzero(again)], kind="stable")

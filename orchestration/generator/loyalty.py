@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from .clock import DAY_MS, MINUTE_MS, SECOND_MS, LocalClock, Window
 from .config import GeneratorConfig, rng_for
+from .dirt import duplicate_rows
 from .ids import backoffice_ids
 from .orders import OrderBook
 from .writers import Extract, repeat
@@ -65,8 +66,7 @@ class Loyalty:
         rates, m = config.rates, len(at)
         bad = rng.random(m) < rates.loyalty_negative_points
         late = ~bad & (at + LATE_DAYS * DAY_MS < window.end_ms) & (rng.random(m) < rates.loyalty_late_rows)
-        resent = ~bad & ~late & (rng.random(m) < rates.loyalty_resent_rows)
-        rows = np.sort(np.r_[np.arange(m), np.flatnonzero(resent)], kind="stable")  # a copy right after its first
+        rows = duplicate_rows(rng, m, rates.loyalty_resent_rows, eligible=~bad & ~late)
         order_ids = backoffice_ids("ord", store.id, np.arange(len(book)))
         self.extract = Extract(
             "loyalty_transactions",
@@ -91,6 +91,6 @@ class Loyalty:
             "redemptions": int((landed & kind).sum()),
             "member_days": len(member_days),
             "quarantined": int(bad.sum()),
-            "resent": int(resent.sum()),
+            "resent": len(rows) - m,
             "late": int(late.sum()),
         }

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .clock import DAY_MS, Window
 from .config import GeneratorConfig, rng_for
+from .dirt import duplicate_rows
 from .ids import backoffice_ids
 from .reference import Store
 from .writers import Extract, repeat
@@ -66,8 +67,7 @@ class Subscriptions:
         bad = (kind == "renewed") & ~in_window & (rng.random(m) < rates.subscription_unknown_currency)
         exportable_late = in_window & ~bad & (at + LATE_DAYS * DAY_MS < window.end_ms)
         late = exportable_late & (rng.random(m) < rates.subscription_late_rows)
-        resent = ~bad & ~late & (rng.random(m) < rates.subscription_resent_rows)
-        order = np.sort(np.r_[np.arange(m), np.flatnonzero(resent)], kind="stable")  # a copy right after its first
+        order = duplicate_rows(rng, m, rates.subscription_resent_rows, eligible=~bad & ~late)
         currency = np.where(bad, BAD_CURRENCY, spec.currency)
         export = np.where(late, at + LATE_DAYS * DAY_MS, at)
         self.extract = Extract(
@@ -91,7 +91,7 @@ class Subscriptions:
             "subscriptions": n,
             "events": {k: int(((kind == k) & landed).sum()) for k in ("started", *ACTIVE_DAILY, "renewed", "resumed")},
             "quarantined": int(bad.sum()),
-            "resent": int(resent.sum()),
+            "resent": len(order) - m,
             "late": int(late.sum()),
             "months": self._months(sub[landed], at[landed], kind[landed], plan[landed]),
         }
