@@ -83,18 +83,7 @@
     {%- if since is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set partitions = [] -%}
-    {%- for row in run_query(
-        "select store_id, cast(event_date as " ~ dbt.type_string() ~ ") from ("
-        ~ classified_partitions(since) ~ ") as rebuilt order by 2, 1"
-    ).rows -%}
-        {%- do partitions.append((row[0], row[1])) -%}
-    {%- endfor -%}
-    {{ return({
-        'partitions': partitions,
-        'first': partitions[0][1] if partitions else none,
-        'last': partitions[-1][1] if partitions else none,
-    }) }}
+    {{ return(partition_scope(classified_partitions(since), 'event_date')) }}
 {%- endmacro %}
 
 {#- SQL condition: the UTC timestamp `column` falls in the scope's days, with a day of context either

@@ -8,10 +8,19 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {{ return(partition_scope(
+        "with stamps as (" ~ stamps_sql ~ ") " ~ rebuilt_partitions('stamps', date_column), date_column
+    )) }}
+{%- endmacro %}
+
+{#- The scope of an incremental run, found at run time: the (store_id, day) partitions
+    `partitions_sql` (a query of store_id and `date_column`) returns, in order, and the first and
+    last of their days (none when nothing is to be rebuilt). -#}
+{% macro partition_scope(partitions_sql, date_column) -%}
     {%- set partitions = [] -%}
     {%- for row in run_query(
-        "with stamps as (" ~ stamps_sql ~ ") select store_id, cast(" ~ date_column ~ " as "
-        ~ dbt.type_string() ~ ") from (" ~ rebuilt_partitions('stamps', date_column) ~ ") as rebuilt order by 2, 1"
+        "select store_id, cast(" ~ date_column ~ " as " ~ dbt.type_string() ~ ") from ("
+        ~ partitions_sql ~ ") as rebuilt order by 2, 1"
     ).rows -%}
         {%- do partitions.append((row[0], row[1])) -%}
     {%- endfor -%}
