@@ -133,69 +133,70 @@ def _unexpected_condition(expectation) -> str | None:
     return None
 
 
-def _metrics(con, expectation, row_count: int) -> dict:
-    """The metrics GE's `_validate` of the expectation reads, computed in DuckDB over BATCH_VIEW."""
+def _plan(expectation) -> tuple[dict[str, str], str | None, str | None, str | None]:
+    """What DuckDB computes for an expectation: the SQL aggregate over BATCH_VIEW of each metric its
+    GE `_validate` reads (`table.row_count` aside), and, for a map expectation, the name of its
+    unexpected-values metric, the value to list and the condition of an unexpected row."""
     kind = expectation.expectation_type
-    metrics = {"table.row_count": row_count}
-
-    def first_unexpected(value: str, where: str) -> list:
-        [(values,)] = con.execute(
-            f"SELECT min_by({value}, _ord, {PARTIAL_UNEXPECTED}) FROM {BATCH_VIEW} WHERE {where}"
-        ).fetchall()
-        return values or []
-
-    def scalar(sql: str):
-        return con.execute(sql).fetchall()[0][0]
-
     if kind == "expect_table_row_count_to_be_between":
-        return metrics
+        return {}, None, None, None
     if kind == "expect_column_median_to_be_between":
         # The suite's pandas condition, store_id=='x' (GE keeps it as a pass-through filter).
         condition = str(getattr(expectation.row_condition, "pass_through_filter", expectation.row_condition))
-        store = condition.split("==", 1)[1].strip().strip("'\"")
-        column = quote_ident(expectation.column)
+        store = quote_literal(condition.split("==", 1)[1].strip().strip("'\""))
         # DuckDB's median of doubles, as pandas', is the mean of the two middle values.
-        metrics["column.median"] = scalar(
-            f"SELECT median(CAST({column} AS DOUBLE)) FROM {BATCH_VIEW} WHERE store_id = {quote_literal(store)}"
-        )
-        return metrics
+        median = f"median(CAST({quote_ident(expectation.column)} AS DOUBLE)) FILTER (store_id = {store})"
+        return {"column.median": median}, None, None, None
     if kind == "expect_compound_columns_to_be_unique":
         columns = [quote_ident(c) for c in expectation.column_list]
         key = ", ".join(columns)
         considered = " OR ".join(f"{c} IS NOT NULL" for c in columns)  # ignore_row_if all_values_are_missing
         repeated = f"SELECT {key} FROM {BATCH_VIEW} WHERE {considered} GROUP BY ALL HAVING count(*) > 1"
-        unexpected = scalar(
-            f"SELECT count(*) FROM {BATCH_VIEW} WHERE ({considered}) AND ({key}) IN (SELECT ({key}) FROM ({repeated}))"
-        )
-        metrics["compound_columns.unique.filtered_row_count"] = scalar(
-            f"SELECT count(*) FROM {BATCH_VIEW} WHERE {considered}"
-        )
-        metrics["compound_columns.unique.unexpected_count"] = unexpected
-        metrics["compound_columns.unique.unexpected_values"] = (
-            first_unexpected(
-                "struct_pack(" + ", ".join(f"{c} := {c}" for c in columns) + ")",
-                f"({considered}) AND ({key}) IN (SELECT ({key}) FROM ({repeated}))",
-            )
-            if unexpected
-            else []
-        )
-        return metrics
+        unexpected = f"({considered}) AND ({key}) IN (SELECT ({key}) FROM ({repeated}))"
+        metric = "compound_columns.unique"
+        counts = {
+            f"{metric}.filtered_row_count": f"count(*) FILTER ({considered})",
+            f"{metric}.unexpected_count": f"count(*) FILTER ({unexpected})",
+        }
+        listed = "struct_pack(" + ", ".join(f"{c} := {c}" for c in columns) + ")"
+        return counts, f"{metric}.unexpected_values", listed, unexpected
     column = quote_ident(expectation.column)
-    nulls = scalar(f"SELECT count(*) FILTER ({column} IS NULL) FROM {BATCH_VIEW}")
-    metrics["column_values.nonnull.unexpected_count"] = nulls
+    nulls = {"column_values.nonnull.unexpected_count": f"count(*) FILTER ({column} IS NULL)"}
     if kind == "expect_column_values_to_not_be_null":
-        metrics["column_values.nonnull.unexpected_values"] = [None] * min(nulls, PARTIAL_UNEXPECTED)
-        return metrics
+        return nulls, "column_values.nonnull.unexpected_values", None, None  # the values are all NULL
     if kind == "expect_column_values_to_be_unique":
         where = f"{column} IN (SELECT {column} FROM {BATCH_VIEW} GROUP BY 1 HAVING count(*) > 1)"
     else:
         where = _unexpected_condition(expectation)
-    map_metric = type(expectation).map_metric
-    unexpected = scalar(f"SELECT count(*) FROM {BATCH_VIEW} WHERE {column} IS NOT NULL AND ({where})")
-    metrics[f"{map_metric}.unexpected_count"] = unexpected
-    metrics[f"{map_metric}.unexpected_values"] = (
-        first_unexpected(column, f"{column} IS NOT NULL AND ({where})") if unexpected else []
+    metric = type(expectation).map_metric
+    unexpected = f"{column} IS NOT NULL AND ({where})"
+    return (
+        {**nulls, f"{metric}.unexpected_count": f"count(*) FILTER ({unexpected})"},
+        f"{metric}.unexpected_values",
+        column,
+        unexpected,
     )
+
+
+def _metrics(con, expectations: list) -> list[dict]:
+    """The metrics of each expectation, computed in one scan of BATCH_VIEW (the first unexpected
+    values, in row order, only where some row is unexpected: a passing batch lists none)."""
+    plans = [_plan(e) for e in expectations]
+    aggregates = ["count(*)"] + [sql for counts, *_ in plans for sql in counts.values()]
+    [row] = con.execute(f"SELECT {', '.join(aggregates)} FROM {BATCH_VIEW}").fetchall()
+    row_count, values = row[0], iter(row[1:])
+    metrics = []
+    for counts, listing, value, unexpected in plans:
+        found = {"table.row_count": row_count, **{name: next(values) for name in counts}}
+        if listing:
+            count = found.get(listing.replace("unexpected_values", "unexpected_count"))
+            found[listing] = [None] * min(count, PARTIAL_UNEXPECTED) if value is None else []
+            if count and value is not None:
+                [(first,)] = con.execute(
+                    f"SELECT min_by({value}, _ord, {PARTIAL_UNEXPECTED}) FROM {BATCH_VIEW} WHERE {unexpected}"
+                ).fetchall()
+                found[listing] = first
+        metrics.append(found)
     return metrics
 
 
@@ -205,11 +206,11 @@ def evaluate_suite(con: duckdb.DuckDBPyConnection, suite):
     computed."""
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 
-    [(row_count,)] = con.execute(f"SELECT count(*) FROM {BATCH_VIEW}").fetchall()
+    expectations = _processing_order(list(suite.expectations))
     runtime = {"result_format": "BASIC"}
     results = []
-    for expectation in _processing_order(list(suite.expectations)):
-        outcome = expectation._validate(metrics=_metrics(con, expectation, row_count), runtime_configuration=runtime)
+    for expectation, metrics in zip(expectations, _metrics(con, expectations), strict=True):
+        outcome = expectation._validate(metrics=metrics, runtime_configuration=runtime)
         results.append(
             ExpectationValidationResult(
                 success=outcome["success"],
