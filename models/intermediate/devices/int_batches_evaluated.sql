@@ -108,13 +108,7 @@ measured as (
 )
 
 select
-    store_id,
-    product_id,
-    lot_number,
-    units_sold,
-    units_activated,
-    units_returned,
-    adverse_events,
+    *,
     1000 * {{ ratio('adverse_events', 'units_sold') }} as adverse_events_per_1000_units,
     coalesce(
         adverse_events >= {{ var('recall_min_adverse_events') }}
