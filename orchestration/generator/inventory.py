@@ -11,8 +11,9 @@ so a connected product's receipts share lots with the units the device cloud reg
 a shelf life (a few short-lived ones expire within weeks); a lot is made 20-60 % of its shelf life (at
 most 35 days) before it arrives. Dirt on receipts, one defect a receipt: no lot recorded (lands, counted
 as stock without a lot), a hand-keyed lot lower-cased and padded (lands, cleaned in staging), an expiry
-before the receipt (quarantined as out_of_range:expiry_date) and a day-first expiry date
-(quarantined as invalid_type:expiry_date)."""
+before the receipt (out_of_range:expiry_date) and a day-first expiry date (invalid_type:expiry_date);
+a receipt with a broken expiry is re-sent fixed under the same id, so only its first copy is
+quarantined and the ledger stays whole."""
 
 from __future__ import annotations
 
@@ -53,11 +54,11 @@ class Lots:
     defect: np.ndarray  # index into LOT_DEFECTS, -1 for a clean receipt or another entry
 
     def truth(self, key: np.ndarray, ms: np.ndarray, delta: np.ndarray, window: Window) -> dict:
-        """Counts over the receipts the window exports: lotted receipts land (a messy lot cleaned), the
-        expiry defects are quarantined, a receipt without a lot lands without one."""
+        """Counts over the receipts the window exports: every receipt lands (a messy lot cleaned, one with
+        a broken expiry through its fixed copy, whose first copy is quarantined), a receipt without a lot
+        lands without one."""
         receipt = (self.week >= 0) & window.contains(ms)
-        landed = receipt & (self.defect < LOT_DEFECTS.index("out_of_range:expiry_date"))
-        lotted = landed & (self.defect != LOT_DEFECTS.index("missing_lot"))
+        lotted = receipt & (self.defect != LOT_DEFECTS.index("missing_lot"))
         return {
             "receipts": int(receipt.sum()),
             "receipts_with_lot": int(lotted.sum()),
@@ -373,7 +374,8 @@ def _lots(
 
 
 def _lot_columns(inventory: Inventory, order: np.ndarray, sku: pa.StringArray, n_products: int):
-    """lot_number and expiry_date as CSV text, with the receipts' defects planted."""
+    """lot_number and expiry_date as CSV text (a messy lot planted), and expiry_date as first keyed:
+    broken on the receipts with an expiry defect, the same as expiry_date elsewhere."""
     lots, key = inventory.lots, inventory.key[order]
     week, expiry, defect = lots.week[order], lots.expiry_day[order], lots.defect[order]
     receipt = (week >= 0) & (defect != LOT_DEFECTS.index("missing_lot"))
@@ -382,17 +384,29 @@ def _lot_columns(inventory: Inventory, order: np.ndarray, sku: pa.StringArray, n
     lot = pc.binary_join_element_wise(skus, pa.array([f"{w:05d}" for w in week[receipt]], pa.string()), "-L")
     messy = defect[receipt] == LOT_DEFECTS.index("messy_lot")
     lot = pc.if_else(pa.array(messy), pc.binary_join_element_wise(" ", pc.utf8_lower(lot), " ", ""), lot)
-    early = defect == LOT_DEFECTS.index("out_of_range:expiry_date")
-    # an expiry before the receipt: the lot's manufacturing date keyed in its place
-    expiry = np.where(early, inventory.adjusted_ms[order] // DAY_MS - 1 - (expiry % 30), expiry)
-    text = date_strings(expiry)
-    day_first = pa.array(defect == LOT_DEFECTS.index("invalid_type:expiry_date"))
-    parts = pc.split_pattern(text, "-")
-    flipped = pc.binary_join_element_wise(*(pc.list_element(parts, i) for i in (2, 1, 0)), "/")
-    text = pc.if_else(day_first, flipped, text)
     lot_number = pc.replace_with_mask(pa.nulls(len(order), pa.string()), rows, lot)
-    expiry_date = pc.if_else(rows, text, pa.nulls(len(order), pa.string()))
-    return lot_number, expiry_date
+    text = date_strings(expiry)
+    # an expiry before the receipt: the lot's manufacturing date keyed in its place
+    early = defect == LOT_DEFECTS.index("out_of_range:expiry_date")
+    keyed = date_strings(np.where(early, inventory.adjusted_ms[order] // DAY_MS - 1 - (expiry % 30), expiry))
+    parts = pc.split_pattern(keyed, "-")
+    flipped = pc.binary_join_element_wise(*(pc.list_element(parts, i) for i in (2, 1, 0)), "/")
+    keyed = pc.if_else(pa.array(defect == LOT_DEFECTS.index("invalid_type:expiry_date")), flipped, keyed)
+    nulls = pa.nulls(len(order), pa.string())
+    return lot_number, pc.if_else(rows, text, nulls), pc.if_else(rows, keyed, nulls)
+
+
+def _resend_fixed(columns: dict, defect: np.ndarray, keyed_expiry: pa.Array) -> tuple[dict, np.ndarray]:
+    """A receipt keyed with a broken expiry goes out as keyed, then again, fixed, under the same id
+    (the clerk's correction): landing quarantines the first copy and the ledger keeps the receipt.
+    Returns the columns with the copies and, per row, the row it copies."""
+    broken = np.flatnonzero(np.isin(defect, [LOT_DEFECTS.index(d) for d in LOT_QUARANTINE]))
+    rows = np.sort(np.r_[np.arange(len(defect)), broken], kind="stable")
+    first_copy = pa.array(np.r_[rows[1:] == rows[:-1], False])
+    index = pa.array(rows)
+    out = {k: v.take(index) if isinstance(v, pa.Array) else np.asarray(v)[rows] for k, v in columns.items()}
+    out["expiry_date"] = pc.if_else(first_copy, keyed_expiry.take(index), out["expiry_date"])
+    return out, rows
 
 
 def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) -> list[Extract]:
@@ -402,13 +416,12 @@ def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) ->
     key, ms, ref_kind, ref_serial = (
         a[order] for a in (inventory.key, inventory.adjusted_ms, inventory.ref_kind, inventory.ref_serial)
     )
-    lot_number, expiry_date = _lot_columns(inventory, order, store.catalog.sku, n_products)
+    lot_number, expiry_date, keyed_expiry = _lot_columns(inventory, order, store.catalog.sku, n_products)
     reference = pa.nulls(len(key), pa.string())
     for prefix, kind in (("ord", "order"), ("ret", "return"), ("po", "purchase_order")):
         rows = ref_kind == REFERENCES.index(kind)
         reference = pc.replace_with_mask(reference, pa.array(rows), backoffice_ids(prefix, sid, ref_serial[rows]))
-    adjustments = Extract(
-        "inventory_adjustments",
+    columns, rows = _resend_fixed(
         {
             "adjustment_id": backoffice_ids("adj", sid, np.arange(len(key)), 9),
             "store_id": repeat(sid, len(key)),
@@ -421,8 +434,10 @@ def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) ->
             "lot_number": lot_number,
             "expiry_date": expiry_date,
         },
-        export_ms=ms,
+        inventory.lots.defect[order],
+        keyed_expiry,
     )
+    adjustments = Extract("inventory_adjustments", columns, export_ms=ms[rows])
     snap_key = inventory.snapshot_key
     snapshots = Extract(
         "stock_snapshots",
