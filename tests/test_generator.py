@@ -496,6 +496,7 @@ def test_postal_codes_fall_in_the_store_areas_and_regions_match_the_truth(clean)
         geo = facts["geography"]
         assert by_region[store] == {r: n for r, n in geo["shipments_by_region"].items() if n}
         assert geo["areas"] == 4 * len(next(spec.regions for spec in STORES if spec.store_id == store))
+        assert geo["unlisted_customers"] == 0  # --clean: every home address is in a listed area
     # a customer's first address lies in the region the carrier labels its parcels with
     mismatched = con.sql(f"""
         select count(*) from {_csv(paths, "shipments")} s

@@ -117,7 +117,7 @@ def _simulate_store(
     telemetry = Telemetry(config, book, clock, window, customer_ids)
     subscriptions = Subscriptions(config, store, window, customer_ids)
     loyalty = Loyalty(config, book, clock, window, customer_ids)
-    geography = Geography.build(config.seed, store, customers)
+    geography = Geography.build(config, store, customers)
 
     t = StoreTraffic(
         store=store,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .clock import DAY_MS, HOUR_MS, NA
-from .config import rng_for
+from .config import GeneratorConfig, rng_for
 from .customers import Customers
 from .orders import OrderPlan
 from .reference import Store
@@ -37,7 +37,9 @@ class Geography:
     suffix: np.ndarray  # (n, 2) last two digits of the first and the new postal code
 
     @classmethod
-    def build(cls, seed: int, store: Store, customers: Customers) -> Geography:
+    def build(cls, config: GeneratorConfig, store: Store, customers: Customers) -> Geography:
+        """Areas and addresses; `--clean` lists every home address's area."""
+        seed = config.seed
         rng = rng_for(seed, "geography", store.index)
         n_regions = len(store.spec.regions)
         n_areas = n_regions * AREAS_PER_REGION
@@ -47,7 +49,7 @@ class Geography:
         n = len(customers)
         home = customers.region < n_regions
         area_of_region = np.minimum(customers.region, n_regions - 1) * AREAS_PER_REGION
-        unlisted = rng.random(n) < UNLISTED_SHARE
+        unlisted = rng.random(n) < (0.0 if config.clean else UNLISTED_SHARE)
         home_area = np.where(home, area_of_region + rng.integers(0, AREAS_PER_REGION, n), -1)
         home_area = np.where(home & unlisted, n_areas, home_area)
         moved_area = np.where(home, rng.integers(0, n_areas, n), -1)
