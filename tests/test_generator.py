@@ -16,6 +16,8 @@ import pytest
 from orchestration.contracts import Contract, load_contracts
 from orchestration.generator import DirtRates, GeneratorConfig, generate
 from orchestration.generator.clickstream import SCRAPER_BURSTS, SCRAPER_PAUSE_MS
+from orchestration.generator.reference import STORES
+from orchestration.generator.writers import REFERENCE_EXTRACTS
 from orchestration.landing.delivery import DELIVERY_MARKER
 from orchestration.settings import DataPaths
 
@@ -161,7 +163,7 @@ def test_layout_headers_and_row_counts_match_the_truth(dirty) -> None:
     assert on_disk == set(truth["files"]) | markers
     # one file per export day, reference data once
     for name in CSV_EXTRACTS:
-        expected = 1 if name in ("stores", "warehouses", "products", "promotions", "discount_codes") else SMALL.days
+        expected = 1 if name in REFERENCE_EXTRACTS else SMALL.days
         assert len(list(paths.inbox_for(name).glob("*.csv"))) == expected, name
     assert truth["rows"]["events"] == sum(v for k, v in truth["files"].items() if k.startswith("inbox/events/"))
     assert json.loads(paths.generator_truth.read_text()) == truth
@@ -512,3 +514,38 @@ def test_model_parameters_and_funnel_are_recorded_and_plausible(clean) -> None:
     assert 0.03 < (searches.results_count == "0").mean() < 0.15
     logged_in = people.groupby("tracker_session_id").user_id.agg(lambda s: s.notna().any() and s.isna().any())
     assert logged_in.sum() > 0  # logins halfway through a visit
+
+
+def test_postal_codes_fall_in_the_store_areas_and_regions_match_the_truth(clean) -> None:
+    """Shipments by the region of their postal area, as the CSVs say, equal truth.json's count; the
+    unlisted areas and foreign addresses are the `unknown` ones."""
+    paths, truth = clean
+    con = duckdb.connect()
+    found = con.sql(f"""
+        with shipments as (
+            select distinct on (shipment_id) * from {_csv(paths, "shipments")} order by shipment_id, updated_at desc
+        )
+        select s.store_id, coalesce(a.region, 'unknown') as region, count(*)
+        from shipments s
+        left join {_csv(paths, "postal_areas")} a
+            on s.store_id = a.store_id and s.destination_country = a.country
+            and left(s.destination_postal_code, 3) = a.postal_prefix
+        group by all
+    """).fetchall()
+    by_region = {}
+    for store, region, n in found:
+        by_region.setdefault(store, {})[region] = n
+    for store, facts in truth["stores"].items():
+        geo = facts["geography"]
+        assert by_region[store] == {r: n for r, n in geo["shipments_by_region"].items() if n}
+        assert geo["areas"] == 4 * len(next(spec.regions for spec in STORES if spec.store_id == store))
+        assert geo["unlisted_customers"] == 0  # --clean: every home address is in a listed area
+    # a customer's first address lies in the region the carrier labels its parcels with
+    mismatched = con.sql(f"""
+        select count(*) from {_csv(paths, "shipments")} s
+        join {_csv(paths, "postal_areas")} a
+            on s.store_id = a.store_id and left(s.destination_postal_code, 3) = a.postal_prefix
+        where a.region <> s.destination_region
+    """).fetchall()[0][0]
+    shipped = sum(sum(f["geography"]["shipments_by_region"].values()) for f in truth["stores"].values())
+    assert mismatched < 0.2 * shipped

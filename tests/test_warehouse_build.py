@@ -319,3 +319,45 @@ def test_every_documented_query_returns_rows_with_values_from_the_published_mart
         first = con.execute(queries[0]).fetchall()
     stores = query(paths, "select store_id, sum(net_revenue_usd) from marts.kpis_daily group by 1 order by 2 desc")
     assert [(store, revenue) for store, revenue, *_ in first] == stores
+
+
+def test_regions_of_shipments_and_orders_are_the_generated_ones(warehouse):
+    paths, truth, _ = warehouse
+
+    def by_store_and_region(sql):
+        found = {}
+        for store, region, n in query(paths, sql):
+            found.setdefault(store, {})[region] = n
+        return found
+
+    def planted(key):
+        return {s: {r: n for r, n in f["geography"][key].items() if n} for s, f in truth["stores"].items()}
+
+    # Shipments carry their own postal code and no planted dirt: exact, `unknown` included.
+    shipments = by_store_and_region("SELECT store_id, region, count(*) FROM marts.fct_shipments GROUP BY ALL")
+    assert shipments == planted("shipments_by_region")
+    assert all(truth["stores"][s]["geography"]["shipments_by_region"]["unknown"] > 0 for s in shipments)
+    # Orders: exact but for the quarantined orders and customer rows, each of which moves one order at most.
+    slack = sum(truth["dirt"]["quarantine"].get("orders", {}).values()) + sum(
+        truth["dirt"]["quarantine"].get("customers", {}).values()
+    )
+    orders = by_store_and_region("SELECT store_id, region, count(*) FROM marts.fct_orders GROUP BY ALL")
+    expected = planted("orders_by_region")
+    assert set(orders) == set(expected)
+    off = sum(abs(orders[s].get(r, 0) - expected[s].get(r, 0)) for s in expected for r in expected[s] | orders[s])
+    assert off <= 2 * slack
+    # Gifts: shipments whose delivery address lies in another region than the order's billing address.
+    outside = dict(
+        query(
+            paths,
+            """SELECT s.store_id, count(*) FROM marts.fct_shipments s JOIN marts.fct_orders o USING (order_id)
+               WHERE s.region <> o.region GROUP BY ALL""",
+        )
+    )
+    for store, facts in truth["stores"].items():
+        assert abs(outside.get(store, 0) - facts["geography"]["shipments_outside_billing_region"]) <= slack
+    # Only the low-class region and city reach the marts, never a postal code or address.
+    marts = "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts'"
+    columns = {c for (c,) in query(paths, marts)}
+    assert {"region", "city"} <= columns
+    assert not {"postal_code", "postal_prefix", "destination_postal_code", "address_line"} & columns

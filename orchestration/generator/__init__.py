@@ -23,6 +23,7 @@ from .devices import COUNTRY_CODES, Devices, home_countries, make_devices
 from .dirt import cell_defects, duplicate_rows, plant_cell_defects
 from .event_json import EventEncoder
 from .fx import fx_extract
+from .geography import Geography
 from .ids import backoffice_ids
 from .inventory import LOT_QUARANTINE, inventory_extracts, simulate_inventory
 from .loyalty import Loyalty
@@ -116,6 +117,7 @@ def _simulate_store(
     telemetry = Telemetry(config, book, clock, window, customer_ids)
     subscriptions = Subscriptions(config, store, window, customer_ids)
     loyalty = Loyalty(config, book, clock, window, customer_ids)
+    geography = Geography.build(config, store, customers)
 
     t = StoreTraffic(
         store=store,
@@ -154,6 +156,7 @@ def _simulate_store(
         "devices": telemetry.truth,
         "subscriptions": subscriptions.truth,
         "loyalty": loyalty.truth,
+        "geography": geography.truth(customers, plan, window.end_ms),
     }
     extracts = [
         *order_extracts(book, customer_ids),
@@ -165,7 +168,9 @@ def _simulate_store(
         *telemetry.extracts(),
         subscriptions.extract,
         loyalty.extract,
+        geography.reference(window.start_ms),
     ]
+    geography.locate(customers, plan, extracts)
     return t, extracts
 
 

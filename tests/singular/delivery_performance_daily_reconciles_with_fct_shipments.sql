@@ -2,13 +2,14 @@
 {{ config(meta={'dagster': {'ref': {'name': 'delivery_performance_daily'}}}) }}
 
 -- Shipment counts of delivery_performance_daily equal those of fct_shipments per store, ship date
--- and carrier. Returns the groups that disagree.
+-- and carrier, and per region. Returns the groups that disagree.
 with expected as (
 
     select
         store_id,
         ship_date as date,
         carrier,
+        region,
         count(*) as shipments,
         count(case when is_delivered then 1 end) as shipments_delivered,
         count(case when is_on_time then 1 end) as shipments_on_time,
@@ -18,7 +19,8 @@ with expected as (
     group by
         store_id,
         ship_date,
-        carrier
+        carrier,
+        region
 
 ),
 
@@ -28,6 +30,7 @@ actual as (
         store_id,
         date,
         carrier,
+        region,
         sum(shipments) as shipments,
         sum(shipments_delivered) as shipments_delivered,
         sum(shipments_on_time) as shipments_on_time,
@@ -37,20 +40,23 @@ actual as (
     group by
         store_id,
         date,
-        carrier
+        carrier,
+        region
 
 )
 
 select
     coalesce(expected.store_id, actual.store_id) as store_id,
     coalesce(expected.date, actual.date) as date,
-    coalesce(expected.carrier, actual.carrier) as carrier
+    coalesce(expected.carrier, actual.carrier) as carrier,
+    coalesce(expected.region, actual.region) as region
 from expected
 full outer join actual
     on
         expected.store_id = actual.store_id
         and expected.date = actual.date
         and expected.carrier = actual.carrier
+        and expected.region = actual.region
 where
     expected.shipments is distinct from actual.shipments
     or expected.shipments_delivered is distinct from actual.shipments_delivered

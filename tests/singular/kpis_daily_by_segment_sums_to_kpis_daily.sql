@@ -1,7 +1,8 @@
 -- Shown in Dagster as a check of kpis_daily_by_segment.
 {{ config(meta={'dagster': {'ref': {'name': 'kpis_daily_by_segment'}}}) }}
 
--- The additive measures of kpis_daily_by_segment sum to kpis_daily per store and local day.
+-- The additive measures of kpis_daily_by_segment sum to kpis_daily per store and local day (over
+-- every segment and region).
 with summed as (
 
     select
@@ -13,7 +14,9 @@ with summed as (
         sum(orders) as orders,
         sum(items_sold) as items_sold,
         sum(gmv) as gmv,
-        sum(gmv_usd) as gmv_usd
+        sum(gmv_usd) as gmv_usd,
+        sum(orders_delivered) as orders_delivered,
+        sum(orders_returned) as orders_returned
     from {{ ref('kpis_daily_by_segment') }}
     group by store_id, date
 
@@ -42,3 +45,5 @@ where
     or summed.items_sold is distinct from daily.items_sold
     or summed.gmv is distinct from daily.gmv
     or summed.gmv_usd is distinct from daily.gmv_usd
+    or summed.orders_delivered is distinct from daily.orders_delivered
+    or summed.orders_returned is distinct from daily.orders_returned

@@ -1,4 +1,5 @@
--- Shipments per store-local ship date, destination region, carrier and warehouse, and how the
+-- Shipments per store-local ship date, destination region (from the store's geography reference,
+-- by the destination's postal area; `unknown` when not listed), carrier and warehouse, and how the
 -- delivered ones went: the one daily aggregate of the delivery process, which
 -- delivery_performance_daily carries as it is and kpis_daily sums per store-day. A shipment counts
 -- on the day it left, whenever it arrived.
@@ -11,7 +12,7 @@ with shipments as (
 select
     store_id,
     ship_date as date,
-    destination_region as region,
+    region,
     carrier,
     warehouse_id,
     count(*) as shipments,
@@ -24,6 +25,6 @@ from shipments
 group by
     store_id,
     ship_date,
-    destination_region,
+    region,
     carrier,
     warehouse_id

@@ -8,6 +8,12 @@ stores as (
 
     select * from {{ ref('stg_oms__stores') }}
 
+),
+
+areas as (
+
+    select * from {{ ref('stg_logistics__postal_areas') }}
+
 )
 
 select
@@ -18,6 +24,7 @@ select
     shipments.carrier,
     shipments.destination_country,
     shipments.destination_region,
+    {{ postal_area_located('areas') | indent(4) }},
     shipments.shipped_at,
     {{ local_date('shipments.shipped_at', 'stores.time_zone') }} as ship_date,
     shipments.eta_at,
@@ -32,3 +39,8 @@ select
 from shipments
 inner join stores
     on shipments.store_id = stores.store_id
+left join areas
+    on
+        shipments.store_id = areas.store_id
+        and shipments.destination_country = areas.country
+        and shipments.destination_postal_prefix = areas.postal_prefix

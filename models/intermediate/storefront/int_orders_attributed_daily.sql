@@ -1,6 +1,7 @@
--- Orders per store-local order date and the segment of the session that bought them (platform,
--- channel group, device type, country; `(unattributed)` without one): the one daily aggregate of
--- attributed orders (platform_performance_daily and kpis_daily_by_segment sum it).
+-- Orders per store-local order date, the segment of the session that bought them (platform,
+-- channel group, device type, country; `(unattributed)` without one) and the region of their
+-- billing address: the one daily aggregate of attributed orders (platform_performance_daily and
+-- kpis_daily_by_segment sum it).
 with orders as (
 
     select * from {{ ref('int_orders_attributed') }}
@@ -14,7 +15,10 @@ select
     channel_group,
     device_type,
     country,
+    region,
     count(*) as orders,
+    count(case when is_delivered then 1 end) as orders_delivered,
+    count(case when is_returned then 1 end) as orders_returned,
     cast(sum(items_sold) as {{ dbt.type_bigint() }}) as items_sold,
     sum(gmv) as gmv,
     sum(gmv_usd) as gmv_usd,
@@ -27,4 +31,5 @@ group by
     platform,
     channel_group,
     device_type,
-    country
+    country,
+    region

@@ -2,40 +2,50 @@ with orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
 
+),
+
+located as (
+
+    select * from {{ ref('int_orders_located') }}
+
 )
 
 select
-    order_id,
-    store_id,
-    customer_id,
-    cart_id,
-    platform,
-    discount_code,
-    status,
-    placed_at,
-    order_date,
-    is_cancelled,
-    has_captured_payment,
-    captured_at,
-    payment_attempts,
-    is_delivered,
-    delivered_at,
-    has_refund,
-    is_fully_refunded,
-    has_return,
-    items_sold,
-    currency,
-    usd_per_unit,
-    gmv,
-    discounts,
-    shipping_amount,
-    tax_amount,
-    total_amount,
-    refunded_amount,
-    gmv_usd,
-    discounts_usd,
-    shipping_amount_usd,
-    tax_amount_usd,
-    total_amount_usd,
-    refunded_amount_usd
+    orders.order_id,
+    orders.store_id,
+    orders.customer_id,
+    orders.cart_id,
+    orders.platform,
+    located.region,
+    located.city,
+    orders.discount_code,
+    orders.status,
+    orders.placed_at,
+    orders.order_date,
+    orders.is_cancelled,
+    orders.has_captured_payment,
+    orders.captured_at,
+    orders.payment_attempts,
+    orders.is_delivered,
+    orders.delivered_at,
+    orders.has_refund,
+    orders.is_fully_refunded,
+    orders.has_return,
+    orders.items_sold,
+    orders.currency,
+    orders.usd_per_unit,
+    orders.gmv,
+    orders.discounts,
+    orders.shipping_amount,
+    orders.tax_amount,
+    orders.total_amount,
+    orders.refunded_amount,
+    orders.gmv_usd,
+    orders.discounts_usd,
+    orders.shipping_amount_usd,
+    orders.tax_amount_usd,
+    orders.total_amount_usd,
+    orders.refunded_amount_usd
 from orders
+left join located
+    on orders.order_id = located.order_id

@@ -6,6 +6,8 @@ select
     carrier,
     destination_country,
     destination_region,
+    region,
+    city,
     shipped_at,
     ship_date,
     eta_at,

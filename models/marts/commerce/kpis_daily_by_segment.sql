@@ -1,5 +1,6 @@
--- Additive measures only: distinct counts (visitors) do not sum across segments.
-{% set segment = ['platform', 'channel_group', 'device_type', 'country'] %}
+-- Additive measures only: distinct counts (visitors) do not sum across segments. The region is the
+-- session's customer's for sessions and the billing address's for orders (returns by the order's).
+{% set segment = ['platform', 'channel_group', 'device_type', 'country', 'region'] %}
 
 with sessions as (
 
@@ -28,6 +29,7 @@ final as (
         segments.channel_group,
         segments.device_type,
         segments.country,
+        segments.region,
         coalesce(sessions.sessions, 0) as sessions,
         coalesce(sessions.converted_sessions, 0) as converted_sessions,
         coalesce(sessions.bounced_sessions, 0) as bounced_sessions,
@@ -38,7 +40,9 @@ final as (
         coalesce(orders.gmv, 0) as gmv,
         coalesce(orders.gmv_usd, 0) as gmv_usd,
         coalesce(orders.discounts, 0) as discounts,
-        coalesce(orders.discounts_usd, 0) as discounts_usd
+        coalesce(orders.discounts_usd, 0) as discounts_usd,
+        coalesce(orders.orders_delivered, 0) as orders_delivered,
+        coalesce(orders.orders_returned, 0) as orders_returned
     from segments
     left join sessions
         on {{ spine_match('segments', 'sessions', also=segment) }}
@@ -50,5 +54,6 @@ final as (
 select
     *,
     {{ ratio('converted_sessions', 'sessions') }} as conversion_rate,
-    {{ ratio('gmv', 'orders') }} as aov
+    {{ ratio('gmv', 'orders') }} as aov,
+    {{ ratio('orders_returned', 'orders_delivered') }} as return_rate
 from final

@@ -3,6 +3,12 @@ with sessions as (
 
     select * from {{ ref('int_sessions_summarized') }}
 
+),
+
+located as (
+
+    select * from {{ ref('int_sessions_located') }}
+
 ){% if is_incremental() %},
 
 rebuilt as (
@@ -12,8 +18,13 @@ rebuilt as (
 ){% endif %}
 
 -- the contract in _traffic__models.yml pins the columns
-select sessions.*  -- noqa: AM04
+select
+    sessions.*,  -- noqa: AM04
+    located.region,
+    located.city
 from sessions
+left join located
+    on sessions.session_id = located.session_id
 {%- if is_incremental() %}
 inner join rebuilt
     on
