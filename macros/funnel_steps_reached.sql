@@ -40,7 +40,7 @@ step_{{ step }} as (
             and step_events.{{ column }} = previous_step.{{ column }}
             {%- endfor %}
             {%- if window_days is not none %}
-            and step_events.event_at <= {{ dbt.dateadd('day', window_days, 'previous_step.entered_at') }}
+            and step_events.event_at <= {{ add_days(window_days, 'previous_step.entered_at') }}
             {%- endif %}
     where step_events.step_number = {{ step }}
     group by
