@@ -1,7 +1,9 @@
-"""Every stage of `commerce-analytics bench` on tiny data (one day of history and the incremental day,
-one store, 1,000 events a day), so the benchmark cannot break silently again: each stage counts the
-events the generated extracts hold (counted here from the files themselves), the landing counts
-conserve rows, the pandas peer equals the published marts, and the report is complete."""
+"""Every stage of `commerce-analytics bench` on tiny data (two days of history, one of them the short
+history, the incremental day and a peak day of 3,000 events; one store, 1,000 events a day), so the
+benchmark cannot break silently again: each stage counts the events the generated extracts hold
+(counted here from the files themselves), the landing counts conserve rows, the pandas peer equals
+the published marts, the incrementally published marts equal a full refresh, and the report is
+complete."""
 
 import gzip
 import json
@@ -11,9 +13,11 @@ import pytest
 
 from orchestration.bench import peer, report, stages
 from orchestration.landing import manifest
+from orchestration.publish import published_digests, published_path
 from orchestration.settings import DataPaths
 
-START, NEW_DAY = date(2026, 11, 1), date(2026, 11, 2)
+START, NEW_DAY, PEAK_DAY = date(2026, 11, 1), date(2026, 11, 3), date(2026, 11, 4)
+HISTORY = [START, date(2026, 11, 2)]
 STAGES = [
     "generate",
     "parse_floor",
@@ -28,6 +32,12 @@ STAGES = [
     "peer_pandas",
     "incremental_day",
     "backup_incremental",
+    "incremental_day_short",
+    "peak_land",
+    "peak_build",
+    "peak_publish",
+    "peak_day",
+    "full_refresh",
 ]
 # Stages that read every landed event of the history.
 OVER_THE_HISTORY = [
@@ -51,8 +61,10 @@ def _events_in(paths: DataPaths, stamp: str = "") -> int:
     return total
 
 
-def _landing(paths: DataPaths, stamp: str) -> dict[str, int]:
-    records = [r for r in manifest.records(paths, "events") if stamp in r.file]
+def _landing(paths: DataPaths, *days: date) -> dict[str, int]:
+    """What landing counted of the clickstream extracts of `days`."""
+    stamps = [day.strftime("%Y%m%d") for day in days]
+    records = [r for r in manifest.records(paths, "events") if any(stamp in r.file for stamp in stamps)]
     assert records and all(r.is_conserved for r in records)
     return {
         "received": sum(r.rows_received for r in records),
@@ -70,28 +82,70 @@ def bench(tmp_path_factory):
         mp.setenv("PII_HMAC_KEY", "restored-after-the-bench")
         mp.delenv("DAGSTER_HOME", raising=False)
         result = stages.run_bench(
-            root / "work", days=1, stores=1, events_per_day=1000, start_date=START, seed=3, query_repeats=3
+            root / "work",
+            days=2,
+            short_days=1,
+            stores=1,
+            events_per_day=1000,
+            peak_events=3000,
+            start_date=START,
+            seed=3,
+            query_repeats=3,
         )
     return root / "work", report.finish(result)
 
 
 def test_every_stage_ran_and_counted_the_generated_events(bench):
     work, result = bench
-    generated, main = DataPaths(work / "generated"), DataPaths(work / "main")
+    generated, main, short = DataPaths(work / "generated"), DataPaths(work / "main"), DataPaths(work / "short")
     measured = result["stages"]
     assert list(measured) == STAGES
     assert all(stage["seconds"] > 0 and stage["peak_rss_mib"] > 0 for stage in measured.values())
 
-    history, new_day = _landing(main, START.strftime("%Y%m%d")), _landing(main, NEW_DAY.strftime("%Y%m%d"))
-    assert measured["generate"]["events"] == _events_in(generated) == history["received"] + new_day["received"]
-    assert measured["parse_floor"]["events"] == _events_in(generated, START.strftime("%Y%m%d")) == history["received"]
+    history, new_day, peak = _landing(main, *HISTORY), _landing(main, NEW_DAY), _landing(main, PEAK_DAY)
+    generated_events = _events_in(generated)
+    assert generated_events == history["received"] + new_day["received"] + peak["received"]
+    assert measured["generate"]["events"] == generated_events
+    in_history = sum(_events_in(generated, day.strftime("%Y%m%d")) for day in HISTORY)
+    assert measured["parse_floor"]["events"] == in_history == history["received"]
     assert measured["land"]["events"] == history["landed"] == history["received"] - history["dropped"] > 900
     assert result["events"] == history["landed"]
     assert {name: measured[name]["events"] for name in OVER_THE_HISTORY} == dict.fromkeys(
         OVER_THE_HISTORY, history["landed"]
     )
     assert measured["incremental_day"]["events"] == measured["backup_incremental"]["events"] == new_day["landed"] > 900
-    assert result["scale"] == {"days": 1, "stores": 1, "events_per_day": 1000, "seed": 3}
+    # the short history's new day is the history's second day, landed in the short folder after the first
+    assert measured["incremental_day_short"]["events"] == _landing(short, HISTORY[1])["landed"] > 900
+    assert _landing(short, START) == _landing(main, START)
+    # the peak day: three times a day's volume, every step counting what it delivered
+    peak_stages = ["peak_land", "peak_build", "peak_publish", "peak_day"]
+    assert {name: measured[name]["events"] for name in peak_stages} == dict.fromkeys(peak_stages, peak["landed"])
+    assert peak["landed"] > 2 * new_day["landed"]
+    assert measured["peak_day"]["seconds"] >= sum(measured[name]["seconds"] for name in peak_stages[:3])
+    assert measured["full_refresh"]["events"] == history["landed"] + new_day["landed"] + peak["landed"]
+    assert result["scale"] == {
+        "days": 2,
+        "short_days": 1,
+        "stores": 1,
+        "events_per_day": 1000,
+        "peak_events": 3000,
+        "seed": 3,
+    }
+
+
+def test_the_incremental_days_publish_the_marts_a_full_refresh_builds(bench):
+    """After the incremental day and the peak day, every published mart has the row count and the
+    checksum (sum of row hashes) of the same mart rebuilt by a full refresh of the same data."""
+    work, result = bench
+    checksums = result["incremental_vs_full_refresh"]
+    assert len(checksums) > 30
+    assert {mart: c for mart, c in checksums.items() if not c["equal"]} == {}
+    assert all(c["published"] == c["rebuilt"] and c["published"][0] >= 0 for c in checksums.values())
+    assert sum(c["published"][0] for c in checksums.values()) > result["recovery"]["rows"]
+    assert report.marts_equal(result)
+    # the checksums are of rows, not of their order: recomputed from the published file
+    published = published_digests(published_path(DataPaths(work / "main")))
+    assert {mart: c["published"] for mart, c in checksums.items()} == published
 
 
 def test_the_peer_equals_the_published_marts(bench):
@@ -112,9 +166,10 @@ def test_a_backup_restored_into_an_empty_folder_rebuilds_to_identical_marts(benc
     assert recovery["differing"] == [] and recovery["marts"] > 30 and recovery["rows"] > 1000
     main_marts, plain_marts = work / "main" / "marts.duckdb", work / "plain" / "marts.duckdb"
     assert plain_marts.stat().st_mode & 0o777 == 0o444
-    # what the backup restored, and the plain build's target: nothing of Dagster's
-    folders = sorted(p.name for p in (work / "plain").iterdir() if p.is_dir())
-    assert folders == ["manifest", "quarantine", "raw", "target"]
+    # what the backup restored (quarantine only if the history planted rejects), and the plain
+    # build's target: nothing of Dagster's
+    folders = {p.name for p in (work / "plain").iterdir() if p.is_dir()}
+    assert folders - {"quarantine"} == {"manifest", "raw", "target"}
     assert main_marts.exists()
 
 
@@ -127,11 +182,20 @@ def test_every_analyst_query_was_timed_on_the_published_marts(bench):
 def test_the_report_names_every_target_and_stage_and_saves_as_json(bench, tmp_path):
     result = bench[1]
     targets = {t["target"]: t for t in result["targets"]}
-    assert len(targets) == 10 and targets["peer outputs equal the marts"]["met"] is True
+    assert len(targets) == 14 and targets["peer outputs equal the marts"]["met"] is True
+    assert targets["incremental marts equal a full refresh"]["met"] is True
     assert all(isinstance(t["met"], bool) for t in targets.values())
+    seconds = {name: stage["seconds"] for name, stage in result["stages"].items()}
+    scaling = targets["incremental day at 2 days <= 1.2 x at 1"]
+    assert scaling["measured"] == round(seconds["incremental_day"] / seconds["incremental_day_short"], 3)
+    assert scaling["met"] == (scaling["measured"] <= 1.2)
+    assert targets["peak day, inbox to published marts <= 5 min"]["measured"] == round(seconds["peak_day"] / 60, 3)
+    assert targets["peak day memory <= 8 GiB"]["limit"] == 8
     table = report.render(result)
-    assert all(f"| {stage:<20} |" in table for stage in STAGES)
+    assert all(f"| {stage:<22} |" in table for stage in STAGES)
     assert all(name in table for name in [*stages.QUERIES, *targets])
+    assert all(f"  {mart:<40} " in table for mart in result["incremental_vs_full_refresh"])
+    assert "DIFFERENT" not in table
     saved = report.save(result, tmp_path)
     assert json.loads(saved.read_text()) == json.loads((tmp_path / "latest.json").read_text())
     assert json.loads(saved.read_text())["stages"] == result["stages"]

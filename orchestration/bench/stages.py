@@ -1,11 +1,15 @@
 """The benchmark's stages, each timed as a whole with its peak memory.
 
-One run: generate N+1 days; land N; build them through Dagster (the `make run` job); back the data
-folder up and restore it into a second, empty folder, where plain `dbt build` rebuilds it (the
-recovery time is restore + that build, and the rebuilt marts must equal the restored published
-ones); publish; query the published marts; the DuckDB floor and the pandas peer on the same
-Parquet; then deliver day N+1, build it incrementally through Dagster, as the daily schedule
-would, and back up again (the increment).
+One run: generate N+2 days (the last one a peak day); land N; build them through Dagster (the
+`make run` job); back the data folder up and restore it into a second, empty folder, where plain
+`dbt build` rebuilds it (the recovery time is restore + that build, and the rebuilt marts must equal
+the restored published ones); publish; query the published marts; the DuckDB floor and the pandas
+peer on the same Parquet; then deliver day N+1, build it incrementally through Dagster, as the daily
+schedule would, and back up again (the increment). The same new day is also built on a shorter
+history (its own folder: the first S days, built, then day N+1's size of day S+1), so the two
+incremental days say whether a day's cost grows with history. Then the peak day is delivered on top
+and taken from inbox to published marts (land, incremental build, publish), and a full refresh of
+the same data must give every published mart's checksum.
 """
 
 from __future__ import annotations
@@ -194,19 +198,43 @@ def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
         raise RuntimeError(f"plain dbt build failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
-def compare_restored(paths: DataPaths) -> dict:
-    """The marts a restored folder's rebuild holds against the published marts it restored, by digest."""
+def mart_checksums(paths: DataPaths) -> dict[str, dict]:
+    """Per mart, [rows, order-independent checksum] (sum of the hash of every row) of the published
+    file and of the warehouse's marts (as a full refresh left them), and whether they are equal."""
     from orchestration.publish import mart_digests, published_digests, published_path
 
-    restored = published_digests(published_path(paths))
+    published = published_digests(published_path(paths))
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:  # the dbt process has ended
         rebuilt = mart_digests(con, "marts")
-    differing = sorted(m for m in restored.keys() | rebuilt.keys() if restored.get(m) != rebuilt.get(m))
-    return {"marts": len(restored), "rows": sum(r for r, _ in restored.values()), "differing": differing}
+    return {
+        mart: {
+            "published": published.get(mart),
+            "rebuilt": rebuilt.get(mart),
+            "equal": published.get(mart) == rebuilt.get(mart),
+        }
+        for mart in sorted(published.keys() | rebuilt.keys())
+    }
+
+
+def compare_restored(paths: DataPaths) -> dict:
+    """The marts a restored folder's rebuild holds against the published marts it restored, by checksum."""
+    checksums = mart_checksums(paths)
+    published = [c["published"] for c in checksums.values() if c["published"]]
+    differing = [mart for mart, c in checksums.items() if not c["equal"]]
+    return {"marts": len(published), "rows": sum(r for r, _ in published), "differing": differing}
 
 
 def run_bench(
-    root: Path, *, days: int, stores: int, events_per_day: int, start_date: date, seed: int, query_repeats: int
+    root: Path,
+    *,
+    days: int,
+    short_days: int,
+    stores: int,
+    events_per_day: int,
+    peak_events: int,
+    start_date: date,
+    seed: int,
+    query_repeats: int,
 ) -> dict:
     from orchestration.backup import DEFAULT_KEEP, backup, restore
     from orchestration.bench import peer
@@ -215,13 +243,22 @@ def run_bench(
     from orchestration.privacy import hmac_key
     from orchestration.publish import publish_marts, published_path
 
+    if not 1 <= short_days < days:
+        raise ValueError(f"the short history ({short_days} days) must be shorter than the long one ({days})")
     shutil.rmtree(root, ignore_errors=True)
     generated, main, plain = DataPaths(root / "generated"), DataPaths(root / "main"), DataPaths(root / "plain")
+    short = DataPaths(root / "short")
     backups = root / "backups"
     last, new_day = start_date + timedelta(days=days - 1), start_date + timedelta(days=days)
-    # One day more than the full build: its extracts arrive later, for the incremental run.
+    peak_day = new_day + timedelta(days=1)
+    # Two days more than the full build: the incremental day's extracts arrive later, the peak day's last.
     config = GeneratorConfig(
-        days=days + 1, start_date=start_date, stores=stores, events_per_day=events_per_day, seed=seed
+        days=days + 2,
+        start_date=start_date,
+        stores=stores,
+        events_per_day=events_per_day,
+        peak_day_events=peak_events,
+        seed=seed,
     )
     stages: dict[str, dict] = {}
 
@@ -261,11 +298,45 @@ def run_bench(
     with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
         backup(main, backups, keep=DEFAULT_KEEP)
 
+    # A new day of the same size on a short history, in a folder of its own: its first days landed
+    # and built as above, then the next day incrementally. Against incremental_day: grows it with history?
+    for offset in range(short_days):
+        deliver(generated, short, start_date + timedelta(days=offset))
+    land_all(short)
+    _dagster_build(short, start_date, start_date + timedelta(days=short_days - 1), full_refresh=True)
+    short_events, short_new_day = landed_events(short), start_date + timedelta(days=short_days)
+    deliver(generated, short, short_new_day)
+    with measured(stages, "incremental_day_short", lambda: landed_events(short) - short_events):
+        _dagster_build(short, short_new_day, short_new_day, full_refresh=False)
+
+    # The peak day on top of the long history, inbox to published marts, each step and the whole.
+    before_peak = landed_events(main)
+    deliver(generated, main, peak_day)
+    with measured(stages, "peak_day", lambda: landed_events(main) - before_peak):
+        with measured(stages, "peak_land", lambda: landed_events(main) - before_peak):
+            land_all(main)
+        with measured(stages, "peak_build", lambda: landed_events(main) - before_peak):
+            _dagster_build(main, peak_day, peak_day, full_refresh=False)
+        with measured(stages, "peak_publish", lambda: landed_events(main) - before_peak):
+            publish_marts(main)
+    # What the incremental days published against a full refresh of the same data, mart by mart.
+    with measured(stages, "full_refresh", landed_events(main)):
+        _plain_dbt_build(main)
+    checksums = mart_checksums(main)
+
     return {
-        "scale": {"days": days, "stores": stores, "events_per_day": events_per_day, "seed": seed},
+        "scale": {
+            "days": days,
+            "short_days": short_days,
+            "stores": stores,
+            "events_per_day": events_per_day,
+            "peak_events": peak_events,
+            "seed": seed,
+        },
         "events": events,
         "stages": stages,
         "queries": queries,
         "peer": comparison,
         "recovery": recovery,
+        "incremental_vs_full_refresh": checksums,
     }

@@ -94,6 +94,8 @@ def _simulate_store(
     spec = store.spec
     clock = LocalClock(spec.time_zone, window.start_ms - 2 * DAY_MS, window.end_ms + 2 * DAY_MS)
     intensity = hourly_intensity(clock, window)
+    if config.peak_day_events:  # the last day's hours scaled to the peak's volume, its daily curve kept
+        intensity[-24:] *= config.peak_day_events / (config.events_per_day * intensity[-24:].sum())
     day_events = config.events_per_day * share * intensity.reshape(config.days, 24).sum(axis=1)
     pages = Pages.of(store)
 

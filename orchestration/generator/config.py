@@ -58,6 +58,9 @@ class GeneratorConfig:
     stores: int = 3
     events_per_day: int = 20_000
     seed: int = 42
+    # A peak day: when set, the window's last day carries this many events instead of events_per_day
+    # (customers, orders and devices follow the spike; the benchmark's peak-day stage).
+    peak_day_events: int = 0
     clean: bool = False
     dirt: DirtRates = field(default_factory=DirtRates)
 
@@ -68,6 +71,8 @@ class GeneratorConfig:
             raise ValueError("days must be between 1 and 366")
         if self.events_per_day < 1000:
             raise ValueError("events_per_day must be at least 1000")
+        if self.peak_day_events and self.peak_day_events < 1000:
+            raise ValueError("peak_day_events must be 0 (no peak day) or at least 1000")
         if any(not 0.0 <= getattr(self.dirt, f.name) <= 0.5 for f in fields(self.dirt)):
             raise ValueError("dirt rates must be in [0, 0.5]")
 
