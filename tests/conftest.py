@@ -118,7 +118,13 @@ SHARED_GROUPS = {
     },
 }
 # The longest groups start first so the two workers finish together (CPU seconds on the 2-core machine).
-LONGEST_FIRST = ["dbt_manifest", "test_marts_recomputed.py", "test_warehouse_build.py", "test_retention.py"]
+LONGEST_FIRST = [
+    "test_spark_parity.py",
+    "dbt_manifest",
+    "test_marts_recomputed.py",
+    "test_warehouse_build.py",
+    "test_retention.py",
+]
 
 
 def _group_of(nodeid: str) -> str:
