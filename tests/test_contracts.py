@@ -66,3 +66,12 @@ def test_the_ids_feeding_pseudonymous_keys_are_marked_and_only_medium_strings_ma
 )
 def test_files_generated_from_the_contracts_are_current(path, render):
     assert Path(path).read_text() == render(), f"run `make contracts` to refresh {path}"
+
+
+def test_a_not_before_rule_needs_a_date_field_and_another_field_of_the_contract():
+    raw = yaml.safe_load(Path("orchestration/contracts/inventory_adjustments.yaml").read_text())
+    [expiry] = [f for f in raw["fields"] if f["name"] == "expiry_date"]
+    assert parse_contract(raw).field("expiry_date").not_before == "adjusted_at"
+    expiry["not_before"] = "received_at"
+    with pytest.raises(ContractError, match=r"inventory_adjustments\.expiry_date: not_before needs a date field"):
+        parse_contract(raw)

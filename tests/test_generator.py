@@ -46,6 +46,10 @@ DIRTY = DirtRates(
     loyalty_negative_points=0.1,
     loyalty_resent_rows=0.05,
     loyalty_late_rows=0.1,
+    receipt_missing_lot=0.05,
+    receipt_messy_lot=0.05,
+    receipt_expiry_before_receipt=0.04,
+    receipt_day_first_expiry=0.04,
     affiliate_reference_dirt=0.5,
 )
 SMALL = GeneratorConfig(days=3, start_date=date(2026, 10, 30), stores=2, events_per_day=4000, seed=7, dirt=DIRTY)
@@ -113,6 +117,9 @@ def _check(con: duckdb.DuckDBPyConnection, relation: str, contract: Contract) ->
             rules.append((f"try_cast({v} as double) > {f.max}", "out_of_range"))
         if f.pattern:
             rules.append((f"{v} is not null and not regexp_full_match({v}, '{f.pattern}')", "pattern"))
+        if f.not_before:
+            before = f'try_cast("{f.not_before}" as timestamptz)::date'
+            rules.append((f"try_cast({v} as {f.sql_type}) < {before}", "out_of_range"))
         if rules:
             cases = " ".join(f"when {cond} then '{reason}:{f.name}'" for cond, reason in rules)
             checks.append(f"case {cases} end")
@@ -193,6 +200,7 @@ def test_quarantine_bound_rows_match_the_truth(dirty) -> None:
         "invalid_type:device_created_at",
     }
     assert all(planted[e] for e in ("orders", "order_items", "customers"))
+    assert all(planted["inventory_adjustments"].values())
     assert len(events) == truth["events"]["written"]
 
 
@@ -334,7 +342,7 @@ def test_clean_mode_plants_no_dirt(clean) -> None:
     }  # fmt: skip
     assert set(dirt["quarantine"]) == {
         "events", "orders", "order_items", "customers", "sensor_readings", "subscription_events",
-        "loyalty_transactions", "affiliate_partners",
+        "loyalty_transactions", "inventory_adjustments", "affiliate_partners",
     }  # fmt: skip
     assert dirt["late_rows"] == {"subscription_events": 0, "loyalty_transactions": 0}
     assert all(n == 0 for counts in dirt["quarantine"].values() for n in counts.values())
@@ -356,7 +364,8 @@ def _ledger(paths: DataPaths) -> duckdb.DuckDBPyConnection:
         select a.warehouse_id, a.product_id,
                timezone(s.time_zone, a.adjusted_at::timestamptz)::date as day,
                sum(a.quantity_delta::bigint) as delta
-        from {_csv(paths, "inventory_adjustments")} a join stores s using (store_id)
+        from (select distinct * exclude (expiry_date) from {_csv(paths, "inventory_adjustments")}) a
+        join stores s using (store_id)
         group by all
     """)
     con.sql(f"""
@@ -400,6 +409,40 @@ def test_snapshot_mismatches_match_the_truth(dirty) -> None:
     con = _ledger(paths)
     breaks = con.sql("select count(*) from expected where from_ledger <> on_hand").fetchall()[0][0]
     assert breaks == truth["dirt"]["snapshot_mismatches"] > 0
+
+
+def test_receipt_lots_match_the_truth(dirty) -> None:
+    """Receipts name a lot (spelled like the device cloud's, `<sku>-L<week>`, once cleaned of a hand-keyed
+    spelling) and an expiry after the receipt; the receipts without a lot and the misspelt ones are
+    those the truth counts. A receipt with a broken expiry (checked with the other quarantine-bound
+    rows) is followed by its fixed copy, so every receipt has one copy that lands."""
+    paths, truth = dirty
+    lots = [s["lots"] for s in truth["stores"].values()]
+    total = {k: sum(t[k] for t in lots) for k in lots[0]}
+    [row] = duckdb.sql(f"""
+        with receipts as (
+            select a.*, upper(trim(a.lot_number)) as lot, try_cast(a.expiry_date as date) as expiry
+            from {_csv(paths, "inventory_adjustments")} a where adjustment_type = 'receipt'
+        ), landed as (
+            select * from receipts where expiry_date is null or expiry >= adjusted_at::timestamptz::date
+        )
+        select
+            (select count(distinct adjustment_id) from receipts),
+            (select count(*) from receipts where lot_number is null and expiry_date is null),
+            (select count(distinct adjustment_id) from landed),
+            (select count(*) from receipts where lot_number <> lot),
+            (select count(lot) from landed),
+            (select sum(quantity_delta::bigint) from landed where lot is not null),
+            (select count(distinct (warehouse_id, product_id, lot)) from landed where lot is not null),
+            (select bool_and(regexp_full_match(lot, '[A-Z]{{2}}-[A-Z]{{3}}-[0-9]{{4}}-L[0-9]{{5}}')) from landed),
+            (select count(*) from receipts where lot_number is not null and lot_number <> lot
+                and (expiry is null or expiry < adjusted_at::timestamptz::date))
+    """).fetchall()
+    assert row == (
+        total["receipts"], total["missing_lot"], total["receipts"], total["messy_lot"], total["receipts_with_lot"],
+        total["lot_units_received"], total["position_lots"], True, 0,
+    )  # fmt: skip
+    assert total["missing_lot"] > 0 and total["messy_lot"] > 0
 
 
 def test_units_sold_equal_items_of_shipped_orders(clean) -> None:

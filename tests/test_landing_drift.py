@@ -131,3 +131,45 @@ def test_money_in_cents_and_ids_of_another_pattern_fail_against_the_trailing_ref
         "expect_column_median_to_be_between(total_amount where store_id=='us'): observed 11300.0",
     ]
     assert new_ids.validation_failures == ["expect_column_values_to_match_regex(order_id): 20 unexpected"]
+
+
+def adjustment(i, **changes):
+    return {
+        "adjustment_id": f"adj{i}", "store_id": "us", "warehouse_id": "wh1", "product_id": "p1",
+        "adjusted_at": "2026-11-02T09:00:00.000Z", "adjustment_type": "receipt", "quantity_delta": "5",
+        "reference_id": f"po{i}", "lot_number": f"SKU-L{i:05d}", "expiry_date": "2027-05-01", **changes,
+    }  # fmt: skip
+
+
+def write_adjustments(paths, name, header, rows):
+    target = paths.inbox_for("inventory_adjustments") / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_an_extract_from_before_lots_lands_and_a_lot_expiring_before_its_receipt_is_quarantined(paths):
+    """Contract evolution: lot_number and expiry_date are optional, so a ledger exported before the
+    warehouse recorded lots (no such columns) lands with NULL lots, no drift. In a later extract an
+    expiry before the receipt's day is out of range, a day-first expiry is no date; an expiry on the
+    receipt's own day is valid."""
+    names = [f.name for f in load_contracts()["inventory_adjustments"].fields]
+    old_header = [n for n in names if n not in ("lot_number", "expiry_date")]
+    write_adjustments(paths, "inventory_adjustments_1.csv", old_header, [adjustment(i) for i in range(20)])
+    rows = [adjustment(i) for i in range(20, 60)]
+    rows[0]["expiry_date"] = "2026-11-01"  # the day before the receipt
+    rows[1]["expiry_date"] = "01/05/2027"
+    rows[2]["expiry_date"] = "2026-11-02"  # the receipt's own day
+    write_adjustments(paths, "inventory_adjustments_2.csv", names, rows)
+    old, new = land_source(paths, "inventory_adjustments")
+    assert (old.status, old.rows_landed, old.warnings) == ("landed", 20, [])
+    assert new.status == "landed"
+    assert new.quarantined_by_reason == {"out_of_range:expiry_date": 1, "invalid_type:expiry_date": 1}
+    glob = paths.raw_for("inventory_adjustments") / "*" / "*.parquet"
+    landed = duckdb.sql(
+        f"SELECT _extract_id = '{old.extract_id}', count(lot_number), count(expiry_date), count(*) "
+        f"FROM '{glob}' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert landed == [(False, 38, 38, 38), (True, 0, 0, 20)]

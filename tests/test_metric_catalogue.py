@@ -49,6 +49,11 @@ KPI_COLUMNS = {
     "days of cover": ("inventory_daily", "days_of_cover"),
     "inventory turnover": ("inventory_turnover_monthly", "inventory_turnover"),
     "shrinkage rate": ("inventory_turnover_monthly", "shrinkage_rate"),
+    # Lots (docs/marts.md#lots-aging-expiry-and-recall).
+    "mean receipt age": ("inventory_daily", "mean_receipt_age_days"),
+    "units expiring": ("inventory_daily", "units_expiring"),
+    "expiry risk": ("inventory_daily", "is_expiry_risk"),
+    "recalled units": ("inventory_daily", "recalled_units"),
     "retention (cohort, month k)": ("cohort_retention", "retention_rate"),
     "historical LTV": ("customer_ltv", "historical_ltv"),
     "gross-margin LTV": ("customer_ltv", "gross_margin_ltv"),

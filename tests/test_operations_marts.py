@@ -24,7 +24,8 @@ from orchestration.settings import DataPaths
 
 # Order-line dirt is off so that shipped items reconcile exactly with the stock ledger (a quarantined
 # line is a sale the warehouse saw and the order book lost); snapshot mismatches are planted at twice the
-# default rate so there are several findings to find.
+# default rate so there are several findings to find. Receipt dirt stays on: a receipt with a broken
+# expiry is re-sent fixed, so the ledger loses nothing.
 DIRT = DirtRates(
     order_item_negative_quantity=0.0,
     order_item_text_quantity=0.0,
@@ -42,6 +43,7 @@ SELECT = [
     "+fct_shipments",
     "+dim_customers",
     "+dim_products",
+    "batch_performance",
 ]
 
 
@@ -200,6 +202,52 @@ def test_days_of_cover_and_reorder_points_follow_the_trailing_demand(warehouse):
         """,
     )
     assert alerts == latest_below > 0
+
+
+def test_lots_on_hand_follow_the_generated_receipts_and_the_recall_rule(warehouse):
+    """The receipts' lots reach the warehouse as the generator wrote them (misspelt ones cleaned); the lot
+    view of inventory_daily reconciles with the ledger (singular test); and with a recall rule that flags
+    every batch the device cloud sold, the recalled units are exactly the units on hand of those lots."""
+    paths, truth, result = warehouse
+    by_name = {r.node.name: r for r in result.result}
+    assert by_name["inventory_lots_reconcile_with_ledger"].status == "pass"
+    lots = [s["lots"] for s in truth["stores"].values()]
+    expected = tuple(sum(t[k] for t in lots) for k in ("receipts_with_lot", "lot_units_received", "position_lots"))
+    assert query(
+        paths,
+        """SELECT count(lot_number), sum(quantity_delta) FILTER (WHERE lot_number IS NOT NULL),
+                  count(DISTINCT (warehouse_id, product_id, lot_number)) FILTER (WHERE lot_number IS NOT NULL)
+           FROM main.stg_inventory__adjustments WHERE adjustment_type = 'receipt'""",
+    ) == [expected]
+    [(in_lots, without, risky)] = query(
+        paths,
+        "SELECT sum(units_in_lots), sum(units_without_lot), count(*) FILTER (WHERE is_expiry_risk) "
+        "FROM marts.inventory_daily",
+    )
+    assert in_lots > 0 and without > 0 and risky > 0  # short-lived products are received within the horizon
+    assert query(paths, "SELECT sum(recalled_units) FROM marts.inventory_daily") == [(0,)]  # nothing flagged
+
+    everything = '{"recall_min_adverse_events": 0, "recall_adverse_events_per_1000_units": 0}'
+    args = ["build", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]
+    select = ["--select", "int_batches_evaluated+", "--exclude", "resource_type:test", "resource_type:unit_test"]
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DATA_DIR", str(paths.root))
+    try:
+        assert dbtRunner().invoke([*args, "--vars", everything, *select]).success
+        units = f"read_parquet('{paths.raw}/device_activations/*/*.parquet')"
+        held = (
+            f"main.int_stock_lots_daily JOIN (SELECT DISTINCT store_id, product_id, lot_number FROM {units}) "
+            "USING (store_id, product_id, lot_number)"
+        )
+        [(recalled, expected_units, shared_lots)] = query(
+            paths,
+            f"""SELECT (SELECT sum(recalled_units) FROM marts.inventory_daily),
+                       (SELECT sum(units_on_hand) FROM {held}), (SELECT count(DISTINCT lot_number) FROM {held})""",
+        )
+        assert recalled == expected_units and shared_lots > 0
+    finally:
+        assert dbtRunner().invoke([*args, *select]).success
+        mp.undo()
 
 
 def test_payments_daily_counts_and_refunds_match_the_landed_extracts(warehouse):

@@ -47,6 +47,9 @@ class Field:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    # Row-level, across fields: the value may not fall before another date or timestamp field of the
+    # row, compared as dates (an expiry date before its receipt is out of range).
+    not_before: str | None = None
     # Batch-level: the largest share of NULLs an optional field may have before the batch fails.
     max_null_fraction: float | None = None
     # A customer or device id: beyond raw it is a pseudonymous key (its keyed HMAC), and past its
@@ -122,6 +125,7 @@ def _parse_field(contract: str, raw: dict) -> Field:
         min=raw.get("min"),
         max=raw.get("max"),
         pattern=raw.get("pattern"),
+        not_before=raw.get("not_before"),
         max_null_fraction=raw.get("max_null_fraction"),
         pseudonymous_key=_pseudonymous_key(contract, name, raw),
     )
@@ -162,6 +166,9 @@ def parse_contract(raw: dict) -> Contract:
             raise ContractError(f"{name}: {key!r} is not a field")
     if contract.field(contract.partition_by).type not in ("timestamp", "date"):
         raise ContractError(f"{name}: partition_by must name a timestamp or date field")
+    for f in contract.fields:
+        if f.not_before and (f.type, f.not_before in names) != ("date", True):
+            raise ContractError(f"{name}.{f.name}: not_before needs a date field and names another field")
     return contract
 
 

@@ -15,6 +15,8 @@ def _rule(field: Field) -> str:
         rules.append(f"in [{'' if field.min is None else field.min}, {'' if field.max is None else field.max}]")
     if field.pattern:
         rules.append(f"matches `{field.pattern}`")
+    if field.not_before:
+        rules.append(f"not before `{field.not_before}`")
     return "; ".join(rules)
 
 

@@ -25,7 +25,7 @@ from .dirt import cell_defects, duplicate_rows, plant_cell_defects
 from .event_json import EventEncoder
 from .fx import fx_extract
 from .ids import backoffice_ids
-from .inventory import inventory_extracts, simulate_inventory
+from .inventory import LOT_QUARANTINE, inventory_extracts, simulate_inventory
 from .loyalty import Loyalty
 from .orders import CARRIERS, GATEWAYS, finish_orders, order_extracts, plan_orders
 from .reference import FOREIGN_SHARE, Store, build_stores, reference_extracts
@@ -152,6 +152,7 @@ def _simulate_store(
         "orders_without_purchase_event": int(devices.ad_blocker[plan.device].sum()),
         "refunds_after_order_month": int(late_refund.sum()),
         "snapshot_mismatches": inventory.snapshot_mismatches,
+        "lots": inventory.lots.truth(inventory.key, inventory.adjusted_ms, inventory.delta, window),
         "devices": telemetry.truth,
         "subscriptions": subscriptions.truth,
         "loyalty": loyalty.truth,
@@ -225,6 +226,9 @@ def _truth(
     devices = telemetry_truth([s["devices"] for s in stores.values()])
     quarantine["sensor_readings"] = {"not_allowed:quality_flag": devices["quarantined_readings"]}
     duplicates |= {"sensor_readings": devices["resent_readings"], "dosage_deliveries": devices["resent_deliveries"]}
+    quarantine["inventory_adjustments"] = {
+        reason: sum(s["lots"][reason] for s in stores.values()) for reason in LOT_QUARANTINE
+    }
     late_rows = {}
     for extract, simulated, reason in (
         ("subscription_events", "subscriptions", "not_allowed:currency"),

@@ -32,6 +32,11 @@ class DirtRates:
     customer_missing_email: float = 0.002
     payment_duplicate_rows: float = 0.003
     snapshot_mismatches: float = 0.002
+    # Receipts are few (a purchase order per position and lead time): rates that plant a handful.
+    receipt_missing_lot: float = 0.03  # a receipt recorded without its batch/lot and expiry
+    receipt_messy_lot: float = 0.03  # a hand-keyed lot, lower-cased and padded with spaces
+    receipt_expiry_before_receipt: float = 0.01  # the manufacturing date keyed as the expiry
+    receipt_day_first_expiry: float = 0.01  # an expiry written 31/12/2027
     sensor_error_codes: float = 0.003  # a device fault code in place of a reading's quality flag
     device_resent_rows: float = 0.003  # readings and doses a device uploads twice
     # The subscription log is small (a few rows a store and day): rates that plant a handful.

@@ -3,7 +3,17 @@
 Orders reserve stock when placed and only list products with free stock, so sales are limited to what
 is on hand; a shipment turns its reservation into a `sale` entry. Negative entries never exceed free
 stock, so on_hand >= 0 at every instant, and each end-of-day snapshot equals the previous one plus the
-day's ledger entries. A purchase order arrives `lead_time_days` after stock falls below its reorder point."""
+day's ledger entries. A purchase order arrives `lead_time_days` after stock falls below its reorder point.
+
+Every receipt carries the manufacturing batch/lot it came from and the lot's expiry date. A lot is
+named like the device cloud names a unit's lot (`<sku>-L<week since the epoch>`, the week it was made),
+so a connected product's receipts share lots with the units the device cloud registers. Each product has
+a shelf life (a few short-lived ones expire within weeks); a lot is made 20-60 % of its shelf life (at
+most 35 days) before it arrives. Dirt on receipts, one defect a receipt: no lot recorded (lands, counted
+as stock without a lot), a hand-keyed lot lower-cased and padded (lands, cleaned in staging), an expiry
+before the receipt (out_of_range:expiry_date) and a day-first expiry date (invalid_type:expiry_date);
+a receipt with a broken expiry is re-sent fixed under the same id, so only its first copy is
+quarantined and the ledger stays whole."""
 
 from __future__ import annotations
 
@@ -16,9 +26,10 @@ import pyarrow.compute as pc
 from .arrays import first_occurrence, rank_in_group
 from .clock import DAY_MS, HOUR_MS, NA, LocalClock, Window
 from .config import GeneratorConfig, rng_for
+from .dirt import pick_exclusive
 from .ids import backoffice_ids
 from .orders import Lines, OrderPlan, return_quantity
-from .text import take_strings
+from .text import date_strings, take_strings
 from .writers import Extract, repeat
 
 ADJUSTMENT_TYPES = ("receipt", "sale", "return", "shrinkage", "manual_correction")
@@ -26,6 +37,36 @@ REFERENCES = ("none", "order", "return", "purchase_order")
 CANDIDATES = 8  # products a shopper weighs per line before picking the one nearest the budget
 SHRINKAGE_RATE = 0.01
 CORRECTION_RATE = 0.003
+SHELF_LIFE_DAYS = (30, 90, 180, 365, 730)  # per product, drawn with SHELF_LIFE_SHARES
+SHELF_LIFE_SHARES = (0.1, 0.15, 0.25, 0.3, 0.2)
+WEEK_MS = 7 * DAY_MS
+# receipt dirt, in pick order: the index a receipt's defect has in Lots.defect
+LOT_DEFECTS = ("missing_lot", "messy_lot", "out_of_range:expiry_date", "invalid_type:expiry_date")
+LOT_QUARANTINE = LOT_DEFECTS[2:]
+
+
+@dataclass
+class Lots:
+    """Batch/lot and expiry of each ledger entry, aligned with the ledger's columns (receipts only)."""
+
+    week: np.ndarray  # week since the epoch the lot was made; -1 off receipts
+    expiry_day: np.ndarray  # days since the epoch; meaningful on receipts only
+    defect: np.ndarray  # index into LOT_DEFECTS, -1 for a clean receipt or another entry
+
+    def truth(self, key: np.ndarray, ms: np.ndarray, delta: np.ndarray, window: Window) -> dict:
+        """Counts over the receipts the window exports: every receipt lands (a messy lot cleaned, one with
+        a broken expiry through its fixed copy, whose first copy is quarantined), a receipt without a lot
+        lands without one."""
+        receipt = (self.week >= 0) & window.contains(ms)
+        lotted = receipt & (self.defect != LOT_DEFECTS.index("missing_lot"))
+        return {
+            "receipts": int(receipt.sum()),
+            "receipts_with_lot": int(lotted.sum()),
+            "lot_units_received": int(delta[lotted].sum()),
+            # the product is the key modulo the catalogue size, unknown here: lots count per position
+            "position_lots": len(set(zip(key[lotted].tolist(), self.week[lotted].tolist(), strict=True))),
+            **{d: int((receipt & (self.defect == i)).sum()) for i, d in enumerate(LOT_DEFECTS)},
+        }
 
 
 @dataclass
@@ -45,6 +86,7 @@ class Inventory:
     snapshot_on_hand: np.ndarray
     snapshot_taken_ms: np.ndarray
     snapshot_mismatches: int
+    lots: Lots
 
 
 class _Ledger:
@@ -296,6 +338,7 @@ def simulate_inventory(config: GeneratorConfig, plan: OrderPlan, clock: LocalClo
     off = rng.integers(1, 6, len(snap_day)) * np.where(rng.random(len(snap_day)) < 0.5, -1, 1)
     off = np.where(snap_on_hand + off < 0, -off, off)
     snap_on_hand = np.where(mismatched, snap_on_hand + off, snap_on_hand)
+    lots = _lots(rng_for(config.seed, "lots", store.index), config, n_products, key, ms, kind)
     return Inventory(
         lines=all_lines,
         stockout=stockout,
@@ -310,7 +353,60 @@ def simulate_inventory(config: GeneratorConfig, plan: OrderPlan, clock: LocalClo
         snapshot_on_hand=snap_on_hand,
         snapshot_taken_ms=snap_ms,
         snapshot_mismatches=int(mismatched.sum()),
+        lots=lots,
     )
+
+
+def _lots(
+    rng: np.random.Generator, config: GeneratorConfig, n_products: int, key: np.ndarray, ms: np.ndarray, kind
+) -> Lots:
+    """The lot each receipt comes from, its expiry, and the receipt's planted defect."""
+    shelf_life = rng.choice(SHELF_LIFE_DAYS, n_products, p=SHELF_LIFE_SHARES)[key % n_products]
+    made_ms = ms - np.rint(rng.uniform(0.2, 0.6, len(ms)) * np.minimum(shelf_life, 35) * DAY_MS).astype(np.int64)
+    receipt = kind == ADJUSTMENT_TYPES.index("receipt")
+    r = config.rates
+    rates = [r.receipt_missing_lot, r.receipt_messy_lot, r.receipt_expiry_before_receipt, r.receipt_day_first_expiry]
+    return Lots(
+        week=np.where(receipt, made_ms // WEEK_MS, -1),
+        expiry_day=made_ms // DAY_MS + shelf_life,
+        defect=pick_exclusive(rng, receipt, rates),
+    )
+
+
+def _lot_columns(inventory: Inventory, order: np.ndarray, sku: pa.StringArray, n_products: int):
+    """lot_number and expiry_date as CSV text (a messy lot planted), and expiry_date as first keyed:
+    broken on the receipts with an expiry defect, the same as expiry_date elsewhere."""
+    lots, key = inventory.lots, inventory.key[order]
+    week, expiry, defect = lots.week[order], lots.expiry_day[order], lots.defect[order]
+    receipt = (week >= 0) & (defect != LOT_DEFECTS.index("missing_lot"))
+    rows = pa.array(receipt)
+    skus = sku.take(pa.array(key[receipt] % n_products))
+    lot = pc.binary_join_element_wise(skus, pa.array([f"{w:05d}" for w in week[receipt]], pa.string()), "-L")
+    messy = defect[receipt] == LOT_DEFECTS.index("messy_lot")
+    lot = pc.if_else(pa.array(messy), pc.binary_join_element_wise(" ", pc.utf8_lower(lot), " ", ""), lot)
+    lot_number = pc.replace_with_mask(pa.nulls(len(order), pa.string()), rows, lot)
+    text = date_strings(expiry)
+    # an expiry before the receipt: the lot's manufacturing date keyed in its place
+    early = defect == LOT_DEFECTS.index("out_of_range:expiry_date")
+    keyed = date_strings(np.where(early, inventory.adjusted_ms[order] // DAY_MS - 1 - (expiry % 30), expiry))
+    parts = pc.split_pattern(keyed, "-")
+    flipped = pc.binary_join_element_wise(*(pc.list_element(parts, i) for i in (2, 1, 0)), "/")
+    keyed = pc.if_else(pa.array(defect == LOT_DEFECTS.index("invalid_type:expiry_date")), flipped, keyed)
+    nulls = pa.nulls(len(order), pa.string())
+    return lot_number, pc.if_else(rows, text, nulls), pc.if_else(rows, keyed, nulls)
+
+
+def _resend_fixed(columns: dict, defect: np.ndarray, keyed_expiry: pa.Array) -> tuple[dict, np.ndarray]:
+    """A receipt keyed with a broken expiry goes out as keyed, then again, fixed, under the same id
+    (the clerk's correction): landing quarantines the first copy and the ledger keeps the receipt.
+    Returns the columns with the copies and, per row, the row it copies."""
+    broken = np.flatnonzero(np.isin(defect, [LOT_DEFECTS.index(d) for d in LOT_QUARANTINE]))
+    rows = np.sort(np.r_[np.arange(len(defect)), broken], kind="stable")
+    first_copy = pa.array(np.r_[rows[1:] == rows[:-1], False])
+    index = pa.array(rows)
+    out = {k: v.take(index) if isinstance(v, pa.Array) else np.asarray(v)[rows] for k, v in columns.items()}
+    out["expiry_date"] = pc.if_else(first_copy, keyed_expiry.take(index), out["expiry_date"])
+    return out, rows
 
 
 def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) -> list[Extract]:
@@ -320,12 +416,12 @@ def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) ->
     key, ms, ref_kind, ref_serial = (
         a[order] for a in (inventory.key, inventory.adjusted_ms, inventory.ref_kind, inventory.ref_serial)
     )
+    lot_number, expiry_date, keyed_expiry = _lot_columns(inventory, order, store.catalog.sku, n_products)
     reference = pa.nulls(len(key), pa.string())
     for prefix, kind in (("ord", "order"), ("ret", "return"), ("po", "purchase_order")):
         rows = ref_kind == REFERENCES.index(kind)
         reference = pc.replace_with_mask(reference, pa.array(rows), backoffice_ids(prefix, sid, ref_serial[rows]))
-    adjustments = Extract(
-        "inventory_adjustments",
+    columns, rows = _resend_fixed(
         {
             "adjustment_id": backoffice_ids("adj", sid, np.arange(len(key)), 9),
             "store_id": repeat(sid, len(key)),
@@ -335,9 +431,13 @@ def inventory_extracts(plan: OrderPlan, inventory: Inventory, window: Window) ->
             "adjustment_type": take_strings(ADJUSTMENT_TYPES, inventory.kind[order]),
             "quantity_delta": inventory.delta[order],
             "reference_id": reference,
+            "lot_number": lot_number,
+            "expiry_date": expiry_date,
         },
-        export_ms=ms,
+        inventory.lots.defect[order],
+        keyed_expiry,
     )
+    adjustments = Extract("inventory_adjustments", columns, export_ms=ms[rows])
     snap_key = inventory.snapshot_key
     snapshots = Extract(
         "stock_snapshots",

@@ -65,7 +65,7 @@ class Extract:
 
 def format_column(f: Field, values: Column) -> pa.StringArray:
     """Render a column as the contract type prescribes for CSV."""
-    if f.is_text:
+    if f.is_text or (isinstance(values, pa.Array) and pa.types.is_string(values.type)):  # text already
         return values.cast(pa.string()) if isinstance(values, pa.Array) else pa.array(values, pa.string())
     values = np.asarray(values)
     if f.type == "timestamp":

@@ -3,23 +3,28 @@
 Row rules already sent bad rows to quarantine; these are batch-level expectations on what
 landed (row count, key uniqueness within the batch, value sets, null fractions, ranges),
 plus the share of the extract that was quarantined. A failure blocks everything downstream.
-GE 1.x has no DuckDB datasource, so the batch is validated as a pandas frame.
+
+The GE suite is the definition and the report, but the batch is not converted to pandas (for
+millions of rows that cost more than parsing them): DuckDB computes, over the batch's Parquet
+files, the few metrics each expectation reads (row count, null and unexpected counts, the first
+unexpected values, a median), and each expectation's own GE `_validate` turns them into its
+result, as GE's validator does with the metrics it computes itself. `tests/test_expectations.py`
+proves the results equal GE's own pandas evaluation.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+import duckdb
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
 from orchestration.landing.profile import MONEY_FACTOR, id_column, shape_regex
+from orchestration.lib.in_memory_duckdb import connect
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 
 # The trailing reference (profile.trailing_reference): medians by store and field, id shapes.
 Shapes = tuple[dict[str, dict[str, float]], list[str]]
@@ -76,34 +81,153 @@ def build_suite(contract: Contract, expect_rows: bool, shapes: Shapes, medians: 
     return gx.ExpectationSuite(name=f"{contract.name}_landed_batch", expectations=expectations)
 
 
-@cache
-def _batch_definition(source: str):
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = _context()
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    asset = context.data_sources.add_pandas(f"landed_{source}").add_dataframe_asset(source)
-    return asset.add_batch_definition_whole_dataframe("batch")
+# GE's BASIC result format lists this many unexpected values.
+PARTIAL_UNEXPECTED = 20
+BATCH_VIEW = "landed_batch"
 
 
-@cache
-def _context():
-    import great_expectations as gx
+def batch_view(con: duckdb.DuckDBPyConnection, files: list[Path], columns: list[str]) -> None:
+    """BATCH_VIEW over the files, in their order (`_ord`), money as DOUBLE as GE's pandas frame had it.
 
-    return gx.get_context(mode="ephemeral")
+    Files of one source differ in nullability (DuckDB writes a column as required in a file where
+    it holds no NULL), so they are read by name into one schema."""
+    listed = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    source = (
+        f"read_parquet({listed}, union_by_name = true, hive_partitioning = false, filename = true, "
+        f"file_row_number = true)"
+    )
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall())
+    selected = ", ".join(
+        f"CAST({quote_ident(c)} AS DOUBLE) AS {quote_ident(c)}" if types[c].startswith("DECIMAL") else quote_ident(c)
+        for c in columns
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {BATCH_VIEW} AS SELECT {selected}, "
+        f"list_position({listed}, filename)::BIGINT * {1 << 40} + file_row_number AS _ord FROM {source}"
+    )
 
 
-def landed_batch(records: list[ManifestRecord], columns: list[str], locate: PartitionFile) -> pd.DataFrame:
-    """The rows some extracts landed, across all the partitions they wrote."""
-    files = [locate(record, day) for record in records for day in sorted(record.rows_by_partition)]
-    if not files:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    # Files of one source differ in nullability (DuckDB writes a column as required in a file where
-    # it holds no NULL), so the tables are unified to one schema.
-    table = pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="permissive")
-    # Money as floats: pandas takes no median of Decimal objects, and the checks need no cent.
-    as_float = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
-    return table.cast(pa.schema(as_float)).to_pandas()
+def _processing_order(expectations: list) -> list:
+    """The expectations in the order GE's validator evaluates and reports them: grouped by column,
+    in the order each column first appears, table-level and multi-column ones as one group."""
+    groups: dict[str, list] = {}
+    for expectation in expectations:
+        groups.setdefault(getattr(expectation, "column", None) or "_nocolumn", []).append(expectation)
+    return [e for group in groups.values() for e in group]
+
+
+def _unexpected_condition(expectation) -> str | None:
+    """SQL over BATCH_VIEW: a non-null row the column map expectation does not expect."""
+    column = quote_ident(expectation.column)
+    match expectation.expectation_type:
+        case "expect_column_values_to_be_in_set":
+            allowed = ", ".join(quote_literal(str(v)) for v in expectation.value_set)
+            return f"CAST({column} AS VARCHAR) NOT IN ({allowed})"
+        case "expect_column_values_to_be_between":
+            # Casts are no-ops on the batch's numbers; an empty batch has text columns (validate_batch).
+            bounds = [(f"CAST({column} AS DOUBLE) < {expectation.min_value}", expectation.min_value)]
+            bounds.append((f"CAST({column} AS DOUBLE) > {expectation.max_value}", expectation.max_value))
+            return " OR ".join(sql for sql, bound in bounds if bound is not None) or "false"
+        case "expect_column_values_to_match_regex":
+            return f"NOT regexp_matches(CAST({column} AS VARCHAR), {quote_literal(expectation.regex)})"
+    return None
+
+
+def _plan(expectation) -> tuple[dict[str, str], str | None, str | None, str | None]:
+    """What DuckDB computes for an expectation: the SQL aggregate over BATCH_VIEW of each metric its
+    GE `_validate` reads (`table.row_count` aside), and, for a map expectation, the name of its
+    unexpected-values metric, the value to list and the condition of an unexpected row."""
+    kind = expectation.expectation_type
+    if kind == "expect_table_row_count_to_be_between":
+        return {}, None, None, None
+    if kind == "expect_column_median_to_be_between":
+        # The suite's pandas condition, store_id=='x' (GE keeps it as a pass-through filter).
+        condition = str(getattr(expectation.row_condition, "pass_through_filter", expectation.row_condition))
+        store = quote_literal(condition.split("==", 1)[1].strip().strip("'\""))
+        # DuckDB's median of doubles, as pandas', is the mean of the two middle values.
+        median = f"median(CAST({quote_ident(expectation.column)} AS DOUBLE)) FILTER (store_id = {store})"
+        return {"column.median": median}, None, None, None
+    if kind == "expect_compound_columns_to_be_unique":
+        columns = [quote_ident(c) for c in expectation.column_list]
+        key = ", ".join(columns)
+        considered = " OR ".join(f"{c} IS NOT NULL" for c in columns)  # ignore_row_if all_values_are_missing
+        repeated = f"SELECT {key} FROM {BATCH_VIEW} WHERE {considered} GROUP BY ALL HAVING count(*) > 1"
+        unexpected = f"({considered}) AND ({key}) IN (SELECT ({key}) FROM ({repeated}))"
+        metric = "compound_columns.unique"
+        counts = {
+            f"{metric}.filtered_row_count": f"count(*) FILTER ({considered})",
+            f"{metric}.unexpected_count": f"count(*) FILTER ({unexpected})",
+        }
+        listed = "struct_pack(" + ", ".join(f"{c} := {c}" for c in columns) + ")"
+        return counts, f"{metric}.unexpected_values", listed, unexpected
+    column = quote_ident(expectation.column)
+    nulls = {"column_values.nonnull.unexpected_count": f"count(*) FILTER ({column} IS NULL)"}
+    if kind == "expect_column_values_to_not_be_null":
+        return nulls, "column_values.nonnull.unexpected_values", None, None  # the values are all NULL
+    if kind == "expect_column_values_to_be_unique":
+        where = f"{column} IN (SELECT {column} FROM {BATCH_VIEW} GROUP BY 1 HAVING count(*) > 1)"
+    else:
+        where = _unexpected_condition(expectation)
+    metric = type(expectation).map_metric
+    unexpected = f"{column} IS NOT NULL AND ({where})"
+    return (
+        {**nulls, f"{metric}.unexpected_count": f"count(*) FILTER ({unexpected})"},
+        f"{metric}.unexpected_values",
+        column,
+        unexpected,
+    )
+
+
+def _metrics(con, expectations: list) -> list[dict]:
+    """The metrics of each expectation, computed in one scan of BATCH_VIEW (the first unexpected
+    values, in row order, only where some row is unexpected: a passing batch lists none)."""
+    plans = [_plan(e) for e in expectations]
+    aggregates = ["count(*)"] + [sql for counts, *_ in plans for sql in counts.values()]
+    [row] = con.execute(f"SELECT {', '.join(aggregates)} FROM {BATCH_VIEW}").fetchall()
+    row_count, values = row[0], iter(row[1:])
+    metrics = []
+    for counts, listing, value, unexpected in plans:
+        found = {"table.row_count": row_count, **{name: next(values) for name in counts}}
+        if listing:
+            count = found.get(listing.replace("unexpected_values", "unexpected_count"))
+            found[listing] = [None] * min(count, PARTIAL_UNEXPECTED) if value is None else []
+            if count and value is not None:
+                [(first,)] = con.execute(
+                    f"SELECT min_by({value}, _ord, {PARTIAL_UNEXPECTED}) FROM {BATCH_VIEW} WHERE {unexpected}"
+                ).fetchall()
+                found[listing] = first
+        metrics.append(found)
+    return metrics
+
+
+def evaluate_suite(con: duckdb.DuckDBPyConnection, suite):
+    """GE's validation result of the suite over BATCH_VIEW (result format BASIC: counts and the
+    first unexpected values), each expectation judged by its own GE `_validate` on metrics DuckDB
+    computed."""
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+
+    expectations = _processing_order(list(suite.expectations))
+    runtime = {"result_format": "BASIC"}
+    results = []
+    for expectation, metrics in zip(expectations, _metrics(con, expectations), strict=True):
+        outcome = expectation._validate(metrics=metrics, runtime_configuration=runtime)
+        results.append(
+            ExpectationValidationResult(
+                success=outcome["success"],
+                result=outcome.get("result", {}),
+                expectation_config=expectation.configuration,
+            )
+        )
+    succeeded = sum(r.success for r in results)
+    statistics = {
+        "evaluated_expectations": len(results),
+        "successful_expectations": succeeded,
+        "unsuccessful_expectations": len(results) - succeeded,
+        "success_percent": succeeded / len(results) * 100 if results else None,
+    }
+    return ExpectationSuiteValidationResult(
+        success=succeeded == len(results), results=results, suite_name=suite.name, statistics=statistics
+    )
 
 
 def validate_batch(
@@ -143,11 +267,14 @@ def validate_batch(
         medians=medians,
     )
     columns = sorted({c for e in suite.expectations for c in _columns_of(e)} | {"store_id"})
-    frame = landed_batch(landed, columns, locate)
-    batch = _batch_definition(contract.name).get_batch(batch_parameters={"dataframe": frame})
-    # BASIC still counts unexpected rows; the default SUMMARY also lists their values, which
-    # costs as much again and is not reported.
-    outcome = batch.validate(suite, result_format="BASIC")
+    files = [locate(record, day) for record in landed for day in sorted(record.rows_by_partition)]
+    with connect() as con:
+        if files:
+            batch_view(con, files, columns)
+        else:  # nothing landed: an empty batch of the suite's columns
+            empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+            con.execute(f"CREATE TEMP VIEW {BATCH_VIEW} AS SELECT {empty}, 0::BIGINT AS _ord LIMIT 0")
+        outcome = evaluate_suite(con, suite)
     for result in outcome.results:
         if not result.success:
             config = result.expectation_config

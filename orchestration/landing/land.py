@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,13 @@ FUTURE_TOLERANCE_ENV, DEFAULT_FUTURE_TOLERANCE_HOURS = "LANDING_FUTURE_TOLERANCE
 DATE_FLOOR_ENV, DEFAULT_DATE_FLOOR = "LANDING_DATE_FLOOR", "2000-01-01"
 # The last landing stamp issued, under DATA_DIR.
 CLOCK_FILE = "landing_clock.json"
+# How many extracts of a run are parsed, validated and staged at once (threads: DuckDB, zlib and
+# the Parquet writer release the GIL); by default one per core.
+WORKERS_ENV = "LANDING_WORKERS"
+
+
+def landing_workers() -> int:
+    return max(1, int(os.environ.get(WORKERS_ENV) or os.cpu_count() or 1))
 
 
 class LandingFailed(RuntimeError):
@@ -146,13 +154,35 @@ def land_source(paths: DataPaths, source: str) -> list[manifest.ManifestRecord]:
 
 
 def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, landed_at: datetime) -> list:
-    """Land each (sequence, extract) to staging; [(extract, record)] of those that could be."""
+    """Land each (sequence, extract) to staging; [(extract, record)] of those that could be.
+
+    Two phases. In parallel, on every core, each extract is counted, parsed, checked, typed and
+    written to staging on its own connection, deduplicated against what earlier runs landed.
+    Then serially, in delivery order, what depends on the extracts before it in this run is
+    settled exactly as a one-at-a-time landing would: an immutable record re-sent by an earlier
+    extract of the run is dropped (the extract is then landed again, alone, against them), and
+    batch exports count their late rows against the newest date landed before them.
+    """
+    workers = min(landing_workers(), len(pending)) or 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landing") as pool:
+        futures = [
+            pool.submit(_prestage, paths, contract, extract, sequence, landed_at) for sequence, extract in pending
+        ]
+        outcomes = [future.exception() or future.result() for future in futures]
     staged = []
     # Rows are late when they land in a partition older than the reference date (below).
     newest = _late_reference(manifest.records(paths, contract.name))
-    for sequence, extract in pending:
+    for (sequence, extract), outcome in zip(pending, outcomes, strict=True):
         try:
-            record = land_extract(con, paths, contract, extract, sequence, newest, landed_at)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            record, landed_by_store_day = outcome
+            earlier = {e.sha256 for e, _ in staged}
+            if _repeats_earlier(con, paths, contract, record, earlier):
+                _discard_staged(paths, contract.name, extract)
+                record = land_extract(con, paths, contract, extract, sequence, newest, landed_at, earlier)
+            else:
+                _count_late(contract, record, landed_by_store_day, newest)
         except delivery.ExtractChanged:
             _discard_staged(paths, contract.name, extract)
             continue  # still being written: landed by a later run, whole
@@ -163,6 +193,59 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
         staged.append((extract, record))
         newest = _late_reference([record], newest)
     return staged
+
+
+def _prestage(paths: DataPaths, contract: Contract, extract: Extract, sequence: int, landed_at: datetime):
+    """The parallel phase of one extract: staged against earlier runs only (no extract of this
+    run counts as landed before it yet, nor any late reference). Returns the record and the rows
+    landed per (store, day), from which the late rows of a batch export are counted later."""
+    with connect() as con:
+        record = land_extract(con, paths, contract, extract, sequence, None, landed_at, earlier=frozenset())
+        by_store_day = {}
+        if record.status == "landed" and not contract.arrival_field:
+            by_store_day = {
+                (store, day): rows
+                for store, day, rows in con.execute(
+                    "SELECT store_id, _date, count(*) FROM deduped GROUP BY 1, 2"
+                ).fetchall()
+            }
+    return record, by_store_day
+
+
+def _repeats_earlier(con, paths: DataPaths, contract: Contract, record, earlier: set[str]) -> bool:
+    """Whether an immutable extract staged in parallel holds a key that an extract staged before
+    it in this run holds too (rare: a source re-sending records in the next file)."""
+    if not (contract.immutable and earlier and record.status == "landed" and record.rows_by_partition):
+        return False
+    days = [date.fromisoformat(day) for day in record.rows_by_partition]
+    theirs = _landed_files(paths, contract.name, days, record.extract_id, earlier, raw=False)
+    if not theirs:
+        return False
+    mine = [str(_staged_partition(paths, record, day)) for day in sorted(record.rows_by_partition)]
+    key = _key_columns(contract)
+    return bool(
+        con.execute(
+            f"""
+            SELECT 1 FROM read_parquet({_file_list(mine)}, hive_partitioning = false)
+            WHERE ({key}) IN (SELECT ({key}) FROM read_parquet({_file_list(theirs)}, hive_partitioning = false))
+            LIMIT 1
+            """
+        ).fetchall()
+    )
+
+
+def _count_late(contract: Contract, record, landed_by_store_day: dict, newest: str | None) -> None:
+    """A batch export's late rows against the run's reference date, as _late_condition counts them."""
+    if contract.arrival_field or newest is None or record.status != "landed":
+        return
+    cutoff = date.fromisoformat(newest) - timedelta(days=1)
+    by_store = {store: manifest.StoreCounts(**c) for store, c in record.counts_by_store.items()}
+    for c in by_store.values():
+        c.late = 0
+    for (store, day), rows in landed_by_store_day.items():
+        if day < cutoff:
+            by_store[store].late += rows
+    record.set_store_counts(by_store)
 
 
 def _discard_staged(paths: DataPaths, source: str, extract) -> None:
@@ -220,9 +303,12 @@ def land_extract(
     sequence: int,
     newest_landed: str | None = None,
     landed_at: datetime | None = None,
+    earlier: frozenset[str] | set[str] | None = None,
 ) -> manifest.ManifestRecord:
     """Write an extract's rows to staging; the caller records it in the manifest, then publishes.
-    `newest_landed` is the late-row reference date, `landed_at` the run's stamp (landing_stamp).
+    `newest_landed` is the late-row reference date, `landed_at` the run's stamp (landing_stamp),
+    `earlier` the content hashes of the extracts staged before it whose rows count as landed
+    (None: every staged one).
 
     Its records are counted twice: by an independent count of the file and by the parser. When
     the two differ, or the rows do not add up, the file is rejected whole (`rows_unaccounted`).
@@ -247,7 +333,7 @@ def land_extract(
             raise readers.UnreadableExtract(
                 readers.ROWS_UNACCOUNTED, f"the parser read {record.records_read} of the file's {count.records} records"
             )
-        _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count)
+        _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count, earlier)
         if not record.is_conserved:
             raise readers.UnreadableExtract(readers.ROWS_UNACCOUNTED, f"rows do not add up: {record.counts_by_store}")
     except readers.UnreadableExtract as exc:
@@ -260,7 +346,7 @@ def land_extract(
     return record
 
 
-def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count) -> None:
+def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count, earlier) -> None:
     # One pass over the text rows: each row's quarantine reason, its store, and its typed values
     # (NULL where a cast fails, and then the row has a reason).
     # A row naming an erased subject is dropped whatever else it holds: never written anywhere.
@@ -326,7 +412,7 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
         """
     )
     if contract.immutable:
-        record.duplicates_already_landed = _drop_already_landed(con, paths, contract, extract)
+        record.duplicates_already_landed = _drop_already_landed(con, paths, contract, extract, earlier)
 
     partitions = dict(con.execute("SELECT _date, count(*) FROM deduped GROUP BY 1 ORDER BY 1").fetchall())
     for day in partitions:
@@ -407,32 +493,40 @@ def _key_columns(contract: Contract) -> str:
     return ", ".join(quote_ident(k) for k in contract.primary_key)
 
 
-def _landed_files(paths: DataPaths, source: str, days, exclude_extract: str) -> list[str]:
-    """Files of the days, landed before or staged by an earlier extract of this run."""
+def _landed_files(paths: DataPaths, source: str, days, exclude_extract: str, earlier=None, raw=True) -> list[str]:
+    """Files of the days, landed before (with `raw`) or staged by an earlier extract of this run
+    (those of `earlier`, by content hash; None: every one staged)."""
     staged = paths.root / STAGING / source
     files = []
     for day in days:
         partition = f"date={day.isoformat()}"
-        candidates = [*(paths.raw_for(source) / partition).glob("*.parquet")]
-        candidates += staged.glob(f"*/{paths.raw_for(source).relative_to(paths.root)}/{partition}/*.parquet")
+        candidates = [*(paths.raw_for(source) / partition).glob("*.parquet")] if raw else []
+        candidates += [
+            p
+            for p in staged.glob(f"*/{paths.raw_for(source).relative_to(paths.root)}/{partition}/*.parquet")
+            if earlier is None or p.relative_to(staged).parts[0] in earlier
+        ]
         files += [str(p) for p in sorted(candidates) if exclude_extract not in p.name]
     return files
 
 
-def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Extract) -> int:
+def _file_list(files: list[str]) -> str:
+    return "[" + ", ".join(quote_literal(f) for f in files) + "]"
+
+
+def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Extract, earlier=None) -> int:
     """Remove rows whose key an earlier extract already landed (a record re-sent later lands
     in the same partition as its first copy, so only the touched partitions are read)."""
     days = [row[0] for row in con.execute("SELECT DISTINCT _date FROM deduped").fetchall()]
-    files = _landed_files(paths, contract.name, days, extract.extract_id)
+    files = _landed_files(paths, contract.name, days, extract.extract_id, earlier)
     if not files:
         return 0
     key = _key_columns(contract)
     before = _count(con, "deduped")
-    file_list = "[" + ", ".join(quote_literal(f) for f in files) + "]"
     con.execute(
         f"""
         DELETE FROM deduped WHERE ({key}) IN (
-            SELECT ({key}) FROM read_parquet({file_list}, hive_partitioning = false)
+            SELECT ({key}) FROM read_parquet({_file_list(files)}, hive_partitioning = false)
         )
         """
     )

@@ -92,7 +92,7 @@ def mask_card_numbers(text: str) -> str:
     return f"regexp_replace({text}, '{_CARD_CANDIDATE}(?:[ -]?\\d)*', '[card number removed]', 'g')"
 
 
-def _failures(field: Field, from_json: bool) -> list[tuple[str, str]]:
+def _failures(field: Field, from_json: bool, contract: Contract) -> list[tuple[str, str]]:
     """(reason, SQL condition that is true when the row breaks it) for one field."""
     col = quote_ident(field.name)
     typed = _typed(field)
@@ -118,6 +118,9 @@ def _failures(field: Field, from_json: bool) -> list[tuple[str, str]]:
         bounds.append(f"{typed} < {field.min}")
     if field.max is not None:
         bounds.append(f"{typed} > {field.max}")
+    if field.not_before:
+        # a typed value before the other field's date (a broken other field fails on its own rule)
+        bounds.append(f"{typed} < CAST({_typed(contract.field(field.not_before))} AS DATE)")
     if bounds:
         failures.append((OUT_OF_RANGE, " OR ".join(bounds)))
     if field.pattern:
@@ -132,7 +135,9 @@ def quarantine_reason(contract: Contract) -> str:
     cards = [(CARD_NUMBER, carries_card_number(quote_ident(f.name)), f) for f in contract.fields if f.type == "string"]
     from_json = contract.format != "csv"
     rules = [
-        (reason, condition, field) for field in contract.fields for reason, condition in _failures(field, from_json)
+        (reason, condition, field)
+        for field in contract.fields
+        for reason, condition in _failures(field, from_json, contract)
     ]
     branches = [
         f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}" for reason, condition, field in cards + rules

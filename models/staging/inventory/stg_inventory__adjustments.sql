@@ -22,6 +22,9 @@ renamed as (
         adjustment_type,
         quantity_delta,
         reference_id,
+        -- hand-keyed receipts pad or lower-case the lot; the device cloud writes it upper case
+        nullif(upper(trim(lot_number)), '') as lot_number,
+        expiry_date,
         _landed_at as landed_at
     from deduplicated
 
