@@ -13,7 +13,7 @@ SOURCES = {
     "refunds", "returns", "chargebacks", "shipments", "promotions", "discount_codes", "reviews", "consent_logs",
     "inventory_adjustments", "stock_snapshots", "fx_rates", "device_activations", "patch_applications",
     "dosage_deliveries", "sensor_readings", "firmware_updates", "adverse_events", "subscription_events",
-    "loyalty_transactions", "postal_areas",
+    "loyalty_transactions", "postal_areas", "affiliate_partners",
 }  # fmt: skip
 # Health data of the device cloud: high, like the CRM's identity fields, and nowhere else.
 HEALTH_DATA = {

@@ -52,6 +52,7 @@ DIRTY = DirtRates(
     receipt_messy_lot=0.05,
     receipt_expiry_before_receipt=0.04,
     receipt_day_first_expiry=0.04,
+    affiliate_reference_dirt=0.5,
 )
 SMALL = GeneratorConfig(days=3, start_date=date(2026, 10, 30), stores=2, events_per_day=4000, seed=7, dirt=DIRTY)
 
@@ -299,16 +300,50 @@ def test_loyalty_ledger_dirt_matches_the_truth(dirty) -> None:
     assert negative == dirt["quarantine"]["loyalty_transactions"]["out_of_range:points"] > 0
 
 
+def test_affiliate_partners_rates_and_dirt_match_the_truth(dirty) -> None:
+    """Every store's export holds DealSite's two rate periods (8 % until the window's middle day, 10 % from
+    it) and the network's 5 %; in the first half of the stores a re-sent row repeats its key, and the
+    cashback club's rate typed as a percent is out of range, so its traffic comes from a partner the
+    warehouse does not know."""
+    paths, truth = dirty
+    dirt = truth["dirt"]
+    partners = pd.read_csv(paths.inbox_for("affiliate_partners") / "affiliate_partners_20261030.csv", dtype=str)
+    key = ["store_id", "partner_id", "valid_from"]
+    assert len(partners) - len(partners.drop_duplicates(key)) == dirt["duplicates"]["affiliate_partners"] == 1
+    bad = partners.commission_rate.astype(float) > 1
+    assert bad.sum() == dirt["quarantine"]["affiliate_partners"]["out_of_range:commission_rate"] == 1
+    for store, facts in truth["stores"].items():
+        landed = partners[(partners.store_id == store) & ~bad].drop_duplicates(key)
+        found = {
+            source: [
+                {"valid_from": r.valid_from, "valid_to": None if pd.isna(r.valid_to) else r.valid_to,
+                 "commission_rate": r.commission_rate}
+                for r in rows.sort_values("valid_from").itertuples()
+            ]
+            for source, rows in landed.groupby("utm_source")
+        }  # fmt: skip
+        assert found == facts["affiliates"]["partners"]
+        assert facts["affiliates"]["unknown_sources"] == (["cashbackclub"] if store == "us" else [])
+    assert truth["stores"]["us"]["affiliates"]["partners"]["dealsite"] == [
+        {"valid_from": "2026-08-31", "valid_to": "2026-10-31", "commission_rate": "0.0800"},
+        {"valid_from": "2026-10-31", "valid_to": None, "commission_rate": "0.1000"},
+    ]
+    # the partners' links bring sessions, the unknown partner's among them
+    sources = _events(paths).utm_source.value_counts()
+    assert all(sources.get(s, 0) > 0 for s in ("dealsite", "dealnetwork", "cashbackclub"))
+    assert set(truth["stores"]) == {"us", "uk"}
+
+
 def test_clean_mode_plants_no_dirt(clean) -> None:
     paths, truth = clean
     dirt = truth["dirt"]
     assert dirt["duplicates"] == {
         "events": 0, "payment_attempts": 0, "sensor_readings": 0, "dosage_deliveries": 0, "subscription_events": 0,
-        "loyalty_transactions": 0,
+        "loyalty_transactions": 0, "affiliate_partners": 0,
     }  # fmt: skip
     assert set(dirt["quarantine"]) == {
         "events", "orders", "order_items", "customers", "sensor_readings", "subscription_events",
-        "loyalty_transactions", "inventory_adjustments",
+        "loyalty_transactions", "inventory_adjustments", "affiliate_partners",
     }  # fmt: skip
     assert dirt["late_rows"] == {"subscription_events": 0, "loyalty_transactions": 0}
     assert all(n == 0 for counts in dirt["quarantine"].values() for n in counts.values())

@@ -17,7 +17,7 @@ REQUIRED_MARTS = [
     "top_pages_daily", "active_users_daily", "payments_daily", "delivery_performance_daily",
     "inventory_daily", "inventory_turnover_monthly", "reorder_alerts", "cohort_retention",
     "customer_ltv", "customer_insights", "search_terms_daily", "recommendation_performance_daily",
-    "promotion_performance", "feedback_daily", "dq_scorecard_daily",
+    "promotion_performance", "feedback_daily", "dq_scorecard_daily", "affiliate_performance_daily",
 ]  # fmt: skip
 
 # Every KPI of the catalogue's formula table, and the mart column that carries it.
@@ -83,6 +83,13 @@ KPI_COLUMNS = {
     "points redeemed": ("loyalty_daily", "points_redeemed"),
     "redemption rate": ("loyalty_daily", "redemption_rate"),
     "revenue of orders with a redemption": ("loyalty_daily", "redemption_orders_gmv"),
+    # Affiliates (docs/affiliates.md).
+    "affiliate sessions": ("affiliate_performance_daily", "sessions"),
+    "affiliate converted sessions": ("affiliate_performance_daily", "converted_sessions"),
+    "affiliate conversion rate": ("affiliate_performance_daily", "conversion_rate"),
+    "affiliate orders": ("affiliate_performance_daily", "orders"),
+    "affiliate revenue": ("affiliate_performance_daily", "revenue"),
+    "affiliate commission": ("affiliate_performance_daily", "commission"),
 }
 
 

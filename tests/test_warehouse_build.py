@@ -5,7 +5,7 @@ import datetime as dt
 import io
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -165,6 +165,38 @@ def test_loyalty_daily_counts_what_the_generator_planted(warehouse):
         paths, "SELECT sum(orders_with_redemption), sum(redemption_orders_gmv) FROM marts.loyalty_daily"
     )
     assert 0 < orders <= sum(facts["loyalty"]["redemptions"] for facts in truth["stores"].values()) and gmv > 0
+
+
+def test_affiliate_performance_daily_pays_the_planted_partners_at_their_planted_rates(warehouse):
+    """Partners, rates and the quarantined partner come from the generator's truth
+    (orchestration/generator/affiliates.py): each row's rate is the one planted for its date (8 % then
+    10 % for the deal site), its commission is its revenue at that rate to the cent, and the traffic of
+    the partner whose row was quarantined is in fct_sessions but in no mart row. Sessions and orders are
+    held to fct_sessions and fct_orders by the reconciliation test."""
+    paths, truth, _ = warehouse
+    rows = query(
+        paths,
+        "SELECT store_id, cast(date AS varchar), utm_source, revenue, commission_rate, commission, orders"
+        " FROM marts.affiliate_performance_daily",
+    )
+    rates_seen = set()
+    for store, date, source, revenue, rate, commission, _ in rows:
+        periods = truth["stores"][store]["affiliates"]["partners"][source]
+        [planted] = [p for p in periods if p["valid_from"] <= date and (p["valid_to"] is None or date < p["valid_to"])]
+        assert rate == Decimal(planted["commission_rate"])
+        assert commission == (revenue * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        rates_seen.add((source, str(rate)))
+    assert {("dealsite", "0.0800"), ("dealsite", "0.1000"), ("dealnetwork", "0.0500")} <= rates_seen
+    assert sum(r[6] for r in rows) > 0 and sum(r[5] for r in rows) > 0
+    unknown = {(store, s) for store, facts in truth["stores"].items() for s in facts["affiliates"]["unknown_sources"]}
+    assert unknown and not unknown & {(r[0], r[2]) for r in rows}
+    [(unknown_sessions,)] = query(
+        paths,
+        "SELECT count(*) FROM marts.fct_sessions WHERE channel_group = 'Affiliates' AND (store_id, source) IN ("
+        + ", ".join(f"('{store}', '{source}')" for store, source in sorted(unknown))
+        + ")",
+    )
+    assert unknown_sessions > 0
 
 
 def test_declared_bots_are_recognised_by_family_and_no_clear_ip_or_agent_leaves_staging(warehouse):

@@ -26,7 +26,15 @@ RECONCILED_MEASURES = ("orders", "gmv", "gmv_usd")
 
 # Reference data is exported when it changes; every other source arrives daily (plus a grace).
 DAILY = timedelta(hours=26)
-REFERENCE_DATA = {"stores", "warehouses", "products", "promotions", "discount_codes", "postal_areas"}
+REFERENCE_DATA = {
+    "stores",
+    "warehouses",
+    "products",
+    "promotions",
+    "discount_codes",
+    "postal_areas",
+    "affiliate_partners",
+}
 ON_CHANGE = timedelta(days=31)
 
 

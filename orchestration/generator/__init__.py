@@ -14,6 +14,7 @@ from orchestration.landing.delivery import mark_delivered
 from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
+from .affiliates import Affiliates
 from .clickstream import Collector, StoreTraffic, visit_lengths
 from .clock import DAY_MS, LocalClock, Window, iso
 from .config import DirtRates, GeneratorConfig, rng_for
@@ -120,6 +121,7 @@ def _simulate_store(
     subscriptions = Subscriptions(config, store, window, customer_ids)
     loyalty = Loyalty(config, book, clock, window, customer_ids)
     geography = Geography.build(config, store, customers)
+    affiliates = Affiliates(config, spec.store_id, store.index, window.start_ms)
 
     t = StoreTraffic(
         store=store,
@@ -159,6 +161,7 @@ def _simulate_store(
         "subscriptions": subscriptions.truth,
         "loyalty": loyalty.truth,
         "geography": geography.truth(customers, plan, window.end_ms),
+        "affiliates": affiliates.truth,
     }
     extracts = [
         *order_extracts(book, customer_ids),
@@ -171,6 +174,7 @@ def _simulate_store(
         subscriptions.extract,
         loyalty.extract,
         geography.reference(window.start_ms),
+        affiliates.extract,
     ]
     geography.locate(customers, plan, extracts)
     return t, extracts
@@ -241,6 +245,9 @@ def _truth(
         quarantine[extract] = {reason: sum(log["quarantined"] for log in logs)}
         duplicates[extract] = sum(log["resent"] for log in logs)
         late_rows[extract] = sum(log["late"] for log in logs)
+    partners = [s["affiliates"] for s in stores.values()]
+    quarantine["affiliate_partners"] = {"out_of_range:commission_rate": sum(p["quarantined"] for p in partners)}
+    duplicates["affiliate_partners"] = sum(p["resent"] for p in partners)
     return {
         "config": config.as_dict(),
         "window": {"start": iso(window.start_ms), "end": iso(window.end_ms), "days": window.days},

@@ -46,6 +46,7 @@ class DirtRates:
     loyalty_negative_points: float = 0.005  # ledger entries with a negative point count
     loyalty_resent_rows: float = 0.01  # ledger entries sent twice
     loyalty_late_rows: float = 0.02  # ledger entries exported two days late
+    affiliate_reference_dirt: float = 0.5  # share of stores whose partner export re-sends a row, mistypes a rate
 
     def zeroed(self) -> DirtRates:
         return DirtRates(**{f.name: 0.0 for f in fields(self)})

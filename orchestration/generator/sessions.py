@@ -15,6 +15,7 @@ import numpy as np
 
 from orchestration.contracts import load_contracts
 
+from .affiliates import AFFILIATE_CAMPAIGNS
 from .arrays import cumsum_in_group, group_starts, rank_in_group
 from .clock import NA, SECOND_MS
 from .reference import CATEGORIES, QUERY_VARIANTS, ZERO_RESULT_QUERIES, Store
@@ -83,7 +84,7 @@ CAMPAIGNS = (
     (("instagram", "paid_social", "influencer_nov"), "https://www.instagram.com/", 0.05),
     (("tiktok", "paid_social", "creator_drop"), "https://www.tiktok.com/", 0.04),
     (("newsletter", "email", "weekly_digest"), None, 0.08),
-    (("dealsite", "affiliate", "partner_deals"), "https://dealsite.example/", 0.06),
+    *AFFILIATE_CAMPAIGNS,  # 6 % in all, one partner link each (affiliates.py)
 )
 CAMPAIGN_WEIGHTS = np.array([c[2] for c in CAMPAIGNS])
 REFERRERS = tuple(sorted({c[1] for c in CAMPAIGNS if c[1]}))

@@ -79,7 +79,9 @@ def iso_strings(ms: np.ndarray) -> pa.StringArray:
 
 
 def date_strings(days: np.ndarray) -> pa.StringArray:
-    return fixed_width(len(days), date_bytes(days))
+    days = np.asarray(days, dtype=np.int64)
+    valid = days != NA  # an open end of a validity period
+    return fixed_width(len(days), date_bytes(np.where(valid, days, 0)), valid=valid)
 
 
 def bool_strings(values: np.ndarray) -> pa.StringArray:

@@ -20,7 +20,15 @@ from .text import bool_strings, date_strings, decimal_strings, int_strings, iso_
 GZIP_LEVEL = 1  # clickstream volume makes compression the bottleneck; level 1 is ~3x faster than 6
 COMPRESSION_QUEUE = 4  # chunks waiting for compression at most
 CSV_SLICE_ROWS = 250_000
-REFERENCE_EXTRACTS = ("stores", "warehouses", "products", "promotions", "discount_codes", "postal_areas")
+REFERENCE_EXTRACTS = (
+    "stores",
+    "warehouses",
+    "products",
+    "promotions",
+    "discount_codes",
+    "postal_areas",
+    "affiliate_partners",
+)
 
 Column = np.ndarray | pa.Array
 
