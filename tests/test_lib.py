@@ -1,6 +1,7 @@
 """Unit tests of the shared helpers in orchestration/lib (no pipeline is run)."""
 
 import hashlib
+import os
 import threading
 
 import duckdb
@@ -86,3 +87,14 @@ def test_scratch_duckdb_is_utc_and_parquet_options_write(tmp_path):
         con.execute(f"COPY (SELECT 1 AS a) TO {quote_literal(str(out))} ({PARQUET_OPTIONS})")
         meta = con.execute(f"SELECT compression FROM parquet_metadata({quote_literal(str(out))})").fetchone()
         assert meta == ("ZSTD",)
+
+
+def test_scratch_duckdbs_working_at_once_split_memory_and_cores(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with connect(shared_by=2) as con:
+        limit, threads = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+    assert threads == 2
+    # DuckDB prints the limit rounded, in the largest fitting unit: 40 % of RAM, give or take 1 %.
+    value, unit = limit.split()
+    assert abs(float(value) * 1024 ** {"MiB": 2, "GiB": 3}[unit] / (ram * 0.4) - 1) < 0.01

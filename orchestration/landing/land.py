@@ -166,7 +166,8 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     workers = min(landing_workers(), len(pending)) or 1
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landing") as pool:
         futures = [
-            pool.submit(_prestage, paths, contract, extract, sequence, landed_at) for sequence, extract in pending
+            pool.submit(_prestage, paths, contract, extract, sequence, landed_at, workers)
+            for sequence, extract in pending
         ]
         outcomes = [future.exception() or future.result() for future in futures]
     staged = []
@@ -195,11 +196,12 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     return staged
 
 
-def _prestage(paths: DataPaths, contract: Contract, extract: Extract, sequence: int, landed_at: datetime):
+def _prestage(paths: DataPaths, contract: Contract, extract: Extract, sequence: int, landed_at: datetime, workers: int):
     """The parallel phase of one extract: staged against earlier runs only (no extract of this
     run counts as landed before it yet, nor any late reference). Returns the record and the rows
-    landed per (store, day), from which the late rows of a batch export are counted later."""
-    with connect() as con:
+    landed per (store, day), from which the late rows of a batch export are counted later. Each of
+    the `workers` gets its share of memory and cores."""
+    with connect(shared_by=workers) as con:
         record = land_extract(con, paths, contract, extract, sequence, None, landed_at, earlier=frozenset())
         by_store_day = {}
         if record.status == "landed" and not contract.arrival_field:
