@@ -75,3 +75,13 @@ def test_a_not_before_rule_needs_a_date_field_and_another_field_of_the_contract(
     expiry["not_before"] = "received_at"
     with pytest.raises(ContractError, match=r"inventory_adjustments\.expiry_date: not_before needs a date field"):
         parse_contract(raw)
+
+
+def test_reference_data_is_exported_on_change_and_no_other_cadence_is_accepted():
+    on_change = {name for name, contract in load_contracts().items() if contract.exported_on_change}
+    assert on_change == {
+        "stores", "warehouses", "products", "promotions", "discount_codes", "postal_areas", "affiliate_partners",
+    }  # fmt: skip
+    raw = yaml.safe_load(Path("orchestration/contracts/stores.yaml").read_text())
+    with pytest.raises(ContractError, match=r"stores: exported must be one of \('daily', 'on_change'\)"):
+        parse_contract({**raw, "exported": "weekly"})

@@ -17,7 +17,6 @@ from orchestration.contracts import Contract, load_contracts
 from orchestration.generator import DirtRates, GeneratorConfig, generate
 from orchestration.generator.clickstream import SCRAPER_BURSTS, SCRAPER_PAUSE_MS
 from orchestration.generator.reference import STORES
-from orchestration.generator.writers import REFERENCE_EXTRACTS
 from orchestration.landing.delivery import DELIVERY_MARKER
 from orchestration.settings import DataPaths
 
@@ -164,7 +163,7 @@ def test_layout_headers_and_row_counts_match_the_truth(dirty) -> None:
     assert on_disk == set(truth["files"]) | markers
     # one file per export day, reference data once
     for name in CSV_EXTRACTS:
-        expected = 1 if name in REFERENCE_EXTRACTS else SMALL.days
+        expected = 1 if CONTRACTS[name].exported_on_change else SMALL.days
         assert len(list(paths.inbox_for(name).glob("*.csv"))) == expected, name
     assert truth["rows"]["events"] == sum(v for k, v in truth["files"].items() if k.startswith("inbox/events/"))
     assert json.loads(paths.generator_truth.read_text()) == truth

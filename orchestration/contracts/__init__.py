@@ -91,6 +91,9 @@ class Contract:
     # more than `late_after_hours` after its partition time is counted late at landing.
     arrival_field: str | None = None
     late_after_hours: int = 12
+    # Reference data (stores, products, ...) is exported when it changes, not every day: one file
+    # in a generated window, and a month's grace before its freshness check fails.
+    exported_on_change: bool = False
 
     def field(self, name: str) -> Field:
         for f in (*self.fields, *self.derived):
@@ -137,6 +140,15 @@ def _pseudonymous_key(contract: str, name: str, raw: dict) -> bool:
     return bool(raw.get("pseudonymous_key", False))
 
 
+EXPORT_CADENCES = ("daily", "on_change")
+
+
+def _exported_on_change(name: str, cadence: str) -> bool:
+    if cadence not in EXPORT_CADENCES:
+        raise ContractError(f"{name}: exported must be one of {EXPORT_CADENCES}")
+    return cadence == "on_change"
+
+
 def parse_contract(raw: dict) -> Contract:
     name = raw["name"]
     if raw.get("format") not in FORMATS:
@@ -157,6 +169,7 @@ def parse_contract(raw: dict) -> Contract:
         max_quarantine_fraction=raw.get("max_quarantine_fraction", 0.05),
         arrival_field=raw.get("arrival_field"),
         late_after_hours=raw.get("late_after_hours", 12),
+        exported_on_change=_exported_on_change(name, raw.get("exported", "daily")),
     )
     names = [f.name for f in contract.columns]
     # Every extract is multi-tenant: landing counts and publishing split rows by store_id.

@@ -37,7 +37,8 @@ def _table(contract: Contract) -> list[str]:
         "",
         f"Key: `{', '.join(contract.primary_key)}`; partitioned by the UTC date of `{contract.partition_by}`; "
         + ("immutable (re-sent copies are dropped)." if contract.immutable else "re-exported on change.")
-        + _lateness(contract),
+        + _lateness(contract)
+        + (" Reference data: exported when it changes, not daily." if contract.exported_on_change else ""),
         "",
         "| field | in the file | type | required | rule | PII | description |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -20,15 +20,6 @@ from .text import bool_strings, date_strings, decimal_strings, int_strings, iso_
 GZIP_LEVEL = 1  # clickstream volume makes compression the bottleneck; level 1 is ~3x faster than 6
 COMPRESSION_QUEUE = 4  # chunks waiting for compression at most
 CSV_SLICE_ROWS = 250_000
-REFERENCE_EXTRACTS = (
-    "stores",
-    "warehouses",
-    "products",
-    "promotions",
-    "discount_codes",
-    "postal_areas",
-    "affiliate_partners",
-)
 
 Column = np.ndarray | pa.Array
 
@@ -163,7 +154,7 @@ class Sink:
         }
 
     def file_days(self, name: str) -> range:
-        return range(1) if name in REFERENCE_EXTRACTS else range(self.window.days)
+        return range(1) if self.contracts[name].exported_on_change else range(self.window.days)
 
     def csv_file(self, name: str, day: int) -> CsvFile:
         return CsvFile(self, name, f"{name}/{name}_{self.window.label(day)}.csv")
