@@ -5,9 +5,10 @@ weights of `AFFILIATE_CAMPAIGNS` (orchestration/generator/sessions.py draws them
 
 A deal site's rate goes from 8 % to 10 % on the window's middle day (a contract amendment the CRM holds
 from the start, so both periods are in the one export); a partner-deals network earns 5 %.
-Dirt (the first `affiliate_reference_dirt` share of the stores): a partner row re-sent in the same export (dropped as
-a duplicate), and a cashback club whose rate was typed as a percent (6.0000 for 6 %): quarantined, so
-its traffic reaches the warehouse from a partner it does not know. Without the dirt its row lands.
+Dirt (the first `affiliate_reference_dirt` share of the stores, rounded down): a partner row re-sent
+in the same export (dropped as a duplicate), and a cashback club whose rate was typed as a percent
+(6.0000 for 6 %): quarantined, so its traffic reaches the warehouse from a partner it does not know.
+Without the dirt its row lands.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ class Affiliates:
     """One store's partner reference export, and its truth."""
 
     def __init__(self, config: GeneratorConfig, store_id: str, store_index: int, window_start_ms: int) -> None:
-        dirty = store_index < math.ceil(config.rates.affiliate_reference_dirt * config.stores)  # the first stores
+        # The first stores, rounded down: in an export of four rows one bad row is a quarter of it,
+        # past the dead-letter health limits, so a one-store run stays clean.
+        dirty = store_index < math.floor(config.rates.affiliate_reference_dirt * config.stores)
         middle = config.days // 2
 
         def day(offset: int | str | None) -> int | None:
