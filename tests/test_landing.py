@@ -6,6 +6,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from orchestration.contracts import load_contracts
 from orchestration.landing import land, manifest
 from orchestration.landing.land import STAGING, LandingFailed, land_source
 from orchestration.lib import atomic_files
@@ -194,6 +195,37 @@ def test_events_are_flattened_skew_corrected_and_deduplicated_across_extracts(pa
         "GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     assert by_day == [(dt.date(2026, 10, 31), 5), (dt.date(2026, 11, 1), 30), (dt.date(2026, 11, 3), 30)]
+
+
+def test_the_postal_area_is_derived_at_landing_at_low_class(paths):
+    def customer(customer_id, postal_code):
+        return {
+            "customer_id": customer_id,
+            "store_id": "us",
+            "email": f"{customer_id}@example.com",
+            "postal_code": postal_code,
+            "country": "US",
+            "signup_channel": "web",
+            "created_at": "2026-11-01T09:00:00Z",
+            "updated_at": "2026-11-01T09:00:00Z",
+        }
+
+    write_csv(
+        paths,
+        "customers",
+        "customers_20261101.csv",
+        [customer("c1", "10001"), customer("c2", " sw1a 1aa"), customer("c3", "")],
+    )
+    [record] = land_source(paths, "customers")
+
+    assert record.rows_landed == 3
+    assert raw_rows(paths, "customers", "customer_id, postal_code, postal_prefix") == [
+        ("c1", "10001", "100"),
+        ("c2", " sw1a 1aa", "SW1"),
+        ("c3", None, None),
+    ]
+    # The purge clears the medium-class code after 90 days; the low-class area stays 730.
+    assert load_contracts()["customers"].field("postal_prefix").pii == "low"
 
 
 def test_landing_the_same_extract_again_changes_nothing(paths):

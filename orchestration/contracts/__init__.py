@@ -154,7 +154,8 @@ def parse_contract(raw: dict) -> Contract:
     if raw.get("format") not in FORMATS:
         raise ContractError(f"{name}: format must be one of {FORMATS}")
     fields = tuple(_parse_field(name, f) for f in raw["fields"])
-    derived = tuple(_parse_field(name, {**f, "required": True}) for f in raw.get("derived", []))
+    # A derived column is required unless its contract says otherwise (one of an optional field).
+    derived = tuple(_parse_field(name, {"required": True, **f}) for f in raw.get("derived", []))
     contract = Contract(
         name=name,
         source_system=raw["source_system"],

@@ -49,7 +49,8 @@ def _table(contract: Contract) -> list[str]:
             f"| {f.pii} | {f.description} |"
         )
     for f in contract.derived:
-        lines.append(f"| `{f.name}` | derived | {f.type} | yes | | {f.pii} | {f.description} |")
+        required = "yes" if f.required else ""
+        lines.append(f"| `{f.name}` | derived | {f.type} | {required} | | {f.pii} | {f.description} |")
     return [*lines, ""]
 
 

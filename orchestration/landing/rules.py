@@ -150,10 +150,20 @@ def typed_columns(contract: Contract) -> list[str]:
     return [f"{_typed(field)} AS {quote_ident(field.name)}" for field in contract.fields]
 
 
+def _postal_prefix(postal_code: str) -> str:
+    """The postal area of a postal code: its first three characters, spaces removed, upper case (a
+    US ZIP3, the start of a UK outward code), the key of the geography reference (postal_areas).
+    Derived at landing, at low class, so the retention purge that clears the medium-class code
+    leaves the area: the regions of the days it purged never change."""
+    return f"upper(substring(replace(trim({postal_code}), ' ', ''), 1, 3))"
+
+
 # SQL of each derived column, computed from the typed ones.
 _DERIVED = {
     # Snowplow's derived timestamp: trust the device for durations, the collector for the clock.
     "event_at": "collector_received_at - (device_sent_at - device_created_at)",
+    "postal_prefix": _postal_prefix("postal_code"),
+    "destination_postal_prefix": _postal_prefix("destination_postal_code"),
 }
 
 

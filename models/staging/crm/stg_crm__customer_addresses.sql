@@ -21,7 +21,7 @@ renamed as (
         {{ pseudonymize('customer_id') }} as customer_id,
         store_id,
         country,
-        {{ postal_prefix('postal_code') }} as postal_prefix,
+        postal_prefix,
         updated_at,
         _landed_at as landed_at
     from deduplicated

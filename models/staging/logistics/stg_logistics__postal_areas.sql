@@ -17,7 +17,7 @@ renamed as (
     select
         store_id,
         country,
-        {{ postal_prefix('postal_prefix') }} as postal_prefix,
+        postal_prefix,
         city,
         region,
         updated_at,

@@ -22,7 +22,7 @@ renamed as (
         destination_country,
         destination_region,
         {{ pseudonymize('destination_postal_code') }} as destination_postal_code,
-        {{ postal_prefix('destination_postal_code') }} as destination_postal_prefix,
+        destination_postal_prefix,
         shipped_at,
         eta_at,
         delivery_attempts,
