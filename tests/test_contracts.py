@@ -85,3 +85,14 @@ def test_reference_data_is_exported_on_change_and_no_other_cadence_is_accepted()
     raw = yaml.safe_load(Path("orchestration/contracts/stores.yaml").read_text())
     with pytest.raises(ContractError, match=r"stores: exported must be one of \('daily', 'on_change'\)"):
         parse_contract({**raw, "exported": "weekly"})
+
+
+def test_derived_columns_are_required_unless_derived_from_an_optional_field():
+    contracts = load_contracts()
+    derived = {(c.name, f.name): (f.required, f.pii) for c in contracts.values() for f in c.derived}
+    assert derived == {
+        ("events", "event_at"): (True, "none"),
+        # A postal area outlives its medium-class code in the purge, and is NULL where the code is.
+        ("customers", "postal_prefix"): (False, "low"),
+        ("shipments", "destination_postal_prefix"): (False, "low"),
+    }
