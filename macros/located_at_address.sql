@@ -1,7 +1,8 @@
 {#- The body of a model giving each row of `relation` (keyed by `keys`, with store_id and
     customer_id) the region and city of its customer's address version valid at `at`
     (int_customer_addresses_located: valid_from <= at < valid_to, an open bound being NULL);
-    `unknown` without one. -#}
+    `unknown` without one, and `address_landed_at`, when that version landed (NULL without one): a
+    new version also ends the one before, so the rows it moves to itself carry its landing time. -#}
 {% macro located_at_address(relation, keys, at) -%}
 with located as (
 
@@ -20,7 +21,8 @@ select
     located.{{ key }},
     {%- endfor %}
     coalesce(addresses.region, 'unknown') as region,
-    coalesce(addresses.city, 'unknown') as city
+    coalesce(addresses.city, 'unknown') as city,
+    addresses.landed_at as address_landed_at
 from located
 left join addresses
     on

@@ -1,8 +1,8 @@
 """Build the warehouse day by day, incrementally, as extracts arrive (late events, consent
-decisions and payments included), landed on a machine whose clock is a day behind, then a day on
-which only one store delivers, and that late: a consent withdrawal and an offline batch with a
-login, both dated on the first day. Prove every mart, and the classified events, equal a full
-refresh of the same data."""
+decisions and payments included), landed on a machine whose clock is a day behind, then a late day:
+store us sends a consent withdrawal and an offline batch with a login, both dated on the first day,
+and the other store a correction of a customer's address. Prove every mart, and the classified
+events, equal a full refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +12,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
+from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.pseudonyms import pseudonym
 from orchestration.landing import land
@@ -91,7 +92,9 @@ def _late_deliveries(history: DataPaths):
     later ones stop counting), an offline batch of first-day events from a device never seen,
     logged in as an existing customer (its visits that day are stitched to them), and a first-day
     login of a device that visited anonymously on both days, as another customer (its visits of
-    both days are re-stitched: the second day's partitions must reopen too)."""
+    both days are re-stitched: the second day's partitions must reopen too). The other store, whose
+    days nothing else reopens, re-sends a visiting customer's only address version with its postal
+    code corrected to an area of another region: every session of theirs moves to that region."""
     con = duckdb.connect()
     [(device, first_at, last_at)] = con.execute(f"""
         WITH decisions AS (
@@ -124,6 +127,38 @@ def _late_deliveries(history: DataPaths):
     [(customer, other_customer)] = con.execute(
         f"SELECT min(customer_id), max(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
     ).fetchall()
+    # The other store's customer whose only address version is corrected: a visitor with consent,
+    # and an area of another region than theirs.
+    [(mover, prefix, region)] = con.execute(f"""
+        WITH decisions AS (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action
+            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
+        ),
+        visitors AS (
+            SELECT DISTINCT store_id, user_id AS customer_id
+            FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
+            WHERE store_id <> 'us' AND user_id IS NOT NULL AND action = 'granted'
+                AND user_agent NOT ILIKE '%bot%' AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+        ),
+        addresses AS (
+            SELECT store_id, customer_id, any_value(country) AS country, any_value(postal_prefix) AS postal_prefix
+            FROM {_raw(history, 'customers')} GROUP BY ALL HAVING count(*) = 1
+        ),
+        areas AS (SELECT * FROM {_raw(history, 'postal_areas')})
+        SELECT customer_id, other.postal_prefix, other.region
+        FROM visitors JOIN addresses USING (store_id, customer_id)
+        JOIN areas AS home USING (store_id, country, postal_prefix)
+        JOIN areas AS other USING (store_id, country)
+        WHERE other.region <> home.region
+        ORDER BY customer_id, other.postal_prefix LIMIT 1
+    """).fetchall()  # fmt: skip
+    fields = [f.name for f in load_contracts()["customers"].fields]
+    [version] = con.execute(
+        f"SELECT {', '.join(fields)} FROM {_raw(history, 'customers')} WHERE customer_id = ?", [mover]
+    ).fetchall()
+    # the same version (same updated_at) re-sent with its postal code corrected
+    correction = {f: v.isoformat() if isinstance(v, datetime) else v for f, v in zip(fields, version, strict=True)}
+    correction |= {"postal_code": f"{prefix}42"}
     withdrawn_at = first_at + (last_at - first_at) / 2
     offline = [
         event(f"e-0ff1{i:012x}", f"{FIRST_DAY}T15:3{i}:00.000Z", anonymous_id=OFFLINE_DEVICE, user_id=customer,
@@ -144,6 +179,7 @@ def _late_deliveries(history: DataPaths):
 
     def plant(paths: DataPaths) -> None:
         write_csv(paths, "consent_logs", f"consent_logs_{LATE_DAY:%Y%m%d}.csv", decisions)
+        write_csv(paths, "customers", f"customers_{LATE_DAY:%Y%m%d}.csv", [correction])
         # sent and received on the late day: an offline device syncing what it recorded on the first
         write_batches(paths, f"events_{LATE_DAY:%Y%m%d}_9000.jsonl.gz", [{
             "sent_at": f"{LATE_DAY}T09:00:00.000Z", "received_at": f"{LATE_DAY}T09:00:01.000Z", "events": offline
@@ -151,6 +187,7 @@ def _late_deliveries(history: DataPaths):
 
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
     plant.restitched, plant.other_customer = restitched, other_customer
+    plant.mover, plant.moved_to = mover, region
     return plant
 
 
@@ -213,3 +250,15 @@ def test_the_late_day_reclassified_and_restitched_the_first_day(warehouses):
     # the late login re-stitched the device's visits of both days, the second day's too
     other = pseudonym(planted.other_customer, KEY)
     assert restitched == [(FIRST_DAY, other, True), (FIRST_DAY + timedelta(days=1), other, True)]
+
+
+def test_a_late_address_correction_relocated_the_sessions_it_reached(warehouses):
+    incremental, _, planted = warehouses
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        regions = con.execute(
+            "SELECT region, count(*) FROM marts.fct_sessions WHERE customer_id = ? GROUP BY ALL",
+            [pseudonym(planted.mover, KEY)],
+        ).fetchall()
+    # The window was the late day, and the customer's store delivered nothing else: only the
+    # corrected address's landing reopened the days of their sessions.
+    assert [region for region, _ in regions] == [planted.moved_to]

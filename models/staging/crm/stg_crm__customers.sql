@@ -25,6 +25,7 @@ renamed as (
         address_line,
         city,
         {{ pseudonymize('postal_code') }} as postal_code,
+        postal_prefix,
         country,
         signup_channel,
         created_at,
