@@ -2,9 +2,11 @@
 reference of the source's recent extracts that the expectations compare a new batch with: a unit
 change (money sent in cents) or ids of another pattern pass every row rule, but not this.
 
-- money: per store and decimal field, the median of the landed values (when at least
+- money: per store and decimal field, the median of the landed non-zero values (when at least
   `MIN_VALUES`); a batch's median must lie within `MONEY_FACTOR` of the median of the last
-  `TRAILING_EXTRACTS` extracts' medians (x100 or /100 fails, a busy or a quiet day does not);
+  `TRAILING_EXTRACTS` extracts' medians (x100 or /100 fails, a busy or a quiet day does not).
+  Zeros carry no unit (a cent is a cent's hundredth, zero stays zero): with them, a quiet day on
+  which most orders ship free has a median of 0 and would fail a shop's normal shipping;
 - ids: the shape of the first key column (`ord-us-00000002` -> `x-x-9`: alphanumeric runs with a
   letter become x, digit runs 9); most of a batch's ids must have a shape seen recently.
 """
@@ -30,16 +32,27 @@ def money_fields(contract: Contract) -> list[str]:
 
 
 def money_medians(con, contract: Contract, table: str) -> dict[str, dict[str, float]]:
-    """Store -> money field -> median of the table's values, where it has at least MIN_VALUES."""
+    """Store -> money field -> median of the table's non-zero values, where it has at least MIN_VALUES."""
     fields = money_fields(contract)
     if not fields:
         return {}
     medians = ", ".join(
-        f"CASE WHEN count({quote_ident(f)}) >= {MIN_VALUES} THEN median({quote_ident(f)})::DOUBLE END" for f in fields
+        f"CASE WHEN count(*) FILTER ({_non_zero(f)}) >= {MIN_VALUES}"
+        f" THEN (median({quote_ident(f)}) FILTER ({_non_zero(f)}))::DOUBLE END"
+        for f in fields
     )
     rows = con.execute(f"SELECT store_id, {medians} FROM {table} GROUP BY 1 ORDER BY 1").fetchall()
     by_store = {store: {f: v for f, v in zip(fields, values, strict=True) if v is not None} for store, *values in rows}
     return {store: medians for store, medians in by_store.items() if medians}
+
+
+def non_zero_condition(field: str) -> str:
+    """The pandas row condition of a money field's non-zero values (the suite's median filter)."""
+    return f"{field}!=0"
+
+
+def _non_zero(field: str) -> str:
+    return f"{quote_ident(field)} <> 0"
 
 
 def _shape_sql(column: str) -> str:
