@@ -2,8 +2,10 @@
     `partition_landed_at`: each partition whose inputs landed after the model's last build (late
     events, consent decisions, logins that re-stitch a device, late payments all raise it), plus,
     when a run names its window, every date from the window's start less `lookback_days`
-    (macros/window_rebuilt_since.sql). -#}
-{% macro rebuilt_partitions(rows, date_column) -%}
+    (macros/window_rebuilt_since.sql). With `missing`, also each partition of `rows` the model
+    lacks: the days a pre-hook deleted after a vanished one (macros/delete_vanished_partitions.sql);
+    off where a partition may rightly yield no rows, which would be rebuilt on every run. -#}
+{% macro rebuilt_partitions(rows, date_column, missing=false) -%}
     {%- set window_since = window_rebuilt_since() -%}
     select
         store_id,
@@ -20,4 +22,16 @@
         {%- if window_since %}
             or {{ date_column }} >= {{ window_since }}
         {%- endif %}
+    {%- if missing %}
+    union
+    select
+        store_id,
+        {{ date_column }}
+    from {{ rows }} as candidates
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where built.store_id = candidates.store_id and built.{{ date_column }} = candidates.{{ date_column }}
+    )
+    {%- endif %}
 {%- endmacro %}

@@ -1,8 +1,10 @@
 """Build the warehouse day by day, incrementally, as extracts arrive (late events, consent
 decisions and payments included), landed on a machine whose clock is a day behind, then a late day:
 store us sends a consent withdrawal and an offline batch with a login, both dated on the first day,
-and the other store a correction of a customer's address. Prove every mart, and the classified
-events, equal a full refresh of the same data."""
+and the other store a correction of a customer's address; then a fourth delivery withdraws, before
+its events, the consent of the only device that visited two days before the history (a day the
+other store has no events), so that store-day empties. Prove every mart, and the incremental
+intermediate models, equal a full refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -31,10 +33,16 @@ INTERMEDIATE = (
     "int_devices_identified",
     "int_funnel_step_events",
     "int_visitors_active_daily",
+    "int_events_sessionized",
+    "int_sessions_summarized",
 )
 # The day after the generated history, whose deliveries are late and store us's only.
 LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
+# The fourth delivery's day, and the day whose only visitor it withdraws.
+# (Two days before the history: its first UTC hours are the day before on store us's clock.)
+WITHDRAWAL_DAY, LONE_DAY = LATE_DAY + timedelta(days=1), FIRST_DAY - timedelta(days=2)
 OFFLINE_DEVICE = "a-0ff1000000000001"
+LONE_DEVICE = "a-1one000000000001"
 KEY = "test-key-shared-by-both-builds"
 # Every model downstream of an incremental one, and everything those read (dbt "@"). The other marts are tables
 # rebuilt whole from the same landed data on every run, equal by construction, so building them
@@ -78,6 +86,10 @@ def warehouses(tmp_path_factory):
         for paths in (incremental, full):
             planted(paths)
         land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{LATE_DAY}', lookback_days: 0}}")
+        planted.lone_day_sessions = _lone_day_sessions(incremental)
+        for paths in (incremental, full):
+            planted.withdraw(paths)
+        land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{WITHDRAWAL_DAY}', lookback_days: 0}}")
         land_and_run(full, mp, *AFFECTED, "--full-refresh")
     return incremental, full, planted
 
@@ -168,6 +180,10 @@ def _late_deliveries(history: DataPaths):
         event("e-0ff2000000000001", (restitched_at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
               event_type="login", anonymous_id=restitched, user_id=other_customer, session_id="s-0ff2000000000001")
     ]  # fmt: skip
+    lone = [
+        event(f"e-1one{i:012x}", f"{LONE_DAY}T15:1{i}:00.000Z", anonymous_id=LONE_DEVICE, session_id="s-1one0000001")
+        for i in range(3)
+    ]  # fmt: skip
     decision = {"store_id": "us", "customer_id": "", "purpose": "analytics", "consent_text": "Analytics?",
                 "consent_version": "2026-09"}  # fmt: skip
     decisions = [
@@ -175,20 +191,47 @@ def _late_deliveries(history: DataPaths):
          "recorded_at": withdrawn_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"},
         {**decision, "consent_event_id": "cns-us-900000002", "anonymous_id": OFFLINE_DEVICE, "action": "granted",
          "recorded_at": f"{FIRST_DAY}T15:00:00.000Z"},
+        {**decision, "consent_event_id": "cns-us-900000003", "anonymous_id": LONE_DEVICE, "action": "granted",
+         "recorded_at": f"{LONE_DAY}T10:00:00.000Z"},
     ]  # fmt: skip
+    # recorded before the lone device's events, landed after they were built
+    withdrawal = {**decision, "consent_event_id": "cns-us-900000004", "anonymous_id": LONE_DEVICE,
+                  "action": "withdrawn", "recorded_at": f"{LONE_DAY}T11:00:00.000Z"}  # fmt: skip
 
     def plant(paths: DataPaths) -> None:
         write_csv(paths, "consent_logs", f"consent_logs_{LATE_DAY:%Y%m%d}.csv", decisions)
         write_csv(paths, "customers", f"customers_{LATE_DAY:%Y%m%d}.csv", [correction])
         # sent and received on the late day: an offline device syncing what it recorded on the first
         write_batches(paths, f"events_{LATE_DAY:%Y%m%d}_9000.jsonl.gz", [{
-            "sent_at": f"{LATE_DAY}T09:00:00.000Z", "received_at": f"{LATE_DAY}T09:00:01.000Z", "events": offline
+            "sent_at": f"{LATE_DAY}T09:00:00.000Z", "received_at": f"{LATE_DAY}T09:00:01.000Z", "events": offline + lone
         }])  # fmt: skip
+
+    def withdraw(paths: DataPaths) -> None:
+        write_csv(paths, "consent_logs", f"consent_logs_{WITHDRAWAL_DAY:%Y%m%d}.csv", [withdrawal])
 
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
     plant.restitched, plant.other_customer = restitched, other_customer
     plant.mover, plant.moved_to = mover, region
+    plant.withdraw = withdraw
     return plant
+
+
+def _lone_day_sessions(paths: DataPaths) -> list[tuple]:
+    """Per store, the sessions of LONE_DAY in every table that holds sessions or their counts."""
+    with duckdb.connect(str(paths.warehouse)) as con:
+        return con.execute(f"""
+            SELECT 'fct_sessions', store_id, count(*)
+                FROM marts.fct_sessions WHERE session_date = '{LONE_DAY}' GROUP BY ALL
+            UNION ALL SELECT 'int_events_sessionized', store_id, count(DISTINCT session_id)
+                FROM main.int_events_sessionized WHERE event_date = '{LONE_DAY}' GROUP BY ALL
+            UNION ALL SELECT 'traffic_sources_daily', store_id, sum(sessions)
+                FROM marts.traffic_sources_daily WHERE date = '{LONE_DAY}' GROUP BY ALL
+            UNION ALL SELECT 'int_visitors_active_daily', store_id, dau
+                FROM main.int_visitors_active_daily WHERE date = '{LONE_DAY}'
+            UNION ALL SELECT 'int_visitors_active_daily (mau, first day)', store_id, mau
+                FROM main.int_visitors_active_daily WHERE date = '{FIRST_DAY}' AND store_id = 'us'
+            ORDER BY ALL
+        """).fetchall()  # fmt: skip
 
 
 def mart_rows(paths: DataPaths) -> dict[str, Counter]:
@@ -262,3 +305,25 @@ def test_a_late_address_correction_relocated_the_sessions_it_reached(warehouses)
     # The window was the late day, and the customer's store delivered nothing else: only the
     # corrected address's landing reopened the days of their sessions.
     assert [region for region, _ in regions] == [planted.moved_to]
+
+
+def test_a_late_withdrawal_that_empties_a_day_removes_its_rows(warehouses):
+    incremental, full, planted = warehouses
+    # Built on the late day: the lone visitor's one session, counted in the first day's 30-day visitors.
+    assert [(table, store) for table, store, _ in planted.lone_day_sessions] == [
+        ("fct_sessions", "us"),
+        ("int_events_sessionized", "us"),
+        ("int_visitors_active_daily", "us"),
+        ("int_visitors_active_daily (mau, first day)", "us"),
+        ("traffic_sources_daily", "us"),
+    ]
+    before = {table: count for table, _, count in planted.lone_day_sessions}
+    assert before["fct_sessions"] == before["int_events_sessionized"] == before["traffic_sources_daily"] == 1
+    assert before["int_visitors_active_daily"] == 1
+    after, refreshed = _lone_day_sessions(incremental), _lone_day_sessions(full)
+    # The withdrawal emptied the day: no table keeps a row of it, and the visitor left the first
+    # day's 30-day count, as in the full refresh.
+    assert [(table, store) for table, store, _ in after] == [("int_visitors_active_daily (mau, first day)", "us")]
+    [(_, _, mau_after)] = after
+    assert mau_after == before["int_visitors_active_daily (mau, first day)"] - 1
+    assert after == refreshed

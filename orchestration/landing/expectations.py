@@ -15,7 +15,6 @@ proves the results equal GE's own pandas evaluation.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import duckdb
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
-from orchestration.landing.profile import MONEY_FACTOR, id_column, non_zero_condition, shape_regex
+from orchestration.landing.profile import MONEY_FACTOR, id_column, non_zero_condition, row_condition_sql, shape_regex
 from orchestration.lib.in_memory_duckdb import connect
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 
@@ -134,24 +133,6 @@ def _unexpected_condition(expectation) -> str | None:
     return None
 
 
-# A clause of the pandas row conditions the suite writes: `column==value` or `column!=value`.
-_CLAUSE = re.compile(r"""^(\w+)\s*(==|!=)\s*('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?)$""")
-
-
-def _sql_condition(condition: str) -> str:
-    """SQL of a pandas row condition of `_CLAUSE`s joined by `and`, such as
-    `store_id=='us' and shipping_amount!=0`; anything else is an error, never a guess."""
-    clauses = []
-    for clause in condition.split(" and "):
-        match = _CLAUSE.match(clause.strip())
-        if match is None:
-            raise ValueError(f"row condition {condition!r}: no SQL for {clause!r}")
-        column, operator, value = match.groups()
-        literal = quote_literal(value[1:-1]) if value[0] in "'\"" else value
-        clauses.append(f"{quote_ident(column)} {'=' if operator == '==' else '<>'} {literal}")
-    return " AND ".join(clauses)
-
-
 def _plan(expectation) -> tuple[dict[str, str], str | None, str | None, str | None]:
     """What DuckDB computes for an expectation: the SQL aggregate over BATCH_VIEW of each metric its
     GE `_validate` reads (`table.row_count` aside), and, for a map expectation, the name of its
@@ -163,7 +144,7 @@ def _plan(expectation) -> tuple[dict[str, str], str | None, str | None, str | No
         # The suite's pandas condition (GE keeps it as a pass-through filter).
         condition = str(getattr(expectation.row_condition, "pass_through_filter", expectation.row_condition))
         # DuckDB's median of doubles, as pandas', is the mean of the two middle values.
-        median = f"median(CAST({quote_ident(expectation.column)} AS DOUBLE)) FILTER ({_sql_condition(condition)})"
+        median = f"median(CAST({quote_ident(expectation.column)} AS DOUBLE)) FILTER ({row_condition_sql(condition)})"
         return {"column.median": median}, None, None, None
     if kind == "expect_compound_columns_to_be_unique":
         columns = [quote_ident(c) for c in expectation.column_list]

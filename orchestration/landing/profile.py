@@ -18,7 +18,7 @@ import statistics
 
 from orchestration.contracts import Contract
 from orchestration.landing.manifest import ManifestRecord
-from orchestration.lib.sql_quoting import quote_ident
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 
 MIN_VALUES = 5
 MONEY_FACTOR = 20
@@ -51,8 +51,26 @@ def non_zero_condition(field: str) -> str:
     return f"{field}!=0"
 
 
+# A clause of the pandas row conditions the suite writes: `column==value` or `column!=value`.
+_CLAUSE = re.compile(r"""^(\w+)\s*(==|!=)\s*('[^']*'|"[^"]*"|-?\d+(?:\.\d+)?)$""")
+
+
+def row_condition_sql(condition: str) -> str:
+    """SQL of a pandas row condition of `_CLAUSE`s joined by `and`, such as
+    `store_id=='us' and shipping_amount!=0`; anything else is an error, never a guess."""
+    clauses = []
+    for clause in condition.split(" and "):
+        match = _CLAUSE.match(clause.strip())
+        if match is None:
+            raise ValueError(f"row condition {condition!r}: no SQL for {clause!r}")
+        column, operator, value = match.groups()
+        literal = quote_literal(value[1:-1]) if value[0] in "'\"" else value
+        clauses.append(f"{quote_ident(column)} {'=' if operator == '==' else '<>'} {literal}")
+    return " AND ".join(clauses)
+
+
 def _non_zero(field: str) -> str:
-    return f"{quote_ident(field)} <> 0"
+    return row_condition_sql(non_zero_condition(field))
 
 
 def _shape_sql(column: str) -> str:

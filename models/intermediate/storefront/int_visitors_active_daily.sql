@@ -45,7 +45,7 @@ store_days as (
 {% if is_incremental() %}
 rebuilt as (
 
-    {{ rebuilt_partitions('store_days', 'date') | indent(4) }}
+    {{ rebuilt_partitions('store_days', 'date', missing=true) | indent(4) }}
 
 ),
 

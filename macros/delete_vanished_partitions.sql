@@ -1,0 +1,41 @@
+{#- Pre-hook of a model rebuilt by partition (macros/rebuilt_partitions.sql): delete its partitions
+    whose input is gone. delete+insert replaces only the partitions the new rows name, and the input
+    of a vanished partition names none: a late consent withdrawal that excludes every event of a
+    store-day empties that day downstream, while the rows built before it would stay. `input` yields
+    the model's rows, one (store_id, `input_date_column`) partition per partition of the model, where
+    `condition` holds (in its own column names). A model whose row for a day reads the
+    `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
+    one; `rebuilt_partitions(..., missing=true)` then builds them again. Spark has no DELETE on
+    Parquet: there the partitions stay (docs/portability.md). -#}
+{% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0) %}
+    {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
+        date_column, input, input_date_column, condition, trailing_days
+    )) }}
+{% endmacro %}
+
+{% macro duckdb__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as built
+        using (
+            select distinct
+                store_id,
+                {{ date_column }} as vanished_date
+            from {{ this }} as partitions
+            where not exists (
+                select 1
+                from {{ input }} as input
+                where
+                    input.store_id = partitions.store_id
+                    and input.{{ input_date_column }} = partitions.{{ date_column }}
+                    and {{ condition }}
+            )
+        ) as vanished
+        where
+            built.store_id = vanished.store_id
+            and built.{{ date_column }} >= vanished.vanished_date
+            and built.{{ date_column }} <= {{ dbt.dateadd('day', trailing_days, 'vanished.vanished_date') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+{%- endmacro %}
