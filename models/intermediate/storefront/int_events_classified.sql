@@ -9,7 +9,7 @@
 -- of activity can run over midnight, a reload repeats a purchase days later), so the scope adds a
 -- day either side, and purchases of the same orders outside it come from the table itself.
 {%- set scope = classified_scope() %}
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('stg_storefront__events') }}
     {%- if scope %}
@@ -30,7 +30,7 @@ consent_periods as (
 
 ),
 
-localized as (
+localized as {{ inlined() }} (
 
     select
         events.*,
