@@ -6,7 +6,7 @@
     `condition` holds (in its own column names). A model whose row for a day reads the
     `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
     one; `rebuilt_partitions(..., missing=true)` then builds them again. Spark has no DELETE on
-    Parquet: there the partitions stay (docs/portability.md). -#}
+    Parquet: there the partitions stay (docs/spark.md). -#}
 {% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0) %}
     {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
         date_column, input, input_date_column, condition, trailing_days
