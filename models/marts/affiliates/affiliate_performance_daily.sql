@@ -36,7 +36,4 @@ final as (
 )
 
 select * from final
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_only('date') }}

@@ -68,7 +68,4 @@ select
     *,
     {{ ratio('converted_sessions', 'sessions') }} as conversion_rate
 from final
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_only('date') }}

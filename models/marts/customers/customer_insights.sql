@@ -133,7 +133,4 @@ left join ranked_segments as top_channel
         and to_date.date = top_channel.date
         and top_channel.segment_type = 'signup_channel'
         and top_channel.segment_rank = 1
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('to_date.date') }}
-{%- endif %}
+{{ open_days_only('to_date.date') }}

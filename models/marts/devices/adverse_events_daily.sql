@@ -65,7 +65,5 @@ left join active
         and reported.date = active.date
         and reported.product_id = active.product_id
         and reported.lot_number = active.lot_number
-{%- if is_incremental() %}
--- days the retention purge closed (severity is health data) keep the rows built before it
-where not {{ closed_by_purge('reported.date', 0, 'high') }}
-{%- endif %}
+-- open days only; severity is health data
+{{ open_days_only('reported.date', 0, 'high') }}

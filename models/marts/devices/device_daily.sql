@@ -52,7 +52,5 @@ select
     {{ ratio('readings_within_bounds', 'readings') }} as sensor_stability,
     anomalies
 from daily
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it (the readings' window reads a day back)
-where not {{ closed_by_purge('date', 1, 'high') }}
-{%- endif %}
+-- open days only; the readings' window reads a day back
+{{ open_days_only('date', 1, 'high') }}

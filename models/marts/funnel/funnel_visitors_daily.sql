@@ -28,7 +28,4 @@ select
     *,
     {{ funnel_drop_off_rate() }} as drop_off_rate
 from per_step
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_only('date') }}

@@ -12,7 +12,4 @@ select
     mau,
     {{ ratio('dau', 'mau') }} as stickiness
 from active_visitors
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date', trailing_days=29) }}
-{%- endif %}
+{{ open_days_only('date', 29) }}

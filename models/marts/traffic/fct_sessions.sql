@@ -15,36 +15,12 @@ located as (
 
 stamped as (
 
-    -- the columns of the contract in _traffic__models.yml, the landing time taken with the address's
+    -- the session's columns of the contract (_traffic__models.yml), the landing time taken with
+    -- the address's and the location added
     select
-        sessions.session_id,
-        sessions.store_id,
-        sessions.session_date,
-        sessions.visitor_id,
-        sessions.customer_id,
-        sessions.started_at,
-        sessions.ended_at,
-        sessions.duration_seconds,
-        sessions.events,
-        sessions.page_views,
-        sessions.is_bounce,
-        sessions.landing_page_path,
-        sessions.source,
-        sessions.medium,
-        sessions.campaign,
-        sessions.channel_group,
-        sessions.device_type,
-        sessions.platform,
-        sessions.country,
-        sessions.searches,
-        sessions.product_views,
-        sessions.add_to_carts,
-        sessions.checkouts_started,
-        sessions.purchase_events,
-        sessions.is_converted,
-        sessions.orders,
-        sessions.revenue,
-        sessions.revenue_usd,
+        {%- for column in model.columns if column not in ['partition_landed_at', 'region', 'city'] %}
+            sessions.{{ column }},
+        {%- endfor %}
         greatest(
             sessions.partition_landed_at,
             coalesce(located.address_landed_at, sessions.partition_landed_at)

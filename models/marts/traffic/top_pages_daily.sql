@@ -74,7 +74,4 @@ select
     -- of the sessions that entered on this page, the share that saw no other page
     {{ ratio('bounces', 'entrances') }} as bounce_rate
 from final
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_only('date') }}

@@ -27,7 +27,4 @@ select
     *,
     {{ ratio('conversions', 'sessions') }} as conversion_rate
 from per_source
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_only('date') }}

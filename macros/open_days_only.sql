@@ -1,0 +1,31 @@
+{#- The tail of an incremental daily mart that rebuilds every day the retention purge has not
+    closed: on an incremental run, a `where` keeping only those open days, and a pre-hook deleting
+    them from the mart first, so a store-day whose inputs are all gone (an erased customer's only
+    device, a day whose every event a late withdrawal excludes) goes too; delete+insert only
+    replaces the days the new rows name. One call sets both, so the filter and the delete cannot
+    disagree. The arguments are `closed_by_purge`'s; the hook reads the mart's own column of
+    `date_column` (`reported.date` deletes by `date`). Called outside any `is_incremental()` block:
+    dbt registers the hook when it parses the model, where that is false. -#}
+{% macro open_days_only(date_column, trailing_days=0, pii='low') -%}
+    {%- set own_column = date_column.split('.')[-1] -%}
+    {%- do config(pre_hook=["{{ delete_open_days('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"]) -%}
+    {%- if is_incremental() %}
+-- days the retention purge closed keep the rows built before it
+where not {{ closed_by_purge(date_column, trailing_days, pii) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The pre-hook's SQL. On Spark, which has no DELETE on Parquet, insert_overwrite replaces the
+    partitions it writes (erasure runs on the DuckDB warehouse). -#}
+{% macro delete_open_days(date_column, trailing_days, pii) %}
+    {{ return(adapter.dispatch('delete_open_days', 'commerce_analytics')(date_column, trailing_days, pii)) }}
+{% endmacro %}
+
+{% macro duckdb__delete_open_days(date_column, trailing_days, pii) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where not {{ closed_by_purge(date_column, trailing_days, pii) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_open_days(date_column, trailing_days, pii) -%}
+{%- endmacro %}
