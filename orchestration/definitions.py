@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.backup import backup_data, backup_schedule
-from orchestration.defs.checks import freshness_checks, reconciliation_checks
+from orchestration.defs.checks import freshness_checks
 from orchestration.defs.dbt import warehouse_models
 from orchestration.defs.health import health_checks
 from orchestration.defs.jobs import build_job
@@ -18,7 +18,7 @@ from orchestration.json_logs import json_file_logger
 
 defs = dg.Definitions(
     assets=[*landing_assets, warehouse_models, published_marts],
-    asset_checks=[*reconciliation_checks, *freshness_checks, *health_checks],
+    asset_checks=[*freshness_checks, *health_checks],
     jobs=[landing_job, build_job, retention_purge, customer_erasure, backup_data, replay_quarantine],
     schedules=[daily_build, daily_purge, backup_schedule],
     sensors=[inbox_sensor, failure_alert_sensor],

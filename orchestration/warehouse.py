@@ -1,6 +1,6 @@
 """The live warehouse file: one writer at a time, and which run's build it holds.
 
-Every step that opens `warehouse.duckdb` (the dbt build, the reconciliation checks, publishing)
+Every step that opens `warehouse.duckdb` (the dbt build with its tests, publishing)
 does so inside `writer()`. A run's steps are separate, so between its build and its publish
 another run may rebuild: the build record names the run whose dbt build last completed, and
 publishing refuses a warehouse that another run built (that run publishes it after its own

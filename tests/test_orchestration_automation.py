@@ -47,7 +47,7 @@ def test_the_graph_runs_from_every_landing_asset_through_the_models_to_publish(d
     checks = {key: graph.get_check_spec(key) for key in graph.asset_check_keys}
     assert checks[dg.AssetCheckKey(dg.AssetKey(["marts", "fct_orders"]), "unique_fct_orders_order_id")].blocking
     revenue = dg.AssetKey(["marts", "revenue_daily"])
-    assert checks[dg.AssetCheckKey(revenue, "reconciles_with_fct_orders")].blocking
+    assert checks[dg.AssetCheckKey(revenue, "reconciles_with_fct_orders_revenue_daily_")].blocking
     assert not checks[dg.AssetCheckKey(landing_asset_key("orders"), "fresh_extract")].blocking
     assert "daily_build" in {s.name for s in defs.schedules}
     assert {"inbox_sensor", "failure_alert_sensor"} <= {s.name for s in defs.sensors}
