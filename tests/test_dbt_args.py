@@ -3,13 +3,14 @@ stand-in records what the dbt process would get)."""
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from orchestration.dbt_project import PROJECT_DIR, WINDOW_START_ENV, DbtCli, dbt_environment
 from orchestration.defs.dbt import DbtBuildConfig, DomainTranslator, build_args
-from orchestration.runner import rebuild_lookback
+from orchestration.defs.partitions import PARTITIONS_START
+from orchestration.runner import partition_range, rebuild_lookback
 from orchestration.settings import DataPaths
 
 DATA_BUILD = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
@@ -101,3 +102,17 @@ def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, m
 )
 def test_rebuild_lookback_rebuilds_every_day_from_since(since, expected):
     assert rebuild_lookback(since, date(2026, 12, 3), lookback_days=3) == expected
+
+
+def test_partition_range_clips_to_the_partitions_that_exist():
+    start = date.fromisoformat(PARTITIONS_START)
+    assert partition_range(date(2026, 11, 1), date(2026, 11, 3)) == ("2026-11-01", "2026-11-03")
+    # a range reaching before the first partition starts at it
+    assert partition_range(start - timedelta(days=3), start + timedelta(days=1)) == (
+        start.isoformat(),
+        (start + timedelta(days=1)).isoformat(),
+    )
+    # the last partition is tomorrow (UTC): a range after it holds none
+    later = datetime.now(UTC).date() + timedelta(days=5)
+    with pytest.raises(ValueError, match="no daily partition between"):
+        partition_range(later, later + timedelta(days=1))
