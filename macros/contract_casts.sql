@@ -27,3 +27,15 @@
             ~ '; built but not declared: ' ~ extra) }}
     {%- endif -%}
 {% endmacro %}
+
+{#- On Spark an incremental run's new rows are a temporary view, which dbt-spark creates from the
+    model's SQL as it stands, so a contracted model's rows keep the types Spark infers (a sum of
+    decimal(18,2) is decimal(28,2)) and the check against the table's declared types stops the run
+    (on_schema_change: fail). The view gets the contract's casts, as the table did. -#}
+{% macro spark__create_temporary_view(relation, compiled_code) -%}
+    {%- if config.get('contract').enforced -%}
+        {%- set compiled_code = get_select_subquery(compiled_code) -%}
+    {%- endif %}
+    create or replace temporary view {{ relation }} as
+    {{ compiled_code }}
+{%- endmacro %}
