@@ -120,6 +120,7 @@ SHARED_GROUPS = {
 # The longest groups start first so the two workers finish together (CPU seconds on the 2-core machine).
 LONGEST_FIRST = [
     "test_spark_parity.py",
+    "test_spark_pipeline.py",
     "dbt_manifest",
     "test_marts_recomputed.py",
     "test_warehouse_build.py",
