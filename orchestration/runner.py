@@ -48,6 +48,13 @@ def duckdb_only_models(manifest_path: Path) -> dg.AssetSelection:
     return dg.AssetSelection.assets(*(translator.get_asset_key(nodes[u]) for u in sorted(models)))
 
 
+def on_target(selection: dg.AssetSelection, paths: DataPaths | None = None) -> dg.AssetSelection:
+    """`selection` as the current dbt target can build it: on Spark, without the DuckDB-only models."""
+    from orchestration.dbt_project import ensure_manifest
+
+    return selection - duckdb_only_models(ensure_manifest(paths)) if on_spark() else selection
+
+
 def instance() -> dg.DagsterInstance:
     """The DAGSTER_HOME instance when one is set (runs then show in `dagster dev`), else ephemeral."""
     if os.environ.get("DAGSTER_HOME"):
@@ -173,7 +180,7 @@ def run_job(
         job = defs.resolve_job_def(job_name)
         if on_spark() and job.graph.has_node_named(DBT_OP):
             # Not a dbt --exclude: the models left out would then be planned and emit nothing.
-            selection = (selection or dg.AssetSelection.all()) - duckdb_only_models(ensure_manifest(paths))
+            selection = on_target(selection or dg.AssetSelection.all(), paths)
         if selection is not None:
             graph = defs.resolve_asset_graph()
             job = job.get_subset(
