@@ -24,7 +24,7 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.dagster_dbt_translator import validate_opt_translator
 from dagster_dbt.dbt_manifest import DbtManifestParam, validate_manifest
 
-from orchestration.settings import PROJECT_DIR, DataPaths
+from orchestration.settings import PROJECT_DIR, SPARK_TARGET, TARGET_ENV, DataPaths, dbt_target
 
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -48,10 +48,27 @@ def seed_partial_parse(run_target: Path) -> None:
 WINDOW_START_ENV = "DBT_WINDOW_START"
 
 
+# The Spark target's catalog: a Dagster run may start several dbt commands, each in a JVM of its
+# own, and the in-memory catalog lives one command; the Derby metastore (`hive`) outlives them.
+SPARK_CATALOG_ENV = "SPARK_CATALOG"
+SPARK_DEFAULT_CATALOG = "hive"
+
+
+def target_environment() -> dict[str, str]:
+    """The target (checked against profiles.yml) and on Spark its catalog, as every dbt process of
+    this one is told them: a parse and the builds that reuse it must see the same profile."""
+    target = dbt_target()
+    env = {TARGET_ENV: target}
+    if target == SPARK_TARGET:
+        env[SPARK_CATALOG_ENV] = os.environ.get(SPARK_CATALOG_ENV) or SPARK_DEFAULT_CATALOG
+    return env
+
+
 def dbt_environment(paths: DataPaths, window_start: date | None = None) -> dict[str, str]:
     """What a dbt process is told on top of the environment it inherits: the data folder (its
-    profile, sources and pii_key plugin read DATA_DIR) and the first date of the build's window."""
-    env = {"DATA_DIR": str(paths.root)}
+    profile, sources and pii_key plugin read DATA_DIR), the target and on Spark its catalog, and
+    the first date of the build's window."""
+    env = {"DATA_DIR": str(paths.root), **target_environment()}
     if window_start is not None:
         env[WINDOW_START_ENV] = window_start.isoformat()
     return env
@@ -136,7 +153,7 @@ def prepare_manifest(paths: DataPaths | None = None) -> Path:
     shutil.rmtree(parsing, ignore_errors=True)
     seed_partial_parse(parsing)
     try:
-        env = dbt_environment(paths) if paths else {}
+        env = dbt_environment(paths) if paths else target_environment()
         DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
             ["parse", "--quiet"], env=env, target_path=parsing
         ).wait()

@@ -20,7 +20,7 @@ import duckdb
 
 from orchestration import warehouse
 from orchestration.lib.atomic_files import atomic_target, fsync_dir
-from orchestration.settings import DataPaths
+from orchestration.settings import SPARK_TARGET, DataPaths, dbt_target
 
 MARTS_SCHEMA = "marts"
 # In the published file the marts sit in its default schema: the file's catalog is named `marts`,
@@ -111,21 +111,59 @@ def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list
     return digests
 
 
+def _copy_spark_marts(paths: DataPaths, target: Path, store: str | None) -> dict[str, list]:
+    """The marts of the Spark target's build: the manifest's models of the marts schema that Spark
+    built, read from their Parquet folders, each typed by its contract."""
+    from orchestration.dbt_project import dbt_project
+    from orchestration.spark_warehouse import built_models, typed_relation_sql
+
+    marts = built_models(paths, dbt_project.manifest_path, MARTS_SCHEMA)
+    if not marts:
+        raise NothingToPublish(f"{paths.spark_warehouse} has no {MARTS_SCHEMA} tables")
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")  # Spark's instants are UTC; local dates are columns already
+        con.execute(f"ATTACH '{target}' AS published")
+        con.execute("USE published")
+        for mart, columns in marts.items():
+            filtered = store is not None and "store_id" in columns
+            con.execute(
+                f'CREATE TABLE "{mart}" AS SELECT * FROM ({typed_relation_sql(paths, MARTS_SCHEMA, mart, columns)})'
+                + (" where store_id = $store" if filtered else ""),
+                {"store": store} if filtered else {},
+            )
+        digests = mart_digests(con)
+        con.execute("CHECKPOINT published")
+        con.execute("USE memory")
+        con.execute("DETACH published")
+    return digests
+
+
 def publish_marts(
     paths: DataPaths, store: str | None = None, built_by_run: str | None = None, log: logging.Logger | None = None
 ) -> Published:
-    """Copy the marts (of one store, if given) to their published file, atomically.
+    """Copy the marts (of one store, if given) to their published file, atomically, from the
+    warehouse of this process's dbt target (DuckDB's file, or Spark's Parquet tables).
 
-    With `built_by_run`, publish only if the warehouse holds that run's completed dbt build.
+    With `built_by_run`, publish only if the warehouse holds that run's completed dbt build; a
+    build of the other engine is never published.
     """
     target = published_path(paths, store)
+    engine = dbt_target()
     with warehouse.writer(paths, log):
         builder = warehouse.built_by(paths)
         if builder is None or (built_by_run and builder != built_by_run):
             raise NothingToPublish(f"the warehouse holds no completed build of run {built_by_run or 'any'}")
+        built_on = warehouse.built_target(paths)
+        if (built_on == SPARK_TARGET) != (engine == SPARK_TARGET):
+            raise NothingToPublish(
+                f"the last completed build is of DBT_TARGET={built_on}, not of {engine}: build on {engine} first"
+            )
         with atomic_target(target) as tmp:
             tmp.unlink(missing_ok=True)  # a crashed publish may have left one; DuckDB would open it
-            digests = _copy_marts(paths.warehouse, tmp, store)
+            if engine == SPARK_TARGET:
+                digests = _copy_spark_marts(paths, tmp, store)
+            else:
+                digests = _copy_marts(paths.warehouse, tmp, store)
             _keep_previous(paths, target)
         target.chmod(READ_ONLY)
     return Published(target, digests)

@@ -19,6 +19,38 @@ def project_var(name: str):
     return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][name]
 
 
+# The dbt target when DBT_TARGET is unset (profiles.yml's default) and the Spark one.
+DEFAULT_TARGET = "dev"
+SPARK_TARGET = "spark"
+TARGET_ENV = "DBT_TARGET"
+
+
+def project_targets() -> list[str]:
+    """The targets profiles.yml declares for the project's profile."""
+    profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    return list(profiles["commerce_analytics"]["outputs"])
+
+
+def dbt_target() -> str:
+    """The dbt target of this process (DBT_TARGET, default `dev`); one profiles.yml declares, or a
+    ValueError naming those it does."""
+    target = os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+    targets = project_targets()
+    if target not in targets:
+        raise ValueError(f"{TARGET_ENV}={target}: not a target of profiles.yml ({', '.join(targets)})")
+    return target
+
+
+def on_spark() -> bool:
+    return dbt_target() == SPARK_TARGET
+
+
+def refuse_spark_target(command: str, why: str) -> None:
+    """A command that works on the DuckDB warehouse alone stops at once under DBT_TARGET=spark."""
+    if on_spark():
+        raise ValueError(f"DBT_TARGET=spark: `{command}` runs on DuckDB only ({why}; docs/spark.md)")
+
+
 def partition_file(day: str, extract_id: str) -> str:
     """Where one extract's rows of one UTC date live, relative to its source folder (hive layout)."""
     return f"date={day}/part-{extract_id}.parquet"
@@ -57,6 +89,11 @@ class DataPaths:
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """The Spark target's tables, one Parquet folder each (profiles.yml's warehouse dir)."""
+        return self.root / "spark" / "warehouse"
 
     def inbox_for(self, source: str) -> Path:
         return self.inbox / source

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from orchestration.lib.atomic_files import write_text_atomic
 from orchestration.lib.file_locks import exclusive
-from orchestration.settings import DataPaths
+from orchestration.settings import DEFAULT_TARGET, DataPaths
 
 LOCK_NAME = "warehouse"
 
@@ -45,12 +45,24 @@ def forget_build(paths: DataPaths) -> None:
     _build_record(paths).unlink(missing_ok=True)
 
 
-def record_build(paths: DataPaths, run_id: str) -> None:
-    record = {"run_id": run_id, "built_at": datetime.now(UTC).isoformat()}
+def record_build(paths: DataPaths, run_id: str, target: str = DEFAULT_TARGET) -> None:
+    """A build ended well: the run, and the dbt target it built (DuckDB's or Spark's tables)."""
+    record = {"run_id": run_id, "target": target, "built_at": datetime.now(UTC).isoformat()}
     write_text_atomic(_build_record(paths), json.dumps(record))
+
+
+def _record(paths: DataPaths) -> dict | None:
+    path = _build_record(paths)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def built_by(paths: DataPaths) -> str | None:
     """The run whose dbt build the warehouse holds, or None while none completed."""
-    path = _build_record(paths)
-    return json.loads(path.read_text(encoding="utf-8"))["run_id"] if path.exists() else None
+    record = _record(paths)
+    return record["run_id"] if record else None
+
+
+def built_target(paths: DataPaths) -> str | None:
+    """The dbt target of the last completed build (records of older builds name none: DuckDB's)."""
+    record = _record(paths)
+    return record.get("target", DEFAULT_TARGET) if record else None

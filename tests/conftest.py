@@ -117,7 +117,7 @@ SHARED_GROUPS = {
         "test_orchestration_automation.py",
     },
     # Each starts a JVM of its own: one at a time, on one worker, beside the DuckDB files.
-    "spark": {"test_spark_parity.py", "test_spark_incremental.py"},
+    "spark": {"test_spark_parity.py", "test_spark_incremental.py", "test_spark_pipeline.py"},
 }
 # The longest groups start first so the two workers finish together (CPU seconds on the 2-core machine).
 LONGEST_FIRST = [

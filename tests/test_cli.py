@@ -142,12 +142,47 @@ def test_land_on_a_fresh_clone_prepares_the_dbt_manifest_itself(paths, tmp_path)
     assert "DagsterDbtManifestNotFoundError" not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("command", [["run"], ["build", "--from", "2026-11-01"]])
+def test_the_pipeline_on_spark_refuses_the_one_command_catalog(paths, capsys, monkeypatch, command):
+    """A Dagster run may start several dbt commands: the in-memory catalog lives one."""
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    monkeypatch.setenv("SPARK_CATALOG", "in-memory")
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+    assert exited.value.code == 2
+    assert "SPARK_CATALOG=in-memory: the catalog would die with the first dbt command" in capsys.readouterr().err
+    assert not paths.inbox.exists()
+
+
 @pytest.mark.parametrize("command", [["run"], ["build", "--from", "2026-11-01"], ["publish"]])
-def test_the_pipeline_on_the_spark_target_is_refused_with_a_clear_error(paths, capsys, monkeypatch, command):
+def test_an_unknown_dbt_target_is_refused_with_a_clear_error(paths, capsys, monkeypatch, command):
+    monkeypatch.setenv("DBT_TARGET", "sparky")
+    with pytest.raises(SystemExit) as exited:
+        main(command)
+    assert exited.value.code == 2
+    assert "DBT_TARGET=sparky: not a target of profiles.yml (dev, ci, spark)" in capsys.readouterr().err
+    assert not paths.inbox.exists()
+
+
+def test_publish_on_spark_refuses_a_duckdb_build(paths, capsys, monkeypatch):
+    from orchestration import warehouse
+
+    warehouse.record_build(paths, "duckdb-run")
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    with pytest.raises(SystemExit) as exited:
+        main(["publish"])
+    assert exited.value.code == 2
+    assert "the last completed build is of DBT_TARGET=dev, not of spark" in capsys.readouterr().err
+    assert not (paths.root / "marts.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["purge", "--dry-run"], ["erase", "--store", "us", "--customer-id", "c1", "--file-only"]]
+)
+def test_purge_and_erasure_refuse_the_spark_target(paths, capsys, monkeypatch, command):
     monkeypatch.setenv("DBT_TARGET", "spark")
     with pytest.raises(SystemExit) as exited:
         main(command)
     assert exited.value.code == 2
-    assert "DBT_TARGET=spark: the pipeline (land, build, check, publish) runs on DuckDB only" in capsys.readouterr().err
-    assert not paths.warehouse.exists()
-    assert not paths.inbox.exists()
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"DBT_TARGET=spark: `{command[0]}` runs on DuckDB only" in line

@@ -68,10 +68,27 @@ def test_every_asset_carries_its_columns_pii_classes():
     assert "pii_classes" not in DomainTranslator().get_metadata(node(["p", "seed"]))
 
 
-def test_dbt_environment_names_the_data_folder_and_the_window(tmp_path):
+def test_dbt_environment_names_the_data_folder_the_target_and_the_window(tmp_path, monkeypatch):
+    monkeypatch.delenv("DBT_TARGET", raising=False)
     paths = DataPaths(tmp_path)
-    assert dbt_environment(paths) == {"DATA_DIR": str(tmp_path)}
-    assert dbt_environment(paths, date(2026, 11, 7)) == {"DATA_DIR": str(tmp_path), WINDOW_START_ENV: "2026-11-07"}
+    assert dbt_environment(paths) == {"DATA_DIR": str(tmp_path), "DBT_TARGET": "dev"}
+    assert dbt_environment(paths, date(2026, 11, 7)) == {
+        "DATA_DIR": str(tmp_path),
+        "DBT_TARGET": "dev",
+        WINDOW_START_ENV: "2026-11-07",
+    }
+
+
+def test_dbt_environment_on_spark_keeps_its_catalog_across_dbt_commands(tmp_path, monkeypatch):
+    """A run's dbt commands each start a JVM: the Derby metastore (hive) unless told otherwise."""
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    monkeypatch.delenv("SPARK_CATALOG", raising=False)
+    assert dbt_environment(DataPaths(tmp_path))["SPARK_CATALOG"] == "hive"
+    monkeypatch.setenv("SPARK_CATALOG", "in-memory")
+    assert dbt_environment(DataPaths(tmp_path))["SPARK_CATALOG"] == "in-memory"
+    monkeypatch.setenv("DBT_TARGET", "nowhere")
+    with pytest.raises(ValueError, match=r"DBT_TARGET=nowhere: not a target of profiles\.yml"):
+        dbt_environment(DataPaths(tmp_path))
 
 
 def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, monkeypatch):

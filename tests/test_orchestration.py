@@ -131,7 +131,8 @@ def test_the_range_runs_as_one_dbt_build_named_by_its_window_start(built):
     dbt_commands = [line["message"] for line in lines if " dbt build" in line["message"]]
     # Unit tests are CI's (`make test`), not the data build's.
     excluded = "--exclude-resource-type unit_test"
-    assert dbt_commands == [f"DBT_WINDOW_START=2026-11-01 dbt build --indirect-selection cautious {excluded}"]
+    command = f"dbt build --indirect-selection cautious {excluded}"
+    assert dbt_commands == [f"DBT_TARGET=dev DBT_WINDOW_START=2026-11-01 {command}"]
     # The window is no dbt var, so the build reused the prepared parse instead of parsing again.
     dbt_logs = [log.read_text() for log in (paths.root / "dbt").glob("*/dbt.log")]
     assert dbt_logs and all("Nothing changed, skipping partial parsing." in log for log in dbt_logs)

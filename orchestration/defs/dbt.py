@@ -28,6 +28,8 @@ from orchestration.defs.landing import landing_asset_key
 from orchestration.defs.partitions import daily_partitions
 from orchestration.defs.resources import Settings
 from orchestration.governance.purge import finish_pending_purge
+from orchestration.privacy import share_key_with_spark
+from orchestration.settings import SPARK_TARGET, TARGET_ENV
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -110,8 +112,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Dbt
     args = build_args(config)
     window_start = context.partition_time_window.start.date()
     env = dbt_environment(paths, window_start)
+    target = env[TARGET_ENV]
     with warehouse.writer(paths, log=context.log):
-        context.log.info(" ".join([f"{WINDOW_START_ENV}={window_start}", "dbt", *args]))
+        if target == SPARK_TARGET:
+            share_key_with_spark(paths)  # Spark's SQL reads the pseudonymisation key from a file
+        context.log.info(" ".join([f"{TARGET_ENV}={target}", f"{WINDOW_START_ENV}={window_start}", "dbt", *args]))
         warehouse.forget_build(paths)
         run_target = paths.root / "dbt" / context.run_id[:8]
         seed_partial_parse(run_target)
@@ -127,4 +132,4 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Dbt
             raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=5 * 2**context.retry_number)
         if not invocation.is_successful():
             raise invocation.get_error() or DagsterDbtCliRuntimeError("dbt build failed")
-        warehouse.record_build(paths, context.run_id)
+        warehouse.record_build(paths, context.run_id, target)

@@ -7,13 +7,14 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from orchestration.settings import DataPaths
+from orchestration.settings import DataPaths, refuse_spark_target
 
 
 def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import dbt_project
     from orchestration.governance.purge import purge
 
+    refuse_spark_target("purge", "it nulls expired values in raw and in warehouse.duckdb")
     as_of = args.as_of or datetime.now(UTC).date()
     plan = purge(paths, as_of, dbt_project.manifest_path, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
@@ -28,6 +29,7 @@ def cmd_erase(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.governance.subject import find_subject
     from orchestration.progress import Progress
 
+    refuse_spark_target("erase", "it removes the customer from raw and warehouse.duckdb, then rebuilds there")
     if args.file_only:
         find_subject(paths, args.store, args.customer_id)  # an unknown customer is an error now, not in the run
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")
