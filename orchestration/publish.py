@@ -80,15 +80,33 @@ def published_digests(path: Path) -> dict[str, list]:
         return mart_digests(con)
 
 
+def _write_marts(
+    con: duckdb.DuckDBPyConnection, target: Path, sources: dict[str, tuple[str, bool]], store: str | None
+) -> dict[str, list]:
+    """Each mart into the published file from its source relation; a tenant mart (one with a
+    store_id: every mart but the calendar, which holds no tenant's rows) only `store`'s rows when
+    one is given. Returns the marts' digests."""
+    con.execute(f"ATTACH '{target}' AS published")
+    con.execute("USE published")
+    for mart, (relation, is_tenant) in sources.items():
+        filtered = store is not None and is_tenant
+        con.execute(
+            f'CREATE TABLE "{mart}" AS SELECT * FROM {relation}' + (" where store_id = $store" if filtered else ""),
+            {"store": store} if filtered else {},
+        )
+    digests = mart_digests(con)
+    con.execute("CHECKPOINT published")
+    con.execute("USE memory")
+    con.execute("DETACH published")
+    return digests
+
+
 def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list]:
     with duckdb.connect() as con:
-        con.execute(f"ATTACH '{target}' AS published")
         con.execute(f"ATTACH '{source}' AS warehouse (READ_ONLY)")
-        con.execute("USE published")
         marts = _tables(con, "warehouse", MARTS_SCHEMA)
         if not marts:
             raise NothingToPublish(f"{source} has no {MARTS_SCHEMA} schema")
-        # Every tenant mart has a store_id; the calendar (dim_dates) holds no tenant's rows and goes whole.
         tenant_marts = {
             table
             for (table,) in con.execute(
@@ -97,18 +115,8 @@ def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list
                 [MARTS_SCHEMA],
             ).fetchall()
         }
-        for mart in marts:
-            filtered = store is not None and mart in tenant_marts
-            con.execute(
-                f'CREATE TABLE "{mart}" AS SELECT * FROM warehouse.{MARTS_SCHEMA}."{mart}"'
-                + (" where store_id = $store" if filtered else ""),
-                {"store": store} if filtered else {},
-            )
-        digests = mart_digests(con)
-        con.execute("CHECKPOINT published")
-        con.execute("USE memory")
-        con.execute("DETACH published")
-    return digests
+        sources = {mart: (f'warehouse.{MARTS_SCHEMA}."{mart}"', mart in tenant_marts) for mart in marts}
+        return _write_marts(con, target, sources, store)
 
 
 def _copy_spark_marts(paths: DataPaths, target: Path, store: str | None) -> dict[str, list]:
@@ -122,20 +130,11 @@ def _copy_spark_marts(paths: DataPaths, target: Path, store: str | None) -> dict
         raise NothingToPublish(f"{paths.spark_warehouse} has no {MARTS_SCHEMA} tables")
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")  # Spark's instants are UTC; local dates are columns already
-        con.execute(f"ATTACH '{target}' AS published")
-        con.execute("USE published")
-        for mart, columns in marts.items():
-            filtered = store is not None and "store_id" in columns
-            con.execute(
-                f'CREATE TABLE "{mart}" AS SELECT * FROM ({typed_relation_sql(paths, MARTS_SCHEMA, mart, columns)})'
-                + (" where store_id = $store" if filtered else ""),
-                {"store": store} if filtered else {},
-            )
-        digests = mart_digests(con)
-        con.execute("CHECKPOINT published")
-        con.execute("USE memory")
-        con.execute("DETACH published")
-    return digests
+        sources = {
+            mart: (f"({typed_relation_sql(paths, MARTS_SCHEMA, mart, columns)})", "store_id" in columns)
+            for mart, columns in marts.items()
+        }
+        return _write_marts(con, target, sources, store)
 
 
 def publish_marts(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths
 
 # What Spark writes as the folder of a NULL partition value.
@@ -33,14 +34,6 @@ def table_files(folder: Path) -> list[Path]:
     )
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def typed_relation_sql(paths: DataPaths, schema: str, table: str, columns: dict[str, str | None]) -> str:
     """A DuckDB query over one Spark table that returns its columns in contract order (`columns`,
     name -> declared DuckDB type or None), each cast to its declared type. The partition columns
@@ -52,21 +45,21 @@ def typed_relation_sql(paths: DataPaths, schema: str, table: str, columns: dict[
     files = table_files(folder) if folder.exists() else []
     if not files:
         nulls = ", ".join(
-            f"cast(null as {declared or 'varchar'}) as {_quoted(name)}" for name, declared in columns.items()
+            f"cast(null as {declared or 'varchar'}) as {quote_ident(name)}" for name, declared in columns.items()
         )
         return f"select {nulls} where false"
     partitions = [part.split("=", 1)[0] for part in files[0].relative_to(folder).parts[:-1]]
-    listing = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    listing = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
     options = ""
     if partitions:
-        hive_types = ", ".join(f"{_quoted(p)}: 'VARCHAR'" for p in partitions)
+        hive_types = ", ".join(f"{quote_ident(p)}: 'VARCHAR'" for p in partitions)
         options = f", hive_partitioning = true, hive_types = {{{hive_types}}}"
     # Partition values come back as text: NULL is Spark's default-partition folder name.
-    columns_of = {p: f"nullif({_quoted(p)}, {_literal(SPARK_NULL_PARTITION)})" for p in partitions}
+    columns_of = {p: f"nullif({quote_ident(p)}, {quote_literal(SPARK_NULL_PARTITION)})" for p in partitions}
     select = ", ".join(
-        f"cast({columns_of.get(name, _quoted(name))} as {declared}) as {_quoted(name)}"
+        f"cast({columns_of.get(name, quote_ident(name))} as {declared}) as {quote_ident(name)}"
         if declared
-        else f"{columns_of.get(name, _quoted(name))} as {_quoted(name)}"
+        else f"{columns_of.get(name, quote_ident(name))} as {quote_ident(name)}"
         for name, declared in columns.items()
     )
     return f"select {select} from read_parquet({listing}{options})"
