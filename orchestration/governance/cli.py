@@ -12,9 +12,9 @@ from orchestration.settings import DataPaths, refuse_spark_target
 
 def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import dbt_project
-    from orchestration.governance.purge import purge
+    from orchestration.governance.purge import DUCKDB_ONLY, purge
 
-    refuse_spark_target("purge", "it nulls expired values in raw and in warehouse.duckdb")
+    refuse_spark_target("purge", DUCKDB_ONLY)
     as_of = args.as_of or datetime.now(UTC).date()
     plan = purge(paths, as_of, dbt_project.manifest_path, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
@@ -25,11 +25,11 @@ def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
 
 
 def cmd_erase(args: argparse.Namespace, paths: DataPaths) -> int:
-    from orchestration.governance.erase import erase, file_request
+    from orchestration.governance.erase import DUCKDB_ONLY, erase, file_request
     from orchestration.governance.subject import find_subject
     from orchestration.progress import Progress
 
-    refuse_spark_target("erase", "it removes the customer from raw and warehouse.duckdb, then rebuilds there")
+    refuse_spark_target("erase", DUCKDB_ONLY)
     if args.file_only:
         find_subject(paths, args.store, args.customer_id)  # an unknown customer is an error now, not in the run
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")

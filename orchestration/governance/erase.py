@@ -63,6 +63,8 @@ from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.progress import Progress
 from orchestration.settings import DataPaths
 
+# Why an erasure refuses DBT_TARGET=spark (the command and the Dagster job): Spark's tables are not erased.
+DUCKDB_ONLY = "it removes the customer from raw and warehouse.duckdb, then rebuilds there"
 # The class whose purge closes days (the default of macros/closed_by_purge.sql).
 CLOSING_CLASS = "low"
 
