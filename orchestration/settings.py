@@ -3,6 +3,7 @@ benchmarks run in a folder of their own."""
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,12 @@ SPARK_TARGET = "spark"
 TARGET_ENV = "DBT_TARGET"
 
 
-def project_targets() -> list[str]:
-    """The targets profiles.yml declares for the project's profile."""
+@functools.cache
+def project_targets() -> tuple[str, ...]:
+    """The targets profiles.yml declares for the project's profile (read once per process: every
+    `on_spark()` asks)."""
     profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
-    return list(profiles["commerce_analytics"]["outputs"])
+    return tuple(profiles["commerce_analytics"]["outputs"])
 
 
 def dbt_target() -> str:

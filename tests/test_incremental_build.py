@@ -8,6 +8,7 @@ intermediate models, equal a full refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -58,11 +59,17 @@ def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str) -> None:
     assert result.success, [(r.node.name, r.message) for r in result.result or [] if r.status != "success"]
 
 
+def generated_history(root: Path) -> DataPaths:
+    """The generated days both incremental suites deliver (this one, and tests/test_spark_incremental.py)."""
+    generated = DataPaths(root / "generated")
+    generate(generated, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=2, events_per_day=3000, seed=23))
+    return generated
+
+
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
-    generated = DataPaths(root / "generated")
-    generate(generated, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=2, events_per_day=3000, seed=23))
+    generated = generated_history(root)
     incremental, full = DataPaths(root / "incremental"), DataPaths(root / "full")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PII_HMAC_KEY", KEY)

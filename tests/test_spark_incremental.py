@@ -19,7 +19,6 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
-from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.pseudonyms import pseudonym
 from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
@@ -33,6 +32,7 @@ from tests.test_incremental_build import (
     LATE_DAY,
     OFFLINE_DEVICE,
     _late_deliveries,
+    generated_history,
 )
 from tests.test_spark_parity import normalized, same_value, sort_key
 
@@ -70,8 +70,7 @@ sys.exit(0 if second.success else "incremental Spark build failed")
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("spark-incremental")
-    generated = DataPaths(root / "generated")
-    generate(generated, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=2, events_per_day=3000, seed=23))
+    generated = generated_history(root)
     spark, full = DataPaths(root / "spark"), DataPaths(root / "full")
     for paths in (spark, full):
         for offset in range(DAYS):
