@@ -56,6 +56,15 @@ def run():
     return build_range(CONFIG.start_date, CONFIG.start_date, SELECTION)
 
 
+def step_failures(result) -> list[str]:
+    """Why a run did not succeed: each failed step with its error, causes included."""
+    return [
+        f"{e.step_key}: {e.step_failure_data.error.to_string()}"
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+
+
 def materialized_keys(result) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
 
@@ -76,7 +85,7 @@ def raw_stores(paths: DataPaths) -> str:
 def test_a_spark_build_publishes_its_marts_to_duckdb(on_spark):
     paths = on_spark
     result = run()
-    assert result.success
+    assert result.success, step_failures(result) or [str(e.message) for e in result.all_events[-5:]]
     assert {DIM_STORES, PUBLISHED_KEY} <= materialized_keys(result)
     evaluations = check_evaluations(result)
     assert CURRENCY_CHECK in {e.check_name for e in evaluations}
