@@ -1,6 +1,6 @@
 """The incremental build on Spark: insert_overwrite by store and date partition reopens and
 replaces what DuckDB's delete+insert does. The clickstream chain (every incremental model from
-the classified events to the session, page-view, traffic, active-user and funnel marts, with what
+the classified events to the session, page-view, traffic, active-user and both funnel marts, with what
 they read) is built on Spark from two days of deliveries, then again incrementally after a late
 delivery about the first day (tests/test_incremental_build.py's: a consent withdrawal between a
 device's events, an offline batch with a login, a login that re-stitches a device's visits of both
@@ -38,10 +38,9 @@ from tests.test_spark_parity import normalized, same_value, sort_key
 
 pytestmark = pytest.mark.spark
 
-# The clickstream's incremental models and everything they read (their seeds included); the visitor
-# funnel's steps are left out: on Spark they cost minutes (docs/spark.md), and funnel_daily's
-# session steps take the same path through the incremental events.
+# The clickstream's incremental models and everything they read (their seeds included).
 CHAIN = ["+fct_sessions", "+fct_page_views", "+traffic_sources_daily", "+active_users_daily", "+funnel_daily"]
+CHAIN += ["+funnel_visitors_daily"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES]
 
@@ -156,7 +155,7 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
     assert overwritten == {
         "int_events_classified", "int_device_logins_daily", "int_events_sessionized", "int_sessions_summarized",
         "int_funnel_step_events", "int_visitors_active_daily", "fct_sessions", "fct_page_views",
-        "traffic_sources_daily", "active_users_daily", "funnel_daily",
+        "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily",
     }  # fmt: skip
     events = read_spark_table_sql(spark, "main", "int_events_classified")
     with duckdb.connect() as con:

@@ -16,9 +16,5 @@ select
     reached.step_name,
     reached.is_last_step,
     reached.reached_at,
-    next_step.reached_at as next_step_reached_at
+    reached.next_step_reached_at
 from reached
-left join reached as next_step
-    on
-        reached.session_id = next_step.session_id
-        and reached.step_number + 1 = next_step.step_number

@@ -22,11 +22,5 @@ select
     reached.step_name,
     reached.is_last_step,
     reached.reached_at,
-    next_step.reached_at as next_step_reached_at
+    reached.next_step_reached_at
 from reached
-left join reached as next_step
-    on
-        reached.visitor_id = next_step.visitor_id
-        and reached.store_id = next_step.store_id
-        and reached.event_date = next_step.event_date
-        and reached.step_number + 1 = next_step.step_number
