@@ -19,14 +19,14 @@ without a code change. Findings become alert records, `alerts/anomalies-<stamp>.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from collections import defaultdict
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from orchestration.lib.atomic_files import write_text_atomic
+from orchestration.lib.env_tunables import tunables_from_env
 from orchestration.settings import DataPaths
 
 ENV_PREFIX = "COMMERCE_ANOMALY_"
@@ -46,12 +46,7 @@ class Thresholds:
     @classmethod
     def from_env(cls) -> Thresholds:
         """Each field from COMMERCE_ANOMALY_<FIELD> when set (COMMERCE_ANOMALY_VOLUME_BAND=0.3)."""
-        values = {}
-        for f in fields(cls):
-            raw = os.environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None:
-                values[f.name] = type(getattr(cls, f.name))(raw)
-        return cls(**values)
+        return tunables_from_env(cls, ENV_PREFIX)
 
 
 @dataclass(frozen=True)

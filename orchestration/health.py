@@ -7,11 +7,11 @@ Limits come from the environment (`COMMERCE_HEALTH_*`, below); a source past any
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from orchestration.landing import manifest
+from orchestration.lib.env_tunables import tunables_from_env
 from orchestration.replay import ledgers
 from orchestration.settings import DataPaths
 
@@ -28,11 +28,8 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        values = {}
-        for f in fields(cls):
-            if (raw := os.environ.get(ENV_PREFIX + f.name.upper())) is not None:
-                values[f.name] = float(raw)
-        return cls(**values)
+        """Each field from COMMERCE_HEALTH_<FIELD> when set (COMMERCE_HEALTH_MAX_BACKLOG_HOURS=48)."""
+        return tunables_from_env(cls, ENV_PREFIX)
 
 
 @dataclass(frozen=True)
