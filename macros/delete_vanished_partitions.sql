@@ -6,7 +6,7 @@
     `condition` holds (in its own column names). A model whose row for a day reads the
     `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
     one; `rebuilt_partitions(..., missing=true)` then builds them again. Spark has no DELETE on
-    Parquet: there the partitions stay (docs/spark.md). -#}
+    Parquet: there each such partition is overwritten with no rows (`empty_spark_partition`). -#}
 {% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0) %}
     {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
         date_column, input, input_date_column, condition, trailing_days
@@ -35,6 +35,55 @@
             and built.{{ date_column }} >= vanished.vanished_date
             and built.{{ date_column }} <= {{ dbt.dateadd('day', trailing_days, 'vanished.vanished_date') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Spark: the same partitions found by a query, each emptied by a static overwrite as the hook
+    renders; the hook's own SQL is empty. -#}
+{% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set emptied -%}
+            select distinct
+                built.store_id,
+                built.{{ date_column }}
+            from {{ this }} as built
+            inner join (
+                select distinct
+                    store_id,
+                    {{ date_column }} as vanished_date
+                from {{ this }} as partitions
+                where not exists (
+                    select 1
+                    from {{ input }} as input
+                    where
+                        input.store_id = partitions.store_id
+                        and input.{{ input_date_column }} = partitions.{{ date_column }}
+                        and {{ condition }}
+                )
+            ) as vanished
+                on
+                    built.store_id = vanished.store_id
+                    and built.{{ date_column }} >= vanished.vanished_date
+                    and built.{{ date_column }} <= date_add(vanished.vanished_date, {{ trailing_days }})
+        {%- endset -%}
+        {%- for partition in run_query(emptied) -%}
+            {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark SQL replacing one (store, date) partition of the running model's table with no rows: a
+    static partition overwrite of typed NULLs that match nothing (a query reading the table itself
+    may not overwrite it). -#}
+{% macro empty_spark_partition(date_column, store_id, day) -%}
+    {%- set partition_columns = ['store_id', date_column] -%}
+    {%- set data_columns = adapter.get_columns_in_relation(this) | rejectattr('name', 'in', partition_columns) -%}
+    insert overwrite table {{ this }}
+    partition (store_id = '{{ store_id }}', {{ date_column }} = '{{ day }}')
+    select
+        {%- for column in data_columns %}
+        cast(null as {{ column.dtype }}) as {{ column.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    where 1 = 0
 {%- endmacro %}
 
 {% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}

@@ -8,15 +8,17 @@
     dbt registers the hook when it parses the model, where that is false. -#}
 {% macro open_days_only(date_column, trailing_days=0, pii='low') -%}
     {%- set own_column = date_column.split('.')[-1] -%}
-    {%- do config(pre_hook=["{{ delete_open_days('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"]) -%}
+    {%- do config(
+        pre_hook=["{{ delete_open_days('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"],
+        post_hook=["{{ empty_days_not_rewritten('" ~ own_column ~ "') }}"],
+    ) -%}
     {%- if is_incremental() %}
 -- days the retention purge closed keep the rows built before it
 where not {{ closed_by_purge(date_column, trailing_days, pii) }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The pre-hook's SQL. On Spark, which has no DELETE on Parquet, insert_overwrite replaces the
-    partitions it writes (erasure runs on the DuckDB warehouse). -#}
+{#- The pre-hook's SQL. Spark has no DELETE on Parquet: there the post-hook below does the work. -#}
 {% macro delete_open_days(date_column, trailing_days, pii) %}
     {{ return(adapter.dispatch('delete_open_days', 'commerce_analytics')(date_column, trailing_days, pii)) }}
 {% endmacro %}
@@ -28,4 +30,36 @@ where not {{ closed_by_purge(date_column, trailing_days, pii) }}
 {%- endmacro %}
 
 {% macro default__delete_open_days(date_column, trailing_days, pii) -%}
+{%- endmacro %}
+
+{#- The post-hook's SQL, Spark's counterpart of the delete: no purge runs there (pii_retained_since is
+    NULL), so every day is open and the run wrote every day that still has rows; insert_overwrite
+    replaced those. A day of the table the run's new rows (dbt-spark's `__dbt_tmp` view, alive until
+    the model ends) do not hold lost its inputs: each such partition is emptied as the hook renders. -#}
+{% macro empty_days_not_rewritten(date_column) %}
+    {{ return(adapter.dispatch('empty_days_not_rewritten', 'commerce_analytics')(date_column)) }}
+{% endmacro %}
+
+{% macro spark__empty_days_not_rewritten(date_column) -%}
+    {%- set new_rows = this.identifier ~ '__dbt_tmp' -%}
+    {#- a first or full-refresh build writes the table whole, without the view -#}
+    {%- if execute and run_query("show views like '" ~ new_rows ~ "'").rows | length -%}
+        {%- set unwritten -%}
+            select distinct
+                store_id,
+                {{ date_column }}
+            from {{ this }}
+            except
+            select distinct
+                store_id,
+                {{ date_column }}
+            from {{ new_rows }}
+        {%- endset -%}
+        {%- for partition in run_query(unwritten) -%}
+            {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__empty_days_not_rewritten(date_column) -%}
 {%- endmacro %}

@@ -5,8 +5,10 @@ they read) is built on Spark from two days of deliveries, then again incremental
 delivery about the first day (tests/test_incremental_build.py's: a consent withdrawal between a
 device's events, an offline batch with a login, a login that re-stitches a device's visits of both
 days, and another store's corrected customer address), and compared row for row with a DuckDB
-full refresh of the same landed data. Both Spark builds run in one Python process, so one JVM and
-its in-memory catalog serve both. Not covered on Spark: a day a late input empties (docs/spark.md)."""
+full refresh of the same landed data. The Spark builds run in one Python process, so one JVM and
+its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day (the
+lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
+partition is overwritten with no rows."""
 
 import json
 import os
@@ -30,7 +32,9 @@ from tests.test_incremental_build import (
     INTERMEDIATE,
     KEY,
     LATE_DAY,
+    LONE_DAY,
     OFFLINE_DEVICE,
+    WITHDRAWAL_DAY,
     _late_deliveries,
     generated_history,
 )
@@ -44,25 +48,40 @@ CHAIN += ["+funnel_visitors_daily"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES]
 
-# Run in a process of its own: a JVM whose in-memory catalog both builds share, and which ends with
-# it. Between the builds it lands the late delivery already waiting in the inbox.
+# Run in a process of its own: a JVM whose in-memory catalog the three builds share, and which ends
+# with it. Before the second build it lands the late delivery already waiting in the inbox; before
+# the third, the withdrawal held back until the second was built (it prints the lone day's sessions
+# then).
 SPARK_BUILDS = """
 import json, sys
 from pathlib import Path
+import duckdb
 from dbt.cli.main import dbtRunner
 from orchestration.landing.land import land_all
 from orchestration.privacy import share_key_with_spark
 from orchestration.settings import DataPaths
+from orchestration.spark_warehouse import read_spark_table_sql
+from tests.test_incremental_build import LONE_DAY
 
-paths, common, late_vars = DataPaths(Path(sys.argv[1])), json.loads(sys.argv[2]), sys.argv[3]
+paths, common, windows = DataPaths(Path(sys.argv[1])), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+later = DataPaths(Path(sys.argv[4]))
 share_key_with_spark(paths)
 target = ["--target-path", str(paths.root / "target-spark")]
-first = dbtRunner().invoke(["build", *common, *target])
-if not first.success:
+if not dbtRunner().invoke(["build", *common, *target]).success:
     sys.exit("first Spark build failed")
-land_all(paths)
-second = dbtRunner().invoke(["build", *common, *target, "--vars", late_vars])
-sys.exit(0 if second.success else "incremental Spark build failed")
+for build, window in enumerate(windows, start=2):
+    land_all(paths)
+    if not dbtRunner().invoke(["build", *common, *target, "--vars", json.dumps(window)]).success:
+        sys.exit(f"incremental Spark build {build} failed")
+    if build == 2:  # the next delivery comes in once this one is built
+        with duckdb.connect() as con:
+            sessions = read_spark_table_sql(paths, "marts", "fct_sessions")
+            [(lone,)] = con.execute(f"SELECT count(*) FROM {sessions} WHERE session_date = ?", [LONE_DAY]).fetchall()
+        print(json.dumps({"lone_day_sessions": lone}))
+        for held in later.inbox.rglob("*.*"):
+            moved = paths.inbox / held.relative_to(later.inbox)
+            moved.parent.mkdir(parents=True, exist_ok=True)
+            held.rename(moved)
 """
 
 
@@ -75,22 +94,29 @@ def builds(tmp_path_factory):
         for offset in range(DAYS):
             deliver(generated, paths, FIRST_DAY + timedelta(days=offset))
         land_all(paths)
-    # the late delivery, chosen from the landed history, waits in both inboxes
+    # the late delivery, chosen from the landed history, waits in both inboxes; the withdrawal that
+    # empties the lone day waits for the third Spark build
     planted = _late_deliveries(spark)
+    later = DataPaths(root / "later")
     for paths in (spark, full):
         planted(paths)
+    planted.withdraw(later)
+    planted.withdraw(full)
     land_all(full)
     env = {**os.environ, "PII_HMAC_KEY": KEY, "DATA_DIR": str(spark.root), "DBT_TARGET": "spark"}
     env["SPARK_CATALOG"] = "in-memory"
-    late_vars = json.dumps({"window_start": str(LATE_DAY), "lookback_days": 0})
+    windows = json.dumps([{"window_start": str(day), "lookback_days": 0} for day in (LATE_DAY, WITHDRAWAL_DAY)])
     process = subprocess.run(
-        [sys.executable, "-c", SPARK_BUILDS, str(spark.root), json.dumps(COMMON), late_vars],
+        [sys.executable, "-c", SPARK_BUILDS, str(spark.root), json.dumps(COMMON), windows, str(later.root)],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     assert process.returncode == 0, (process.stderr or process.stdout)[-3000:]
+    planted.lone_day_sessions = next(
+        json.loads(line)["lone_day_sessions"] for line in process.stdout.splitlines() if "lone_day_sessions" in line
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PII_HMAC_KEY", KEY)
         mp.setenv("DATA_DIR", str(full.root))
@@ -170,3 +196,21 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
     assert offline == [(FIRST_DAY, 3)]
     # counted up to the withdrawal, not after it
     assert withdrawn == [(False, None), (True, "no_analytics_consent")]
+
+
+def test_a_late_withdrawal_that_empties_a_day_removes_its_rows_on_spark(builds):
+    """Built by the second build (the lone visitor's one session), the lone day has no row left in
+    any table after the third: every partition of it was overwritten empty, where insert_overwrite
+    alone would have kept it (the full-refresh comparison above covers the other tables)."""
+    spark, _, planted = builds
+    assert planted.lone_day_sessions == 1
+    with duckdb.connect() as con:
+        for schema, table, column in [
+            ("marts", "fct_sessions", "session_date"),
+            ("marts", "traffic_sources_daily", "date"),
+            ("main", "int_events_sessionized", "event_date"),
+            ("main", "int_visitors_active_daily", "date"),
+        ]:
+            relation = read_spark_table_sql(spark, schema, table)
+            [(rows,)] = con.execute(f"SELECT count(*) FROM {relation} WHERE {column} = ?", [LONE_DAY]).fetchall()
+            assert rows == 0, table
