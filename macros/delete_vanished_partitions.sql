@@ -17,18 +17,7 @@
     {%- if is_incremental() -%}
         delete from {{ this }} as built
         using (
-            select distinct
-                store_id,
-                {{ date_column }} as vanished_date
-            from {{ this }} as partitions
-            where not exists (
-                select 1
-                from {{ input }} as input
-                where
-                    input.store_id = partitions.store_id
-                    and input.{{ input_date_column }} = partitions.{{ date_column }}
-                    and {{ condition }}
-            )
+            {{ vanished_partitions(date_column, input, input_date_column, condition) }}
         ) as vanished
         where
             built.store_id = vanished.store_id
@@ -47,28 +36,38 @@
                 built.{{ date_column }}
             from {{ this }} as built
             inner join (
-                select distinct
-                    store_id,
-                    {{ date_column }} as vanished_date
-                from {{ this }} as partitions
-                where not exists (
-                    select 1
-                    from {{ input }} as input
-                    where
-                        input.store_id = partitions.store_id
-                        and input.{{ input_date_column }} = partitions.{{ date_column }}
-                        and {{ condition }}
-                )
+                {{ vanished_partitions(date_column, input, input_date_column, condition) }}
             ) as vanished
                 on
                     built.store_id = vanished.store_id
                     and built.{{ date_column }} >= vanished.vanished_date
                     and built.{{ date_column }} <= date_add(vanished.vanished_date, {{ trailing_days }})
         {%- endset -%}
-        {%- for partition in run_query(emptied) -%}
-            {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
-        {%- endfor -%}
+        {%- do empty_spark_partitions(date_column, emptied) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the (store_id, vanished_date) partitions of the running model whose input is gone. -#}
+{% macro vanished_partitions(date_column, input, input_date_column, condition) -%}
+    select distinct
+        store_id,
+        {{ date_column }} as vanished_date
+    from {{ this }} as partitions
+    where not exists (
+        select 1
+        from {{ input }} as input
+        where
+            input.store_id = partitions.store_id
+            and input.{{ input_date_column }} = partitions.{{ date_column }}
+            and {{ condition }}
+    )
+{%- endmacro %}
+
+{#- Spark: empty every (store_id, date) partition `partitions_sql` lists, as the caller renders. -#}
+{% macro empty_spark_partitions(date_column, partitions_sql) -%}
+    {%- for partition in run_query(partitions_sql) -%}
+        {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- Spark SQL replacing one (store, date) partition of the running model's table with no rows: a

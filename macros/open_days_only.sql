@@ -55,9 +55,7 @@ where not {{ closed_by_purge(date_column, trailing_days, pii) }}
                 {{ date_column }}
             from {{ new_rows }}
         {%- endset -%}
-        {%- for partition in run_query(unwritten) -%}
-            {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
-        {%- endfor -%}
+        {%- do empty_spark_partitions(date_column, unwritten) -%}
     {%- endif -%}
 {%- endmacro %}
 
