@@ -63,19 +63,23 @@
     )
 {%- endmacro %}
 
-{#- Spark: empty every (store_id, date) partition `partitions_sql` lists, as the caller renders. -#}
+{#- Spark: empty every (store_id, date) partition `partitions_sql` lists, as the caller renders; the
+    table's data columns are described once for all of them. -#}
 {% macro empty_spark_partitions(date_column, partitions_sql) -%}
-    {%- for partition in run_query(partitions_sql) -%}
-        {%- do run_query(empty_spark_partition(date_column, partition[0], partition[1])) -%}
-    {%- endfor -%}
+    {%- set partitions = run_query(partitions_sql) -%}
+    {%- if partitions.rows | length -%}
+        {%- set data_columns = adapter.get_columns_in_relation(this)
+            | rejectattr('name', 'in', ['store_id', date_column]) | list -%}
+        {%- for partition in partitions -%}
+            {%- do run_query(empty_spark_partition(date_column, data_columns, partition[0], partition[1])) -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Spark SQL replacing one (store, date) partition of the running model's table with no rows: a
     static partition overwrite of typed NULLs that match nothing (a query reading the table itself
     may not overwrite it). -#}
-{% macro empty_spark_partition(date_column, store_id, day) -%}
-    {%- set partition_columns = ['store_id', date_column] -%}
-    {%- set data_columns = adapter.get_columns_in_relation(this) | rejectattr('name', 'in', partition_columns) -%}
+{% macro empty_spark_partition(date_column, data_columns, store_id, day) -%}
     insert overwrite table {{ this }}
     partition (store_id = '{{ store_id }}', {{ date_column }} = '{{ day }}')
     select

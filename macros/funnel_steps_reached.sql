@@ -100,4 +100,3 @@ reached as (
 
 )
 {%- endmacro %}
-
