@@ -52,15 +52,18 @@ WINDOW_START_ENV = "DBT_WINDOW_START"
 # own, and the in-memory catalog lives one command; the Derby metastore (`hive`) outlives them.
 SPARK_CATALOG_ENV = "SPARK_CATALOG"
 SPARK_DEFAULT_CATALOG = "hive"
+SPARK_PYTHON_ENV = "PYSPARK_PYTHON"
 
 
 def target_environment() -> dict[str, str]:
-    """The target (checked against profiles.yml) and on Spark its catalog, as every dbt process of
-    this one is told them: a parse and the builds that reuse it must see the same profile."""
+    """The target (checked against profiles.yml) and on Spark its catalog and Python, as every dbt
+    process of this one is told them: a parse and the builds that reuse it must see the same profile."""
     target = dbt_target()
     env = {TARGET_ENV: target}
     if target == SPARK_TARGET:
         env[SPARK_CATALOG_ENV] = os.environ.get(SPARK_CATALOG_ENV) or SPARK_DEFAULT_CATALOG
+        # The Python of Spark's script transforms (the LTV fit): this one, which has the project.
+        env[SPARK_PYTHON_ENV] = os.environ.get(SPARK_PYTHON_ENV) or sys.executable
     return env
 
 

@@ -19,40 +19,13 @@ import dagster as dg
 from orchestration.defs.partitions import daily_partitions
 from orchestration.json_logs import logger_config
 from orchestration.progress import Progress, dbt_nodes_as_note
-from orchestration.settings import DataPaths, on_spark
+from orchestration.settings import DataPaths
 
 DBT_OP = "warehouse_models"
 # A rebuild of the warehouse: every dbt model with its checks, without landing or publishing.
 WAREHOUSE_MODELS = (
     dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - dg.AssetSelection.assets(["published", "marts"])
 )
-
-
-def duckdb_only_models(manifest_path: Path) -> dg.AssetSelection:
-    """The dbt models a Spark build leaves out: the Python models (dbt-spark runs them only on
-    Databricks) and every model built on them (the LTV fit and `customer_ltv`)."""
-    import json
-
-    from orchestration.defs.dbt import DomainTranslator
-
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    nodes, children = manifest["nodes"], manifest["child_map"]
-    pending = [u for u, n in nodes.items() if n["resource_type"] == "model" and n.get("language") == "python"]
-    models: set[str] = set()
-    while pending:
-        unique_id = pending.pop()
-        if unique_id not in models:
-            models.add(unique_id)
-            pending += [c for c in children.get(unique_id, []) if c.startswith("model.")]
-    translator = DomainTranslator()
-    return dg.AssetSelection.assets(*(translator.get_asset_key(nodes[u]) for u in sorted(models)))
-
-
-def on_target(selection: dg.AssetSelection, paths: DataPaths | None = None) -> dg.AssetSelection:
-    """`selection` as the current dbt target can build it: on Spark, without the DuckDB-only models."""
-    from orchestration.dbt_project import ensure_manifest
-
-    return selection - duckdb_only_models(ensure_manifest(paths)) if on_spark() else selection
 
 
 def instance() -> dg.DagsterInstance:
@@ -178,9 +151,6 @@ def run_job(
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
-        if on_spark() and job.graph.has_node_named(DBT_OP):
-            # Not a dbt --exclude: the models left out would then be planned and emit nothing.
-            selection = on_target(selection or dg.AssetSelection.all(), paths)
         if selection is not None:
             graph = defs.resolve_asset_graph()
             job = job.get_subset(

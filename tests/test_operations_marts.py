@@ -13,14 +13,11 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.generator import DirtRates, GeneratorConfig, generate
-from orchestration.generator.clock import DAY_MS, LocalClock, Window
-from orchestration.generator.customers import simulate_customers
-from orchestration.generator.reference import build_stores
-from orchestration.generator.traffic import hourly_intensity
 from orchestration.landing.land import land_all
 from orchestration.ltv.cli import add_ltv_command
 from orchestration.ltv.predict import fit_and_predict
 from orchestration.settings import DataPaths
+from tests.yearly_purchases import yearly_purchases
 
 # Order-line dirt is off so that shipped items reconcile exactly with the stock ledger (a quarantined
 # line is a sale the warehouse saw and the order book lost); snapshot mismatches are planted at twice the
@@ -389,20 +386,9 @@ def test_ltv_recovers_the_generators_purchase_parameters(tmp_path, capsys):
     paths = DataPaths(tmp_path / "truth")
     config = GeneratorConfig(days=1, stores=1, events_per_day=1000, seed=3)
     expected = generate(paths, config)["stores"]["us"]["bgnbd"]
-    year = GeneratorConfig(days=365, stores=1, seed=config.seed)
-    window = Window(year.start_date, year.days)
-    store = build_stores(year, window.start_ms)[0]
-    clock = LocalClock(store.spec.time_zone, window.start_ms - 2 * DAY_MS, window.end_ms + 2 * DAY_MS)
-    _, purchases, _ = simulate_customers(year, store, window, hourly_intensity(clock, window), 10_000, 0)
+    purchases, as_of = yearly_purchases(config.seed, stores=1, customers=10_000)
     transactions = tmp_path / "purchases.csv"
-    pd.DataFrame(
-        {
-            "customer_id": purchases.customer,
-            "ordered_at": pd.to_datetime(purchases.time_ms, unit="ms", utc=True),
-            "amount": purchases.spend.round(2),
-        }
-    ).to_csv(transactions, index=False)
-    as_of = pd.Timestamp(window.end_ms, unit="ms", tz="UTC")
+    purchases.drop(columns="store_id").to_csv(transactions, index=False)
     output = tmp_path / "predictions.parquet"
     # the generator's process is in continuous time: two orders of one day are two purchases
     args = ["ltv", "--transactions", str(transactions), "--as-of", as_of.isoformat(), "--output", str(output)]

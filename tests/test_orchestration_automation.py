@@ -62,23 +62,6 @@ def test_the_daily_schedule_builds_yesterdays_partition(defs):
     assert request.asset_selection is None  # the whole job
 
 
-def test_the_daily_schedule_on_spark_leaves_the_ltv_models_out(defs, monkeypatch):
-    monkeypatch.setenv("DBT_TARGET", "spark")
-    schedule = defs.get_schedule_def("daily_build")
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 5, 2, 0, tzinfo=UTC), repository_def=defs.get_repository_def()
-    )
-    request = schedule(context)
-    keys = set(request.asset_selection)
-    everything = set(defs.resolve_asset_graph().materializable_asset_keys)
-    ltv = {dg.AssetKey(["int_customer_lifetimes_predicted"]), dg.AssetKey(["marts", "customer_ltv"])}
-    assert keys == everything - ltv
-    assert {c.asset_key for c in request.asset_check_keys} & ltv == set()
-    assert dg.AssetCheckKey(dg.AssetKey(["stg_oms__stores"]), "unique_stg_oms__stores_store_id") in set(
-        request.asset_check_keys
-    )
-
-
 def test_the_inbox_sensor_asks_for_one_run_per_new_extract_and_none_for_a_repeated_one(defs, paths):
     sensor = defs.get_sensor_def("inbox_sensor")
     orders = write_csv(paths, "orders", "orders_1.csv", [order(order_id=f"o{i}") for i in range(30)])

@@ -301,9 +301,9 @@ def test_panels_read_only_columns_the_marts_define():
             assert used <= defined[query.mart], (panel.name, query.mart, used - defined[query.mart])
 
 
-def test_the_ltv_dataset_is_empty_when_the_published_marts_have_no_customer_ltv():
-    """customer_ltv is DuckDB-only: a publish of a Spark build has none, and the customers panel
-    still answers, its LTV bands empty; any other missing mart stays an error."""
+def test_a_dataset_of_a_mart_the_published_marts_lack_is_an_error():
+    """A publish of an older build may lack a mart a panel reads: the query says which, and how to
+    get it, rather than answering with nothing."""
     from datetime import date
 
     from orchestration.serve.api import ApiError, run_query
@@ -314,6 +314,7 @@ def test_the_ltv_dataset_is_empty_when_the_published_marts_have_no_customer_ltv(
     filters = Filters(date(2026, 11, 1), date(2026, 11, 14), None)
     with duckdb.connect() as con:
         snapshot = Snapshot((0, 0), con, frozenset())
-        assert run_query(snapshot, customers["ltv"], filters) == []
+        with pytest.raises(ApiError, match="the published marts have no customer_ltv; publish a newer build"):
+            run_query(snapshot, customers["ltv"], filters)
         with pytest.raises(ApiError, match="the published marts have no cohort_retention"):
             run_query(snapshot, customers["retention"], filters)

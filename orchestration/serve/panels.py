@@ -130,11 +130,9 @@ PANELS = {
                 is_monthly=True,
                 order_by="cohort_month, months_since_first_order",
             ),
-            # Customers by historical LTV in bands of 50 USD, for those whose first order is in the range;
-            # none when the marts were built on Spark, where customer_ltv is not built.
+            # Customers by historical LTV in bands of 50 USD, for those whose first order is in the range.
             ltv=Query(
                 "customer_ltv",
-                may_be_absent=True,
                 keys=("floor(historical_ltv_usd / 50) * 50 as ltv_usd_from",),
                 extra=("count(*) as customers", "sum(historical_ltv_usd) as historical_ltv_usd"),
                 date_column="first_order_date",

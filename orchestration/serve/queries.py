@@ -56,9 +56,6 @@ class Query:
     # A monthly date column (the first of the month) counts a month the range touches.
     is_monthly: bool = False
     is_store_scoped: bool = True
-    # A mart some builds do not publish (customer_ltv: DuckDB-only, absent from a Spark build's
-    # publish): without it the dataset is empty rather than the whole panel an error.
-    may_be_absent: bool = False
 
     def sql(self, filters: Filters) -> tuple[str, list]:
         select = [*self.keys, *(f"sum({c}) as {c}" for c in self.sums), *(r.sql() for r in self.rates), *self.extra]
