@@ -120,12 +120,15 @@ def _copy_marts(source: Path, target: Path, store: str | None) -> dict[str, list
 
 
 def _copy_spark_marts(paths: DataPaths, target: Path, store: str | None) -> dict[str, list]:
-    """The marts of the Spark target's build: the manifest's models of the marts schema that Spark
-    built, read from their Parquet folders, each typed by its contract."""
+    """The marts of the Spark target's build: the models of the marts schema that Spark built, read
+    from their Parquet folders, each typed by its contract. The contracts are those of the build's
+    own manifest, parsed for Spark; the checkout's (target/dagster/) when the build left none: a
+    checkout's manifest is prepared again whenever the project changes, a build's is as it built."""
     from orchestration.dbt_project import dbt_project
     from orchestration.spark_warehouse import built_models, typed_relation_sql
 
-    marts = built_models(paths, dbt_project.manifest_path, MARTS_SCHEMA)
+    manifest = warehouse.built_manifest(paths) or dbt_project.manifest_path
+    marts = built_models(paths, manifest, MARTS_SCHEMA)
     if not marts:
         raise NothingToPublish(f"{paths.spark_warehouse} has no {MARTS_SCHEMA} tables")
     with duckdb.connect() as con:

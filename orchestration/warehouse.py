@@ -45,9 +45,12 @@ def forget_build(paths: DataPaths) -> None:
     _build_record(paths).unlink(missing_ok=True)
 
 
-def record_build(paths: DataPaths, run_id: str, target: str = DEFAULT_TARGET) -> None:
-    """A build ended well: the run, and the dbt target it built (DuckDB's or Spark's tables)."""
+def record_build(paths: DataPaths, run_id: str, target: str = DEFAULT_TARGET, manifest: Path | None = None) -> None:
+    """A build ended well: the run, the dbt target it built (DuckDB's or Spark's tables), and the
+    dbt manifest it built from, when it left one of its own."""
     record = {"run_id": run_id, "target": target, "built_at": datetime.now(UTC).isoformat()}
+    if manifest is not None:
+        record["manifest"] = str(manifest)
     write_text_atomic(_build_record(paths), json.dumps(record))
 
 
@@ -60,6 +63,13 @@ def built_by(paths: DataPaths) -> str | None:
     """The run whose dbt build the warehouse holds, or None while none completed."""
     record = _record(paths)
     return record["run_id"] if record else None
+
+
+def built_manifest(paths: DataPaths) -> Path | None:
+    """The dbt manifest of the last completed build, if it recorded one that still exists."""
+    record = _record(paths)
+    manifest = Path(record["manifest"]) if record and "manifest" in record else None
+    return manifest if manifest and manifest.exists() else None
 
 
 def built_target(paths: DataPaths) -> str | None:

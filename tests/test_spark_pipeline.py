@@ -87,6 +87,8 @@ def test_a_spark_build_publishes_its_marts_to_duckdb(on_spark):
     assert CURRENCY_CHECK in {e.check_name for e in evaluations}
     assert all(e.passed for e in evaluations)
     assert warehouse.built_target(paths) == "spark"
+    # publishing typed the marts by the contracts of the run's own dbt manifest, parsed for Spark
+    assert warehouse.built_manifest(paths) == paths.root / "dbt" / result.run_id[:8] / "manifest.json"
     assert not paths.warehouse.exists()  # nothing was built on DuckDB
     with duckdb.connect() as con:
         expected = con.execute(f"select store_id, currency, time_zone from {raw_stores(paths)} order by 1").fetchall()

@@ -1,12 +1,15 @@
 """DuckDB reading a Spark table's folder as its contract types it (what publishing on Spark reads),
-on folders laid out as Spark writes them; no Spark needed."""
+on folders laid out as Spark writes them, and publishing them; no Spark needed."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
 import duckdb
 
-from orchestration.settings import DataPaths
+from orchestration import warehouse
+from orchestration.publish import publish_marts
+from orchestration.settings import SPARK_TARGET, DataPaths
 from orchestration.spark_warehouse import SPARK_NULL_PARTITION, spark_table_folder, typed_relation_sql
 
 # Contract order: the partition columns (store_id, date) first, as the mart declares them.
@@ -47,3 +50,24 @@ def test_an_empty_or_missing_table_is_empty_and_typed(tmp_path):
             assert relation.columns == list(COLUMNS)
             assert [str(t) for t in relation.types] == ["VARCHAR", "DATE", "BIGINT", "DECIMAL(18,2)"]
             assert relation.fetchall() == []
+
+
+def test_a_spark_publish_types_the_marts_by_the_manifest_of_the_build_it_publishes(tmp_path, monkeypatch):
+    """Publishing on Spark reads the contracts of the manifest the build recorded (its own, parsed
+    for Spark), not the checkout's target/dagster/manifest.json, which another build or a parse may
+    be replacing meanwhile: here the checkout's has no `kpis_daily_trial` at all."""
+    paths = DataPaths(tmp_path / "data")
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    write_part(spark_table_folder(paths, "marts", "kpis_daily_trial") / "store_id=us" / "date=2026-11-01", "(3, 10.5)")
+    columns = {name: {"data_type": declared} for name, declared in COLUMNS.items()}
+    node = {"resource_type": "model", "schema": "marts", "alias": "kpis_daily_trial", "columns": columns}
+    manifest = tmp_path / "build-manifest.json"
+    manifest.write_text(json.dumps({"nodes": {"model.commerce_analytics.kpis_daily_trial": node}}))
+    warehouse.record_build(paths, "spark-run", SPARK_TARGET, manifest=manifest)
+    published = publish_marts(paths)
+    with duckdb.connect(str(published.path), read_only=True) as con:
+        assert con.execute("SELECT * FROM kpis_daily_trial").fetchall() == [
+            ("us", date(2026, 11, 1), 3, Decimal("10.50"))
+        ]
+        [(tables,)] = con.execute("SELECT list(table_name) FROM information_schema.tables").fetchall()
+    assert tables == ["kpis_daily_trial"]

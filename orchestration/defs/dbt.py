@@ -132,4 +132,4 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Dbt
             raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=5 * 2**context.retry_number)
         if not invocation.is_successful():
             raise invocation.get_error() or DagsterDbtCliRuntimeError("dbt build failed")
-        warehouse.record_build(paths, context.run_id, target)
+        warehouse.record_build(paths, context.run_id, target, manifest=run_target / "manifest.json")
