@@ -17,34 +17,38 @@
     {%- if is_incremental() -%}
         delete from {{ this }} as built
         using (
-            {{ vanished_partitions(date_column, input, input_date_column, condition) }}
-        ) as vanished
+            {{ partitions_to_remove(date_column, input, input_date_column, condition, trailing_days) }}
+        ) as removed
         where
-            built.store_id = vanished.store_id
-            and built.{{ date_column }} >= vanished.vanished_date
-            and built.{{ date_column }} <= {{ dbt.dateadd('day', trailing_days, 'vanished.vanished_date') }}
+            built.store_id = removed.store_id
+            and built.{{ date_column }} = removed.{{ date_column }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Spark: the same partitions found by a query, each emptied by a static overwrite as the hook
-    renders; the hook's own SQL is empty. -#}
+{#- Spark: the same partitions, each emptied by a static overwrite as the hook renders; the hook's
+    own SQL is empty. -#}
 {% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
     {%- if execute and is_incremental() -%}
-        {%- set emptied -%}
-            select distinct
-                built.store_id,
-                built.{{ date_column }}
-            from {{ this }} as built
-            inner join (
-                {{ vanished_partitions(date_column, input, input_date_column, condition) }}
-            ) as vanished
-                on
-                    built.store_id = vanished.store_id
-                    and built.{{ date_column }} >= vanished.vanished_date
-                    and built.{{ date_column }} <= date_add(vanished.vanished_date, {{ trailing_days }})
-        {%- endset -%}
-        {%- do empty_spark_partitions(date_column, emptied) -%}
+        {%- do empty_spark_partitions(
+            date_column, partitions_to_remove(date_column, input, input_date_column, condition, trailing_days)
+        ) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the (store_id, `date_column`) partitions of the running model to remove, on both engines:
+    each whose input is gone, and the `trailing_days` after it. -#}
+{% macro partitions_to_remove(date_column, input, input_date_column, condition, trailing_days) -%}
+    select distinct
+        built.store_id,
+        built.{{ date_column }}
+    from {{ this }} as built
+    inner join (
+        {{ vanished_partitions(date_column, input, input_date_column, condition) }}
+    ) as vanished
+        on
+            built.store_id = vanished.store_id
+            and built.{{ date_column }} >= vanished.vanished_date
+            and built.{{ date_column }} <= {{ add_days(trailing_days, 'vanished.vanished_date') }}
 {%- endmacro %}
 
 {#- SQL: the (store_id, vanished_date) partitions of the running model whose input is gone. -#}
