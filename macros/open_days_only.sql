@@ -10,7 +10,7 @@
     {%- set own_column = date_column.split('.')[-1] -%}
     {%- do config(
         pre_hook=["{{ delete_open_days('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"],
-        post_hook=["{{ empty_days_not_rewritten('" ~ own_column ~ "') }}"],
+        post_hook=["{{ empty_days_not_rewritten('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"],
     ) -%}
     {%- if is_incremental() %}
 -- days the retention purge closed keep the rows built before it
@@ -32,15 +32,15 @@ where not {{ closed_by_purge(date_column, trailing_days, pii) }}
 {% macro default__delete_open_days(date_column, trailing_days, pii) -%}
 {%- endmacro %}
 
-{#- The post-hook's SQL, Spark's counterpart of the delete: no purge runs there (pii_retained_since is
-    NULL), so every day is open and the run wrote every day that still has rows; insert_overwrite
-    replaced those. A day of the table the run's new rows (dbt-spark's `__dbt_tmp` view, alive until
-    the model ends) do not hold lost its inputs: each such partition is emptied as the hook renders. -#}
-{% macro empty_days_not_rewritten(date_column) %}
-    {{ return(adapter.dispatch('empty_days_not_rewritten', 'commerce_analytics')(date_column)) }}
+{#- The post-hook's SQL, Spark's counterpart of the delete: insert_overwrite replaced the open days
+    the run's new rows (dbt-spark's `__dbt_tmp` view, alive until the model ends) hold. An open day
+    of the table they do not hold lost its inputs: each such partition is emptied as the hook
+    renders. Days the purge closed keep their rows, as on DuckDB. -#}
+{% macro empty_days_not_rewritten(date_column, trailing_days, pii) %}
+    {{ return(adapter.dispatch('empty_days_not_rewritten', 'commerce_analytics')(date_column, trailing_days, pii)) }}
 {% endmacro %}
 
-{% macro spark__empty_days_not_rewritten(date_column) -%}
+{% macro spark__empty_days_not_rewritten(date_column, trailing_days, pii) -%}
     {%- set new_rows = this.identifier ~ '__dbt_tmp' -%}
     {#- a first or full-refresh build writes the table whole, without the view -#}
     {%- if execute and run_query("show views like '" ~ new_rows ~ "'").rows | length -%}
@@ -49,6 +49,7 @@ where not {{ closed_by_purge(date_column, trailing_days, pii) }}
                 store_id,
                 {{ date_column }}
             from {{ this }}
+            where not {{ closed_by_purge(date_column, trailing_days, pii) }}
             except
             select distinct
                 store_id,
@@ -59,5 +60,5 @@ where not {{ closed_by_purge(date_column, trailing_days, pii) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__empty_days_not_rewritten(date_column) -%}
+{% macro default__empty_days_not_rewritten(date_column, trailing_days, pii) -%}
 {%- endmacro %}

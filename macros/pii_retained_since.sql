@@ -1,7 +1,8 @@
 {#- SQL date: the first date whose `pii`-class values the last retention purge kept (it set those of
     rows dated before it to NULL). NULL before any purge, and for a class kept indefinitely. The
-    day counts are PII_RETENTION_DAYS and the purge's reference date comes from the audit table;
-    the pii_key plugin hands both to DuckDB, so neither is typed twice. -#}
+    day counts are PII_RETENTION_DAYS and the purge's reference date comes from the audit table
+    (orchestration/governance/retention_state.py): the pii_key plugin hands both to DuckDB, and
+    Spark reads them from the file the build writes, so neither is typed twice. -#}
 {% macro pii_retained_since(pii) %}
     {{ return(adapter.dispatch('pii_retained_since', 'commerce_analytics')(pii)) }}
 {% endmacro %}
@@ -10,9 +11,11 @@
     (getvariable('pii_purged_as_of') - getvariable('pii_retention_days')['{{ pii }}'])
 {%- endmacro %}
 
-{% macro default__pii_retained_since(pii) -%}
-    {#- Elsewhere no purge is recorded: every value is still kept. -#}
-    cast(null as date)
+{% macro spark__pii_retained_since(pii) -%}
+    (
+        select date_sub(cast(purged_as_of as date), cast(retention_days_{{ pii }} as int))
+        from {{ spark_retention_state() }}
+    )
 {%- endmacro %}
 
 {#- SQL date: the first raw (UTC) date whose unconsented events the last purge left their clear ids
@@ -25,6 +28,12 @@
     getvariable('unconsented_ids_kept_since')
 {%- endmacro %}
 
-{% macro default__unconsented_ids_kept_since() -%}
-    cast(null as date)
+{% macro spark__unconsented_ids_kept_since() -%}
+    (select cast(unconsented_ids_kept_since as date) from {{ spark_retention_state() }})
+{%- endmacro %}
+
+{#- Spark: the retention state, one JSON line orchestration/governance/retention_state.py writes
+    in $DATA_DIR/spark/ before every Spark build. -#}
+{% macro spark_retention_state() -%}
+    json.`{{ env_var('DATA_DIR', 'data') }}/spark/retention_state.json`
 {%- endmacro %}

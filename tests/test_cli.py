@@ -176,48 +176,26 @@ def test_publish_on_spark_refuses_a_duckdb_build(paths, capsys, monkeypatch):
     assert not (paths.root / "marts.duckdb").exists()
 
 
-@pytest.mark.parametrize(
-    "command", [["purge", "--dry-run"], ["erase", "--store", "us", "--customer-id", "c1", "--file-only"]]
-)
-def test_purge_and_erasure_refuse_the_spark_target(paths, capsys, monkeypatch, command):
+def test_erasure_refuses_the_spark_target(paths, capsys, monkeypatch):
     monkeypatch.setenv("DBT_TARGET", "spark")
     with pytest.raises(SystemExit) as exited:
-        main(command)
+        main(["erase", "--store", "us", "--customer-id", "c1", "--file-only"])
     assert exited.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert f"DBT_TARGET=spark: `{command[0]}` runs on DuckDB only" in line
+    assert "DBT_TARGET=spark: `erase` runs on DuckDB only" in line
 
 
-@pytest.mark.parametrize(
-    "job, config",
-    [
-        ("retention_purge", {"purge_expired": {"config": {"dry_run": True}}}),
-        ("customer_erasure", {"erase_customer": {"config": {"store_id": "us", "customer_key": "k"}}}),
-    ],
-)
-def test_the_purge_and_erasure_jobs_refuse_the_spark_target(paths, monkeypatch, job, config):
-    """The Dagster jobs behind the commands refuse as they do, before touching anything."""
+def test_the_erasure_job_refuses_the_spark_target(paths, monkeypatch):
+    """The Dagster job behind the command refuses as it does, before touching anything."""
     import dagster as dg
 
     from orchestration.defs import privacy
 
     monkeypatch.setenv("DBT_TARGET", "spark")
-    result = getattr(privacy, job).execute_in_process(run_config={"ops": config}, raise_on_error=False)
+    config = {"erase_customer": {"config": {"store_id": "us", "customer_key": "k"}}}
+    result = privacy.customer_erasure.execute_in_process(run_config={"ops": config}, raise_on_error=False)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     cause = failure.step_failure_data.error.cause
-    assert cause.message.startswith(f"ValueError: DBT_TARGET=spark: `{job}` runs on DuckDB only (")
+    assert cause.message.startswith("ValueError: DBT_TARGET=spark: `customer_erasure` runs on DuckDB only (")
     assert not paths.root.exists()
-
-
-def test_the_daily_purge_skips_on_spark_saying_why(monkeypatch):
-    import dagster as dg
-
-    from orchestration.defs.privacy import daily_purge
-
-    context = dg.build_schedule_context(scheduled_execution_time=None)
-    assert isinstance(daily_purge(context), dg.RunRequest)
-    monkeypatch.setenv("DBT_TARGET", "spark")
-    skipped = daily_purge(context)
-    assert isinstance(skipped, dg.SkipReason)
-    assert skipped.skip_message.startswith("DBT_TARGET=spark: the retention purge runs on DuckDB only")

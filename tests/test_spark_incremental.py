@@ -8,12 +8,16 @@ days, and another store's corrected customer address), and compared row for row 
 full refresh of the same landed data. The Spark builds run in one Python process, so one JVM and
 its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day (the
 lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
-partition is overwritten with no rows."""
+partition is overwritten with no rows. Then a retention purge two years on closes the first days,
+rewriting Spark's Parquet files, and a fourth build keeps what the purge closed: every table equal
+to the DuckDB full refresh purged and built the same way."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
 
 import duckdb
@@ -22,6 +26,7 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
 from orchestration.governance.pseudonyms import pseudonym
+from orchestration.governance.purge import purge
 from orchestration.landing.land import land_all
 from orchestration.settings import DataPaths
 from orchestration.spark_warehouse import read_spark_table_sql, spark_table_folder
@@ -48,24 +53,28 @@ CHAIN += ["+funnel_visitors_daily"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES]
 
-# Run in a process of its own: a JVM whose in-memory catalog the three builds share, and which ends
+# Run in a process of its own: a JVM whose in-memory catalog the four builds share, and which ends
 # with it. Before the second build it lands the late delivery already waiting in the inbox; before
 # the third, the withdrawal held back until the second was built (it prints the lone day's sessions
-# then).
+# then). After the third it keeps a copy of the warehouse (the tests of the first three builds read
+# it), purges, and builds a fourth time.
 SPARK_BUILDS = """
-import json, sys
+import json, shutil, sys
+from datetime import date
 from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 from orchestration.landing.land import land_all
-from orchestration.privacy import share_key_with_spark
+from orchestration.governance.purge import purge
+from orchestration.governance.retention_state import share_with_spark
 from orchestration.settings import DataPaths
 from orchestration.spark_warehouse import read_spark_table_sql
 from tests.test_incremental_build import LONE_DAY
 
 paths, common, windows = DataPaths(Path(sys.argv[1])), json.loads(sys.argv[2]), json.loads(sys.argv[3])
-later = DataPaths(Path(sys.argv[4]))
-share_key_with_spark(paths)
+later, before_purge = DataPaths(Path(sys.argv[4])), DataPaths(Path(sys.argv[5]))
+as_of, after_purge = date.fromisoformat(sys.argv[6]), sys.argv[7]
+share_with_spark(paths)
 target = ["--target-path", str(paths.root / "target-spark")]
 if not dbtRunner().invoke(["build", *common, *target]).success:
     sys.exit("first Spark build failed")
@@ -82,7 +91,27 @@ for build, window in enumerate(windows, start=2):
             moved = paths.inbox / held.relative_to(later.inbox)
             moved.parent.mkdir(parents=True, exist_ok=True)
             held.rename(moved)
+shutil.copytree(paths.spark_warehouse, before_purge.spark_warehouse)
+shutil.copytree(paths.root / "target-spark", before_purge.root / "target-spark")
+purge(paths, as_of, paths.root / "target-spark" / "manifest.json")
+share_with_spark(paths)  # the build reads the purge's date
+if not dbtRunner().invoke(["build", *common, *target, "--vars", after_purge]).success:
+    sys.exit("Spark build after the purge failed")
 """
+# 731 days after the first day: the first two days are closed to the daily marts, the later ones
+# open; page paths and referrers (class low, 730 days) are gone from the first day and before;
+# every value of a shorter-kept class is gone.
+PURGE_AS_OF = FIRST_DAY + timedelta(days=731)
+AFTER_PURGE = {"window_start": str(WITHDRAWAL_DAY), "lookback_days": 0}
+
+
+@dataclass
+class Builds:
+    spark: DataPaths  # the Spark warehouse after the third build
+    full: DataPaths  # the DuckDB full refresh of the same data
+    planted: object  # the late deliveries
+    spark_purged: DataPaths  # the Spark warehouse purged, then built a fourth time
+    full_purged: DataPaths  # the DuckDB full refresh purged, then built incrementally the same way
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +135,11 @@ def builds(tmp_path_factory):
     env = {**os.environ, "PII_HMAC_KEY": KEY, "DATA_DIR": str(spark.root), "DBT_TARGET": "spark"}
     env["SPARK_CATALOG"] = "in-memory"
     windows = json.dumps([{"window_start": str(day), "lookback_days": 0} for day in (LATE_DAY, WITHDRAWAL_DAY)])
+    before_purge = DataPaths(root / "spark-before-purge")
+    arguments = [str(spark.root), json.dumps(COMMON), windows, str(later.root), str(before_purge.root)]
+    arguments += [PURGE_AS_OF.isoformat(), json.dumps(AFTER_PURGE)]
     process = subprocess.run(
-        [sys.executable, "-c", SPARK_BUILDS, str(spark.root), json.dumps(COMMON), windows, str(later.root)],
+        [sys.executable, "-c", SPARK_BUILDS, *arguments],
         env=env,
         capture_output=True,
         text=True,
@@ -123,7 +155,13 @@ def builds(tmp_path_factory):
         mp.delenv("DBT_TARGET", raising=False)
         result = dbtRunner().invoke(["build", *COMMON, "--full-refresh", "--target-path", str(full.root / "target")])
         assert result.success
-    return spark, full, planted
+        full_purged = DataPaths(root / "full-purged")
+        shutil.copytree(full.root, full_purged.root)
+        purge(full_purged, PURGE_AS_OF, full_purged.root / "target" / "manifest.json")
+        mp.setenv("DATA_DIR", str(full_purged.root))
+        target = ["--target-path", str(full_purged.root / "target")]
+        assert dbtRunner().invoke(["build", *COMMON, *target, "--vars", json.dumps(AFTER_PURGE)]).success
+    return Builds(before_purge, full, planted, spark, full_purged)
 
 
 def built_tables(full: DataPaths) -> dict[tuple[str, str], list[str]]:
@@ -145,29 +183,76 @@ def rows_of(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -
     return sorted((tuple(map(normalized, r)) for r in rows), key=sort_key)
 
 
-def test_the_spark_incremental_build_equals_a_duckdb_full_refresh(builds):
-    spark, full, _ = builds
-    tables = built_tables(full)
+def differences(duckdb_build: DataPaths, spark_build: DataPaths) -> tuple[dict, int]:
+    """Every table of the chain in DuckDB's warehouse against the same in Spark's Parquet, row for
+    row: the tables that differ (row counts and first mismatches), and the rows compared."""
+    tables = built_tables(duckdb_build)
     assert {("marts", "fct_sessions"), ("marts", "traffic_sources_daily"), ("main", "int_events_classified")} <= set(
         tables
     )
-    differences, compared = {}, 0
-    with duckdb.connect(str(full.warehouse)) as con:
+    found, compared = {}, 0
+    with duckdb.connect(str(duckdb_build.warehouse)) as con:
         con.execute("SET TimeZone = 'UTC'")
         for (schema, table), columns in sorted(tables.items()):
-            refreshed = rows_of(con, f"{schema}.{table}", columns)
-            has_files = any(spark_table_folder(spark, schema, table).rglob("*.parquet"))
-            incremental = rows_of(con, read_spark_table_sql(spark, schema, table), columns) if has_files else []
+            expected = rows_of(con, f"{schema}.{table}", columns)
+            has_files = any(spark_table_folder(spark_build, schema, table).rglob("*.parquet"))
+            built = rows_of(con, read_spark_table_sql(spark_build, schema, table), columns) if has_files else []
             mismatched = [
                 (d, s)
-                for d, s in zip(refreshed, incremental, strict=False)
+                for d, s in zip(expected, built, strict=False)
                 if not all(same_value(a, b) for a, b in zip(d, s, strict=True))
             ]
-            if len(refreshed) != len(incremental) or mismatched:
-                differences[f"{schema}.{table}"] = (len(refreshed), len(incremental), mismatched[:2])
-            compared += len(refreshed)
-    assert differences == {}, differences
+            if len(expected) != len(built) or mismatched:
+                found[f"{schema}.{table}"] = (len(expected), len(built), mismatched[:2])
+            compared += len(expected)
+    return found, compared
+
+
+def test_the_spark_incremental_build_equals_a_duckdb_full_refresh(builds):
+    found, compared = differences(builds.full, builds.spark)
+    assert found == {}, found
     assert compared > 1000
+
+
+def test_after_a_purge_the_spark_build_equals_the_duckdb_one_purged_alike(builds):
+    """The purge rewrote Spark's Parquet files as it updates DuckDB's tables, and the next build on
+    each engine kept the days it closed and rebuilt the open ones from the purged raw: every table
+    of the chain equal, row for row."""
+    found, compared = differences(builds.full_purged, builds.spark_purged)
+    assert found == {}, found
+    assert compared > 1000
+
+
+def test_the_purge_cleared_spark_files_and_the_closed_days_kept_their_rows(builds):
+    """Class medium (IP and user-agent hashes, 90 days) is gone from every Spark file of the
+    classified events, class low (page paths, 2 years) from the days before the cutoff (the second
+    day) only. The second day is closed to the marts (a local day reads the UTC days either side)
+    but within retention: its sessions keep, row for row, what the third build made of them."""
+    before, after = builds.spark, builds.spark_purged
+    medium = "SELECT count(ip_hash) + count(user_agent_hash) FROM {}"
+    low = (
+        "SELECT count(page_path) FILTER (WHERE event_date < ?), count(page_path) FILTER (WHERE event_date >= ?) FROM {}"
+    )
+    closed = "SELECT * FROM {} WHERE session_date = ? ORDER BY session_id"
+    cutoff = PURGE_AS_OF - timedelta(days=730)
+    assert cutoff == FIRST_DAY + timedelta(days=1)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+
+        def query(sql, paths, schema, table, *params):
+            return con.execute(sql.format(read_spark_table_sql(paths, schema, table)), list(params)).fetchall()
+
+        [(medium_before,)] = query(medium, before, "main", "int_events_classified")
+        [(medium_after,)] = query(medium, after, "main", "int_events_classified")
+        [(old_before, recent_before)] = query(low, before, "main", "int_events_classified", cutoff, cutoff)
+        [(old_after, recent_after)] = query(low, after, "main", "int_events_classified", cutoff, cutoff)
+        sessions_before = query(closed, before, "marts", "fct_sessions", cutoff)
+        sessions_after = query(closed, after, "marts", "fct_sessions", cutoff)
+    assert medium_before > 0 and medium_after == 0
+    assert old_before > 0 and old_after == 0
+    assert recent_after == recent_before > 0
+    assert len(sessions_before) > 50
+    assert sessions_after == sessions_before
 
 
 def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
@@ -175,7 +260,7 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
     every incremental model of the chain (insert overwrite, dbt's SQL as run), and in them the
     withdrawn device's events after its withdrawal stopped counting and the offline device's
     first-day events were added."""
-    spark, _, planted = builds
+    spark, planted = builds.spark, builds.planted
     executed = (spark.root / "target-spark" / "run").rglob("*.sql")
     overwritten = {path.stem for path in executed if "insert overwrite table" in path.read_text().lower()}
     assert overwritten == {
@@ -202,7 +287,7 @@ def test_a_late_withdrawal_that_empties_a_day_removes_its_rows_on_spark(builds):
     """Built by the second build (the lone visitor's one session), the lone day has no row left in
     any table after the third: every partition of it was overwritten empty, where insert_overwrite
     alone would have kept it (the full-refresh comparison above covers the other tables)."""
-    spark, _, planted = builds
+    spark, planted = builds.spark, builds.planted
     assert planted.lone_day_sessions == 1
     with duckdb.connect() as con:
         for schema, table, column in [

@@ -21,9 +21,10 @@ import yaml
 from dbt.cli.main import dbtRunner
 
 from orchestration.generator import GeneratorConfig, generate
+from orchestration.governance.retention_state import share_with_spark
 from orchestration.landing.land import land_all
 from orchestration.ltv.by_store import predict_by_store
-from orchestration.privacy import hmac_key, share_key_with_spark
+from orchestration.privacy import hmac_key
 from orchestration.settings import DataPaths
 from orchestration.spark_warehouse import read_spark_table_sql, spark_table_folder
 from tests.test_ltv_spark_transform import valued_orders
@@ -44,7 +45,7 @@ def builds(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("PII_HMAC_KEY", raising=False)
         mp.setenv("DATA_DIR", str(paths.root))
-        share_key_with_spark(paths)
+        share_with_spark(paths)
         common = ["--project-dir", ".", "--profiles-dir", "."]
         nodes = ["--resource-type", "seed", "--resource-type", "model"]
         duck = dbtRunner().invoke(["build", *common, *nodes, "--target-path", str(paths.root / "target-duckdb")])

@@ -1,5 +1,5 @@
 """DuckDB reading a Spark table's folder as its contract types it (what publishing on Spark reads),
-on folders laid out as Spark writes them, and publishing them; no Spark needed."""
+on folders laid out as Spark writes them, publishing them, and purging them; no Spark needed."""
 
 import json
 from datetime import date
@@ -8,6 +8,8 @@ from decimal import Decimal
 import duckdb
 
 from orchestration import warehouse
+from orchestration.governance.purge import Expired, purge
+from orchestration.governance.retention_state import share_with_spark, spark_state_file
 from orchestration.publish import publish_marts
 from orchestration.settings import SPARK_TARGET, DataPaths
 from orchestration.spark_warehouse import SPARK_NULL_PARTITION, spark_table_folder, typed_relation_sql
@@ -71,3 +73,56 @@ def test_a_spark_publish_types_the_marts_by_the_manifest_of_the_build_it_publish
         ]
         [(tables,)] = con.execute("SELECT list(table_name) FROM information_schema.tables").fetchall()
     assert tables == ["kpis_daily_trial"]
+
+
+def test_a_purge_on_spark_rewrites_the_files_that_hold_expired_values(tmp_path, monkeypatch):
+    """Spark's incremental tables are Parquet files in partition folders: the purge clears the
+    expired values of the files that hold any (their rows, order and types otherwise as they were,
+    the partition columns still in the folder names only, their Hadoop checksums gone), leaves the
+    others untouched, and a second
+    purge finds nothing left. IP hashes are class medium, kept 90 days: on 2026-04-15 those dated
+    before 2026-01-15 go; page paths (low, 2 years) all stay."""
+    paths = DataPaths(tmp_path / "data")
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    monkeypatch.setenv("PII_HMAC_KEY", "test-key")
+    folder = spark_table_folder(paths, "main", "int_trial_sessions")
+    old = folder / "store_id=us" / "session_date=2026-01-01" / "part-00000-a.c000.snappy.parquet"
+    recent = folder / "store_id=us" / "session_date=2026-03-10" / "part-00000-b.c000.snappy.parquet"
+    columns = "session_id, ip_hash, page_path, amount::DECIMAL(18,2) AS amount"
+    for file, rows in [(old, "('s1', 'h1', '/a', 1.5), ('s2', NULL, '/b', 2)"), (recent, "('s3', 'h3', '/c', 3)")]:
+        file.parent.mkdir(parents=True)
+        query = f"SELECT {columns} FROM (VALUES {rows}) t(session_id, ip_hash, page_path, amount)"
+        duckdb.sql(f"COPY ({query}) TO '{file}' (FORMAT parquet)")
+        file.with_name(f".{file.name}.crc").write_bytes(b"checksums of the bytes Spark wrote")
+    pii = {"session_id": "none", "ip_hash": "medium", "page_path": "low", "amount": "none"}
+    node = {
+        "resource_type": "model",
+        "schema": "main",
+        "alias": "int_trial_sessions",
+        "config": {"materialized": "incremental", "unique_key": ["store_id", "session_date"]},
+        "columns": {name: {"meta": {"pii": c}} for name, c in pii.items()},
+    }
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {"model.commerce_analytics.int_trial_sessions": node}}))
+    recent_written = recent.stat().st_mtime_ns
+
+    plan = purge(paths, date(2026, 4, 15), manifest)
+
+    assert [i for i in plan if i.place == "warehouse"] == [
+        Expired("warehouse", "main.int_trial_sessions", "ip_hash", "medium", date(2026, 1, 15), 1)
+    ]
+    with duckdb.connect() as con:
+        relation = con.sql(f"SELECT * FROM read_parquet('{old}', hive_partitioning = false)")
+        assert relation.columns == ["session_id", "ip_hash", "page_path", "amount"]
+        assert str(relation.types[3]) == "DECIMAL(18,2)"
+        assert relation.fetchall() == [("s1", None, "/a", Decimal("1.50")), ("s2", None, "/b", Decimal("2.00"))]
+    assert recent.stat().st_mtime_ns == recent_written
+    # Spark's reader checks a file against its .crc sibling when there is one: the rewritten file has none
+    assert not old.with_name(f".{old.name}.crc").exists()
+    assert recent.with_name(f".{recent.name}.crc").exists()
+    assert [i for i in purge(paths, date(2026, 4, 15), manifest) if i.place == "warehouse"] == []
+    # and the next Spark build reads the purge's date (macros/pii_retained_since.sql)
+    share_with_spark(paths)
+    state = json.loads(spark_state_file(paths).read_text())
+    assert state["purged_as_of"] == "2026-04-15"
+    assert state["retention_days_medium"] == 90

@@ -28,7 +28,7 @@ from orchestration.defs.landing import landing_asset_key
 from orchestration.defs.partitions import daily_partitions
 from orchestration.defs.resources import Settings
 from orchestration.governance.purge import finish_pending_purge
-from orchestration.privacy import share_key_with_spark
+from orchestration.governance.retention_state import share_with_spark
 from orchestration.settings import SPARK_TARGET, TARGET_ENV
 
 WAREHOUSE_POOL = "warehouse"
@@ -115,7 +115,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Dbt
     target = env[TARGET_ENV]
     with warehouse.writer(paths, log=context.log):
         if target == SPARK_TARGET:
-            share_key_with_spark(paths)  # Spark's SQL reads the pseudonymisation key from a file
+            share_with_spark(paths)  # Spark's SQL reads the pseudonymisation key and the purge's state from files
         context.log.info(" ".join([f"{TARGET_ENV}={target}", f"{WINDOW_START_ENV}={window_start}", "dbt", *args]))
         warehouse.forget_build(paths)
         run_target = paths.root / "dbt" / context.run_id[:8]

@@ -8,7 +8,7 @@ from orchestration.dbt_project import dbt_project
 from orchestration.defs.resources import SETTINGS, Settings
 from orchestration.governance import erase, purge
 from orchestration.json_logs import logger_config
-from orchestration.settings import on_spark, refuse_spark_target
+from orchestration.settings import refuse_spark_target
 
 
 class PurgeConfig(dg.Config):
@@ -26,7 +26,6 @@ class ErasureConfig(dg.Config):
 
 @dg.op(description="Null every value past its PII class's retention in raw, quarantine and the warehouse.")
 def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig, settings: Settings) -> int:
-    refuse_spark_target("retention_purge", purge.DUCKDB_ONLY)
     as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
     plan = purge.purge(settings.paths, as_of, dbt_project.manifest_path, dry_run=config.dry_run)
     values = sum(i.rows for i in plan)
@@ -56,10 +55,7 @@ def customer_erasure():
     erase_customer()
 
 
-# At 01:00 UTC, an hour before the daily build, which then rebuilds full tables from the purged raw;
-# skipped, saying why, on Spark, where the job would refuse to run.
+# At 01:00 UTC, an hour before the daily build, which then rebuilds full tables from the purged raw.
 @dg.schedule(job=retention_purge, cron_schedule="0 1 * * *", execution_timezone="UTC")
-def daily_purge(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    if on_spark():
-        return dg.SkipReason(f"DBT_TARGET=spark: the retention purge runs on DuckDB only ({purge.DUCKDB_ONLY})")
+def daily_purge(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_config=logger_config("INFO"))

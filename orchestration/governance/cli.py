@@ -12,9 +12,8 @@ from orchestration.settings import DataPaths, refuse_spark_target
 
 def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
     from orchestration.dbt_project import dbt_project
-    from orchestration.governance.purge import DUCKDB_ONLY, purge
+    from orchestration.governance.purge import purge
 
-    refuse_spark_target("purge", DUCKDB_ONLY)
     as_of = args.as_of or datetime.now(UTC).date()
     plan = purge(paths, as_of, dbt_project.manifest_path, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"

@@ -23,6 +23,8 @@ Where personal values are kept, and how their age is measured:
   could not split it into lines), likewise by the time it was kept, and deleted (column `file`).
 - incremental warehouse tables (they keep history the raw no longer holds): by the date of their
   unique key, `UPDATE ... SET column = NULL`; then the file is compacted so the old bytes go too.
+  On Spark (DBT_TARGET=spark) the same values of the same tables are cleared in their Parquet
+  files, each file that holds any rewritten atomically under its own name.
   Staging views read raw, and full tables are rebuilt from them by the next build (the schedule runs
   the purge before the daily build); aggregates hold no personal column and are not touched: the
   daily marts counting visitors or customers keep the days the purge closed (the audit row's as_of
@@ -53,9 +55,15 @@ from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, F
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.governance import audit, checkpoint, pseudonyms, unconsented
 from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
+from orchestration.governance.warehouse_tables import (
+    partition_columns,
+    spark_files_relation,
+    spark_table_files,
+    warehouse_relations,
+)
 from orchestration.lib.file_locks import exclusive
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
-from orchestration.settings import DataPaths
+from orchestration.settings import DataPaths, on_spark
 from orchestration.warehouse import writer
 
 
@@ -69,8 +77,6 @@ class Expired:
     rows: int  # values to clear (non-null ones)
 
 
-# Why a purge refuses DBT_TARGET=spark (the command and the Dagster job): Spark's tables are not purged.
-DUCKDB_ONLY = "it nulls expired values in raw and in warehouse.duckdb"
 # The "column" of a plan entry that deletes a file quarantine kept whole.
 KEPT_FILE = "file"
 # One purge at a time, and a build waits for a running one rather than finishing it alongside.
@@ -168,7 +174,7 @@ def _connect(paths: DataPaths, forgotten: Forgotten) -> duckdb.DuckDBPyConnectio
     pseudonyms.register(con, paths)
     _keep_forgotten(con, forgotten)
     with writer(paths):  # read from the warehouse while no build writes it
-        unconsented.keep_unconsented(con, paths.warehouse, forgotten.unconsented_before)
+        unconsented.keep_unconsented(con, paths, forgotten.unconsented_before)
     return con
 
 
@@ -335,8 +341,7 @@ def _warehouse_condition(item: Expired, date_column: str) -> str:
     return f"{quote_ident(date_column)} < {quote_literal(item.cutoff.isoformat())}::DATE"
 
 
-def _warehouse_plan(con, manifest_path: Path, as_of: date, forgotten: Forgotten) -> list[Expired]:
-    existing = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+def _warehouse_plan(con, paths: DataPaths, manifest_path: Path, as_of: date, forgotten: Forgotten) -> list[Expired]:
     tables = incremental_tables(manifest_path)
     date_columns = {table: date_column for table, date_column, _ in tables}
     candidates = [
@@ -351,10 +356,12 @@ def _warehouse_plan(con, manifest_path: Path, as_of: date, forgotten: Forgotten)
             for column in unconsented.CLASSIFIED_COLUMNS
         ]
     plan = []
-    for item in (i for i in candidates if i.target in existing):
-        [n] = _count_non_null(con, item.target, [item.column], _warehouse_condition(item, date_columns[item.target]))
-        if n:
-            plan.append(replace(item, rows=n))
+    with writer(paths), warehouse_relations(con, paths, sorted(date_columns)) as relations:
+        for item in (i for i in candidates if i.target in relations):
+            where = _warehouse_condition(item, date_columns[item.target])
+            [n] = _count_non_null(con, relations[item.target], [item.column], where)
+            if n:
+                plan.append(replace(item, rows=n))
     return plan
 
 
@@ -367,10 +374,9 @@ def plan_purge(paths: DataPaths, as_of: date, manifest_path: Path) -> tuple[list
     with _connect(paths, forgotten) as con:
         for contract in load_contracts().values():
             plan += _raw_plan(con, paths, contract, as_of, forgotten) + _quarantine_plan(con, paths, contract, as_of)
-    if paths.warehouse.exists():
-        with writer(paths), duckdb.connect(str(paths.warehouse), read_only=True) as con:
-            _keep_forgotten(con, forgotten)
-            plan += _warehouse_plan(con, manifest_path, as_of, forgotten)
+    with duckdb.connect() as con:
+        _keep_forgotten(con, forgotten)
+        plan += _warehouse_plan(con, paths, manifest_path, as_of, forgotten)
     return plan, forgotten
 
 
@@ -412,9 +418,14 @@ def _apply_files(paths: DataPaths, plan: list[Expired], forgotten: Forgotten) ->
 
 
 def _apply_warehouse(paths: DataPaths, plan: list[Expired], date_columns: dict[str, str], forgotten: Forgotten) -> None:
-    """NULL the expired values of the incremental tables in one transaction, then drop their bytes."""
+    """NULL the expired values of the incremental tables: on DuckDB in one transaction, then drop
+    their bytes; on Spark file by file."""
     items = [i for i in plan if i.place == "warehouse"]
     if not items:
+        return
+    if on_spark():
+        with writer(paths):
+            _apply_spark_tables(paths, items, date_columns, forgotten)
         return
     with writer(paths):
         with duckdb.connect(str(paths.warehouse)) as con:
@@ -425,6 +436,40 @@ def _apply_warehouse(paths: DataPaths, plan: list[Expired], date_columns: dict[s
                 con.execute(f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL WHERE {where}")
             con.execute("COMMIT")
         compact_warehouse(paths)
+
+
+def _apply_spark_tables(
+    paths: DataPaths, items: list[Expired], date_columns: dict[str, str], forgotten: Forgotten
+) -> None:
+    """Rewrite each Parquet file of Spark's incremental tables that still holds values of the plan,
+    atomically and under its own name, with those values NULL (Parquet has no UPDATE), and without
+    its Hadoop checksum file. A file already rewritten (before a kill, say) holds none and is left
+    alone. The partition columns are
+    read from the file's folders for the conditions, and not written into the file, as Spark
+    writes it."""
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        _keep_forgotten(con, forgotten)
+        for table in sorted({i.target for i in items}):
+            conditions: dict[str, list[str]] = {}
+            for i in (i for i in items if i.target == table):
+                conditions.setdefault(i.column, []).append(_warehouse_condition(i, date_columns[table]))
+            clears = {column: " OR ".join(f"({c})" for c in found) for column, found in conditions.items()}
+            left = " OR ".join(f"({quote_ident(c)} IS NOT NULL AND ({w}))" for c, w in clears.items())
+            replaced = ", ".join(
+                f"CASE WHEN {w} THEN NULL ELSE {quote_ident(c)} END AS {quote_ident(c)}" for c, w in clears.items()
+            )
+            folder, files = spark_table_files(paths, table)
+            for file in files:
+                if not con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {left}").fetchone()[0]:
+                    continue
+                kept_out = ", ".join(quote_ident(c) for c in partition_columns(folder, file))
+                exclude = f"EXCLUDE ({kept_out}) " if kept_out else ""
+                # Spark's file system checks each file against its `.crc` sibling, which would no
+                # longer match; without one it reads the file unchecked. Gone first: a purge killed
+                # after the rewrite would otherwise leave it, and skip the rewritten file on resuming.
+                file.with_name(f".{file.name}.crc").unlink(missing_ok=True)
+                rewrite_parquet(con, file, f"SELECT * {exclude}REPLACE ({replaced}) FROM src", hive_partitioning=True)
 
 
 def _start(paths: DataPaths, as_of: date, plan: list[Expired], forgotten: Forgotten, manifest_path: Path) -> dict:

@@ -14,12 +14,13 @@ from orchestration.publish import NothingToPublish, drop_kept, publish_marts
 from orchestration.settings import DataPaths
 
 
-def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str) -> None:
-    """Replace `path` by the rows of `select` (which reads `src`, the file as it is): tmp, fsync, rename.
+def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str, hive_partitioning: bool = False) -> None:
+    """Replace `path` by the rows of `select` (which reads `src`, the file as it is; with
+    `hive_partitioning`, the values of its `key=value` folders too): tmp, fsync, rename.
 
     Row order is kept (DuckDB preserves insertion order), so lineage row numbers still read in order.
     """
-    source = f"read_parquet({quote_literal(str(path))}, hive_partitioning = false)"
+    source = f"read_parquet({quote_literal(str(path))}, hive_partitioning = {str(hive_partitioning).lower()})"
 
     def copy(tmp: Path) -> None:
         con.execute(

@@ -3,7 +3,8 @@ one (a GPC or DNT signal, or no analytics consent in force) go from raw once no 
 reclassify them, that is once the incremental builds' lookback window has closed over their day.
 
 The retention purge does it (`purge.py`, plan class `unconsented`): it reads which events the
-last build excluded for those reasons from the warehouse's `int_events_classified`, and sets their
+last build excluded for those reasons from the warehouse's `int_events_classified` (DuckDB's or
+Spark's), and sets their
 device id, user id, IP and user agent to NULL in raw, and their keys and hashes to NULL in that
 incremental table, which keeps the days no build reopens. Their counts stay in `dq_scorecard_daily`
 and `consent_daily`, which count rows. Bots are left to the retention of their class: a bot's
@@ -13,10 +14,10 @@ classification reads its device id and user agent, and a rebuild must find the s
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
+from orchestration.governance.warehouse_tables import warehouse_relations
 from orchestration.lib.sql_quoting import quote_literal
-from orchestration.settings import project_var
+from orchestration.settings import DataPaths, project_var
 
 # The plan class of these values (in the plan and the audit's `pii` column).
 UNCONSENTED = "unconsented"
@@ -41,23 +42,15 @@ def excluded_before(before: str) -> str:
     return f"exclusion_reason IN ({reasons}) AND event_at < {quote_literal(before)}::DATE"
 
 
-def keep_unconsented(con, warehouse: Path, before: str | None) -> None:
+def keep_unconsented(con, paths: DataPaths, before: str | None) -> None:
     """Create `unconsented_events` on `con`: the events dated before `before` (UTC) the warehouse
     classified as excluded for a privacy signal or missing consent (none without a build)."""
     con.execute("CREATE TEMP TABLE unconsented_events (store_id VARCHAR, event_id VARCHAR)")
-    if before is None or not warehouse.exists():
+    if before is None:
         return
-    con.execute(f"ATTACH {quote_literal(str(warehouse))} AS warehouse (READ_ONLY)")
-    try:
-        schema, table = CLASSIFIED.split(".")
-        built = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'warehouse'"
-            f" AND schema_name = {quote_literal(schema)} AND table_name = {quote_literal(table)}"
-        ).fetchone()[0]
-        if built:
+    with warehouse_relations(con, paths, [CLASSIFIED]) as relations:
+        if CLASSIFIED in relations:
             con.execute(
-                f"INSERT INTO unconsented_events SELECT store_id, event_id FROM warehouse.{CLASSIFIED}"
+                f"INSERT INTO unconsented_events SELECT store_id, event_id FROM {relations[CLASSIFIED]}"
                 f" WHERE {excluded_before(before)}"
             )
-    finally:
-        con.execute("DETACH warehouse")

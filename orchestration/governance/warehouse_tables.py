@@ -1,0 +1,66 @@
+"""The warehouse's tables as the purge reads and rewrites them, on either engine: DuckDB's file
+attached read-only, or the Parquet folders Spark built (orchestration/spark_warehouse.py). Spark's
+tables keep their partition columns (store_id and a date) as folder names, which a relation over
+the files reads back as columns: the purge's conditions read them as on DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
+from orchestration.settings import DataPaths, on_spark
+from orchestration.spark_warehouse import spark_table_folder, table_files
+
+WAREHOUSE = "warehouse"
+
+
+def spark_files_relation(files: list[Path]) -> str:
+    """Spark's Parquet files of one table with the partition columns of their folders: store_id as
+    text (a store may be named like a number), the date as a date."""
+    listing = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    return f"read_parquet({listing}, hive_partitioning = true, hive_types = {{'store_id': 'VARCHAR'}})"
+
+
+def partition_columns(folder: Path, file: Path) -> list[str]:
+    """The columns Spark wrote as folder names on the way from the table's folder to `file`."""
+    return [part.split("=", 1)[0] for part in file.relative_to(folder).parts[:-1]]
+
+
+def spark_table_files(paths: DataPaths, table: str) -> tuple[Path, list[Path]]:
+    """The folder of a Spark table ("schema.table") and its finished Parquet files."""
+    folder = spark_table_folder(paths, *table.split("."))
+    return folder, table_files(folder) if folder.is_dir() else []
+
+
+@contextmanager
+def warehouse_relations(
+    con: duckdb.DuckDBPyConnection, paths: DataPaths, tables: list[str]
+) -> Iterator[dict[str, str]]:
+    """The tables among `tables` ("schema.table") the current engine's warehouse holds, each as a
+    relation `con` can read, for as long as the context lasts."""
+    if on_spark():
+        found = {table: spark_table_files(paths, table)[1] for table in tables}
+        yield {table: spark_files_relation(files) for table, files in found.items() if files}
+        return
+    if not paths.warehouse.exists():
+        yield {}
+        return
+    con.execute(f"ATTACH {quote_literal(str(paths.warehouse))} AS {WAREHOUSE} (READ_ONLY)")
+    try:
+        existing = {
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?", [WAREHOUSE]
+            ).fetchall()
+        }
+        yield {
+            table: f"{WAREHOUSE}.{'.'.join(quote_ident(p) for p in table.split('.'))}"
+            for table in tables
+            if table in existing
+        }
+    finally:
+        con.execute(f"DETACH {WAREHOUSE}")
