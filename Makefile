@@ -73,7 +73,7 @@ browser:
 # workers, one per core, each taking whole test files (tests/conftest.py says which share one); the
 # Spark file starts first, beside the DuckDB files, as the longest.
 test: lint manifest browser install-spark
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --durations=12
 
 # The same without Spark, for iteration (no JDK, no JVM start).
 test-duckdb: lint manifest browser

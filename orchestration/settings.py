@@ -48,12 +48,6 @@ def on_spark() -> bool:
     return dbt_target() == SPARK_TARGET
 
 
-def refuse_spark_target(command: str, why: str) -> None:
-    """A command that works on the DuckDB warehouse alone stops at once under DBT_TARGET=spark."""
-    if on_spark():
-        raise ValueError(f"DBT_TARGET=spark: `{command}` runs on DuckDB only ({why}; docs/spark.md)")
-
-
 def partition_file(day: str, extract_id: str) -> str:
     """Where one extract's rows of one UTC date live, relative to its source folder (hive layout)."""
     return f"date={day}/part-{extract_id}.parquet"

@@ -174,28 +174,3 @@ def test_publish_on_spark_refuses_a_duckdb_build(paths, capsys, monkeypatch):
     assert exited.value.code == 2
     assert "the last completed build is of DBT_TARGET=dev, not of spark" in capsys.readouterr().err
     assert not (paths.root / "marts.duckdb").exists()
-
-
-def test_erasure_refuses_the_spark_target(paths, capsys, monkeypatch):
-    monkeypatch.setenv("DBT_TARGET", "spark")
-    with pytest.raises(SystemExit) as exited:
-        main(["erase", "--store", "us", "--customer-id", "c1", "--file-only"])
-    assert exited.value.code == 2
-    [line] = capsys.readouterr().err.splitlines()
-    assert "DBT_TARGET=spark: `erase` runs on DuckDB only" in line
-
-
-def test_the_erasure_job_refuses_the_spark_target(paths, monkeypatch):
-    """The Dagster job behind the command refuses as it does, before touching anything."""
-    import dagster as dg
-
-    from orchestration.defs import privacy
-
-    monkeypatch.setenv("DBT_TARGET", "spark")
-    config = {"erase_customer": {"config": {"store_id": "us", "customer_key": "k"}}}
-    result = privacy.customer_erasure.execute_in_process(run_config={"ops": config}, raise_on_error=False)
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    cause = failure.step_failure_data.error.cause
-    assert cause.message.startswith("ValueError: DBT_TARGET=spark: `customer_erasure` runs on DuckDB only (")
-    assert not paths.root.exists()

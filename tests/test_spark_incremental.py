@@ -8,9 +8,11 @@ days, and another store's corrected customer address), and compared row for row 
 full refresh of the same landed data. The Spark builds run in one Python process, so one JVM and
 its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day (the
 lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
-partition is overwritten with no rows. Then a retention purge two years on closes the first days,
-rewriting Spark's Parquet files, and a fourth build keeps what the purge closed: every table equal
-to the DuckDB full refresh purged and built the same way."""
+partition is overwritten with no rows. Then a customer is erased, and a retention purge two years
+on closes the first days, each rewriting Spark's Parquet files, and a last build keeps what the
+purge closed: every table equal to the DuckDB full refresh erased, purged and built the same way.
+The erasure's rebuild is a dbt build in the same process (the one Dagster runs starts a JVM, whose
+in-memory catalog would not know the tables), recorded as the Dagster build records its own."""
 
 import json
 import os
@@ -19,6 +21,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -57,7 +61,7 @@ COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODE
 # with it. Before the second build it lands the late delivery already waiting in the inbox; before
 # the third, the withdrawal held back until the second was built (it prints the lone day's sessions
 # then). After the third it keeps a copy of the warehouse (the tests of the first three builds read
-# it), purges, and builds a fourth time.
+# it), erases a customer (whose rebuild is a fourth build), purges, and builds a fifth time.
 SPARK_BUILDS = """
 import json, shutil, sys
 from datetime import date
@@ -70,10 +74,11 @@ from orchestration.governance.retention_state import share_with_spark
 from orchestration.settings import DataPaths
 from orchestration.spark_warehouse import read_spark_table_sql
 from tests.test_incremental_build import LONE_DAY
+from tests.test_spark_incremental import erase_in_process
 
 paths, common, windows = DataPaths(Path(sys.argv[1])), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 later, before_purge = DataPaths(Path(sys.argv[4])), DataPaths(Path(sys.argv[5]))
-as_of, after_purge = date.fromisoformat(sys.argv[6]), sys.argv[7]
+as_of, after_purge, erased = date.fromisoformat(sys.argv[6]), sys.argv[7], DataPaths(Path(sys.argv[8]))
 share_with_spark(paths)
 target = ["--target-path", str(paths.root / "target-spark")]
 if not dbtRunner().invoke(["build", *common, *target]).success:
@@ -93,6 +98,8 @@ for build, window in enumerate(windows, start=2):
             held.rename(moved)
 shutil.copytree(paths.spark_warehouse, before_purge.spark_warehouse)
 shutil.copytree(paths.root / "target-spark", before_purge.root / "target-spark")
+print(json.dumps({"erased": erase_in_process(paths, [*common, *target])}))
+shutil.copytree(paths.spark_warehouse, erased.spark_warehouse)
 purge(paths, as_of, paths.root / "target-spark" / "manifest.json")
 share_with_spark(paths)  # the build reads the purge's date
 if not dbtRunner().invoke(["build", *common, *target, "--vars", after_purge]).success:
@@ -103,6 +110,42 @@ if not dbtRunner().invoke(["build", *common, *target, "--vars", after_purge]).su
 # every value of a shorter-kept class is gone.
 PURGE_AS_OF = FIRST_DAY + timedelta(days=731)
 AFTER_PURGE = {"window_start": str(WITHDRAWAL_DAY), "lookback_days": 0}
+# The erasure's rebuild: the last day only (the product's rebuilds every open day), so the rows
+# naming the customer on the other days are left to the erasure's own deletion, file by file on Spark.
+ERASURE_REBUILD = AFTER_PURGE
+
+
+def erase_in_process(paths: DataPaths, dbt_build: list[str]) -> dict:
+    """Erase the first customer of the landed orders (by store and id), the warehouse rebuilt by
+    `dbt build` + `dbt_build`: on Spark in this process (its JVM), on DuckDB in a process of its
+    own, as Dagster runs it (this one keeps a DuckDB dbt opened, which the erasure's compaction
+    could not attach again); the rows naming them in the warehouse before and after, and the rows
+    removed per place."""
+    import orchestration.runner
+    from orchestration import warehouse
+    from orchestration.governance.erase import erase, warehouse_rows_naming
+    from orchestration.governance.subject import find_subject
+    from orchestration.settings import dbt_target
+
+    def rebuild_since(paths: DataPaths, since) -> SimpleNamespace:
+        args = ["build", *dbt_build, "--vars", json.dumps(ERASURE_REBUILD)]
+        if dbt_target() == "spark":
+            success = dbtRunner().invoke(args).success
+        else:
+            success = subprocess.run([Path(sys.executable).with_name("dbt"), *args], check=False).returncode == 0
+        target = Path(dbt_build[dbt_build.index("--target-path") + 1])
+        warehouse.record_build(paths, "rebuild-in-process", dbt_target(), manifest=target / "manifest.json")
+        return SimpleNamespace(success=success, run_id="rebuild-in-process")
+
+    orders = f"read_parquet('{paths.raw_for('orders')}/*/*.parquet')"
+    [(store, customer)] = duckdb.sql(f"SELECT store_id, customer_id FROM {orders} ORDER BY ALL LIMIT 1").fetchall()
+    subject = find_subject(paths, store, customer)
+    pseudonyms = [subject.keyed_hash(v, paths) for v in subject.pseudonymized]
+    before = warehouse_rows_naming(paths, pseudonyms)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(orchestration.runner, "rebuild_since", rebuild_since)
+        removed = erase(paths, store, customer)
+    return {"before": before, "after": warehouse_rows_naming(paths, pseudonyms), "removed": removed}
 
 
 @dataclass
@@ -110,8 +153,11 @@ class Builds:
     spark: DataPaths  # the Spark warehouse after the third build
     full: DataPaths  # the DuckDB full refresh of the same data
     planted: object  # the late deliveries
+    spark_erased: DataPaths  # the Spark warehouse after the erasure (and its rebuild)
     spark_purged: DataPaths  # the Spark warehouse purged, then built a fourth time
     full_purged: DataPaths  # the DuckDB full refresh purged, then built incrementally the same way
+    spark_erasure: dict  # rows naming the erased customer in Spark's warehouse before and after, rows removed
+    duckdb_erasure: dict  # the same on DuckDB
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +183,8 @@ def builds(tmp_path_factory):
     windows = json.dumps([{"window_start": str(day), "lookback_days": 0} for day in (LATE_DAY, WITHDRAWAL_DAY)])
     before_purge = DataPaths(root / "spark-before-purge")
     arguments = [str(spark.root), json.dumps(COMMON), windows, str(later.root), str(before_purge.root)]
-    arguments += [PURGE_AS_OF.isoformat(), json.dumps(AFTER_PURGE)]
+    erased = DataPaths(root / "spark-erased")
+    arguments += [PURGE_AS_OF.isoformat(), json.dumps(AFTER_PURGE), str(erased.root)]
     process = subprocess.run(
         [sys.executable, "-c", SPARK_BUILDS, *arguments],
         env=env,
@@ -146,9 +193,10 @@ def builds(tmp_path_factory):
         check=False,
     )
     assert process.returncode == 0, (process.stderr or process.stdout)[-3000:]
-    planted.lone_day_sessions = next(
-        json.loads(line)["lone_day_sessions"] for line in process.stdout.splitlines() if "lone_day_sessions" in line
-    )
+    printed = {
+        k: v for line in process.stdout.splitlines() if line.startswith("{") for k, v in json.loads(line).items()
+    }
+    planted.lone_day_sessions = printed["lone_day_sessions"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PII_HMAC_KEY", KEY)
         mp.setenv("DATA_DIR", str(full.root))
@@ -157,11 +205,12 @@ def builds(tmp_path_factory):
         assert result.success
         full_purged = DataPaths(root / "full-purged")
         shutil.copytree(full.root, full_purged.root)
-        purge(full_purged, PURGE_AS_OF, full_purged.root / "target" / "manifest.json")
         mp.setenv("DATA_DIR", str(full_purged.root))
         target = ["--target-path", str(full_purged.root / "target")]
+        duckdb_erasure = erase_in_process(full_purged, [*COMMON, *target])
+        purge(full_purged, PURGE_AS_OF, full_purged.root / "target" / "manifest.json")
         assert dbtRunner().invoke(["build", *COMMON, *target, "--vars", json.dumps(AFTER_PURGE)]).success
-    return Builds(before_purge, full, planted, spark, full_purged)
+    return Builds(before_purge, full, planted, erased, spark, full_purged, printed["erased"], duckdb_erasure)
 
 
 def built_tables(full: DataPaths) -> dict[tuple[str, str], list[str]]:
@@ -227,8 +276,9 @@ def test_the_purge_cleared_spark_files_and_the_closed_days_kept_their_rows(build
     """Class medium (IP and user-agent hashes, 90 days) is gone from every Spark file of the
     classified events, class low (page paths, 2 years) from the days before the cutoff (the second
     day) only. The second day is closed to the marts (a local day reads the UTC days either side)
-    but within retention: its sessions keep, row for row, what the third build made of them."""
-    before, after = builds.spark, builds.spark_purged
+    but within retention: its sessions keep, row for row, what the build before the purge (the
+    erasure's) made of them."""
+    before, after = builds.spark_erased, builds.spark_purged
     medium = "SELECT count(ip_hash) + count(user_agent_hash) FROM {}"
     low = (
         "SELECT count(page_path) FILTER (WHERE event_date < ?), count(page_path) FILTER (WHERE event_date >= ?) FROM {}"
@@ -299,3 +349,13 @@ def test_a_late_withdrawal_that_empties_a_day_removes_its_rows_on_spark(builds):
             relation = read_spark_table_sql(spark, schema, table)
             [(rows,)] = con.execute(f"SELECT count(*) FROM {relation} WHERE {column} = ?", [LONE_DAY]).fetchall()
             assert rows == 0, table
+
+
+def test_an_erasure_on_spark_leaves_no_row_naming_the_customer(builds):
+    """The erasure rewrote raw, rebuilt the warehouse and rewrote the Spark files of every table
+    still naming the customer's pseudonyms: none is left, and it removed what the same erasure
+    removes on DuckDB, place by place."""
+    spark, duck = builds.spark_erasure, builds.duckdb_erasure
+    assert spark["before"] > 0 and spark["after"] == 0
+    assert spark["removed"]["raw"] > 0
+    assert spark == duck

@@ -1,5 +1,5 @@
 """DuckDB reading a Spark table's folder as its contract types it (what publishing on Spark reads),
-on folders laid out as Spark writes them, publishing them, and purging them; no Spark needed."""
+on folders laid out as Spark writes them, publishing, purging and erasing them; no Spark needed."""
 
 import json
 from datetime import date
@@ -8,6 +8,7 @@ from decimal import Decimal
 import duckdb
 
 from orchestration import warehouse
+from orchestration.governance.erase import delete_rows_naming, has_warehouse, warehouse_rows_naming
 from orchestration.governance.purge import Expired, purge
 from orchestration.governance.retention_state import share_with_spark, spark_state_file
 from orchestration.publish import publish_marts
@@ -126,3 +127,43 @@ def test_a_purge_on_spark_rewrites_the_files_that_hold_expired_values(tmp_path, 
     state = json.loads(spark_state_file(paths).read_text())
     assert state["purged_as_of"] == "2026-04-15"
     assert state["retention_days_medium"] == 90
+
+
+def test_an_erasure_on_spark_removes_the_rows_naming_the_subject_from_every_file(tmp_path, monkeypatch):
+    """After its rebuild, an erasure deletes the rows still naming the subject's pseudonyms (a
+    store-day they alone made, which a partition overwrite keeps): on Spark by rewriting each file
+    of any table that holds one, in any text column, partition folders or not; the other files are
+    left as they are."""
+    paths = DataPaths(tmp_path / "data")
+    monkeypatch.setenv("DBT_TARGET", "spark")
+    sessions = spark_table_folder(paths, "main", "int_trial_sessions")
+    alone = sessions / "store_id=us" / "session_date=2026-11-01" / "part-00000-a.c000.snappy.parquet"
+    shared = sessions / "store_id=us" / "session_date=2026-11-02" / "part-00000-b.c000.snappy.parquet"
+    others = sessions / "store_id=uk" / "session_date=2026-11-02" / "part-00000-c.c000.snappy.parquet"
+    customers = spark_table_folder(paths, "marts", "trial_customers") / "part-00000-d.c000.snappy.parquet"
+    files = {
+        alone: "('s1', 'k-subject', 1)",
+        shared: "('s2', 'k-subject', 2), ('s3', 'k-other', 3)",
+        others: "('s4', 'k-other', 4)",
+        customers: "('k-other', 'k-subject', 5)",
+    }
+    for file, rows in files.items():
+        file.parent.mkdir(parents=True)
+        duckdb.sql(f"COPY (SELECT * FROM (VALUES {rows}) t(id, customer_key, n)) TO '{file}' (FORMAT parquet)")
+        file.with_name(f".{file.name}.crc").write_bytes(b"checksums")
+    untouched = others.stat().st_mtime_ns
+
+    assert has_warehouse(paths)
+    assert warehouse_rows_naming(paths, ["k-subject"]) == 3
+    with warehouse.writer(paths):
+        delete_rows_naming(paths, ["k-subject"])
+
+    def rows(file):
+        return duckdb.sql(f"SELECT * FROM read_parquet('{file}', hive_partitioning = false) ORDER BY ALL").fetchall()
+
+    assert rows(alone) == []
+    assert rows(shared) == [("s3", "k-other", 3)]
+    assert rows(customers) == []
+    assert others.stat().st_mtime_ns == untouched and others.with_name(f".{others.name}.crc").exists()
+    assert not shared.with_name(f".{shared.name}.crc").exists()
+    assert warehouse_rows_naming(paths, ["k-subject"]) == 0

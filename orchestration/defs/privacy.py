@@ -8,7 +8,6 @@ from orchestration.dbt_project import dbt_project
 from orchestration.defs.resources import SETTINGS, Settings
 from orchestration.governance import erase, purge
 from orchestration.json_logs import logger_config
-from orchestration.settings import refuse_spark_target
 
 
 class PurgeConfig(dg.Config):
@@ -35,7 +34,6 @@ def purge_expired(context: dg.OpExecutionContext, config: PurgeConfig, settings:
 
 @dg.op(description="Carry out (or resume) a filed erasure: every place, rebuild the warehouse, republish.")
 def erase_customer(context: dg.OpExecutionContext, config: ErasureConfig, settings: Settings) -> dict[str, int]:
-    refuse_spark_target("customer_erasure", erase.DUCKDB_ONLY)
     removed = erase.run_request(settings.paths, config.store_id, config.customer_key)
     context.log.info(f"rows removed per place: {removed}")
     return removed

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from orchestration.settings import DataPaths, refuse_spark_target
+from orchestration.settings import DataPaths
 
 
 def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
@@ -24,11 +24,10 @@ def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
 
 
 def cmd_erase(args: argparse.Namespace, paths: DataPaths) -> int:
-    from orchestration.governance.erase import DUCKDB_ONLY, erase, file_request
+    from orchestration.governance.erase import erase, file_request
     from orchestration.governance.subject import find_subject
     from orchestration.progress import Progress
 
-    refuse_spark_target("erase", DUCKDB_ONLY)
     if args.file_only:
         find_subject(paths, args.store, args.customer_id)  # an unknown customer is an error now, not in the run
         print(f"filed: run customer_erasure with config {{store_id: {args.store}, customer_key: ", end="")

@@ -20,7 +20,8 @@ once. The file is deleted when the erasure is complete.
    and their aggregates stay as built. A row still naming the subject's pseudonyms afterwards (a
    store-day the subject alone made, which delete+insert leaves) is deleted. Then compacted: DuckDB
    keeps freed blocks' bytes, so the file is copied table by table into a fresh one
-   (`storage.compact_warehouse`).
+   (`storage.compact_warehouse`). On Spark (DBT_TARGET=spark) the rebuild is the same Dagster build
+   on Spark, and the rows left naming the subject go by rewriting each Parquet file that holds any.
 5. the published marts, and every per-store copy, republished.
 6. an audit row per place in `erasure_log`: the keyed hash of the id, rows removed, time.
 
@@ -47,7 +48,7 @@ from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.governance import audit, checkpoint
 from orchestration.governance.purge import cutoff
-from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
+from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet, rewrite_spark_file
 from orchestration.governance.subject import (
     Subject,
     UnknownCustomer,
@@ -56,15 +57,14 @@ from orchestration.governance.subject import (
     quarantine_filter,
     row_filters,
 )
+from orchestration.governance.warehouse_tables import spark_files_relation, spark_table_files, spark_tables
 from orchestration.landing import manifest, suppression
 from orchestration.lib.atomic_files import write_atomic
 from orchestration.lib.content_hash import content_hash
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.progress import Progress
-from orchestration.settings import DataPaths
+from orchestration.settings import DataPaths, dbt_target, on_spark
 
-# Why an erasure refuses DBT_TARGET=spark (the command and the Dagster job): Spark's tables are not erased.
-DUCKDB_ONLY = "it removes the customer from raw and warehouse.duckdb, then rebuilds there"
 # The class whose purge closes days (the default of macros/closed_by_purge.sql).
 CLOSING_CLASS = "low"
 
@@ -216,10 +216,33 @@ def _naming(names: list[str], values: list[str]) -> str:
     return " OR ".join(f"{quote_ident(c)} IN ({listing})" for c in names)
 
 
+def _spark_text_tables(con, paths: DataPaths) -> list[tuple[Path, list[Path], str, list[str]]]:
+    """Spark's tables with files: folder, files, a relation over them, and their text columns."""
+    tables = []
+    for table in spark_tables(paths):
+        folder, files = spark_table_files(paths, table)
+        if files:
+            relation = spark_files_relation(files)
+            described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+            tables.append((folder, files, relation, [name for name, kind, *_ in described if kind == "VARCHAR"]))
+    return tables
+
+
+def has_warehouse(paths: DataPaths) -> bool:
+    """Whether the current engine's warehouse was ever built: DuckDB's file, or Spark's folder."""
+    return paths.spark_warehouse.is_dir() if on_spark() else paths.warehouse.exists()
+
+
 def warehouse_rows_naming(paths: DataPaths, values: list[str]) -> int:
     """Rows of the warehouse's tables with a text column equal to one of `values` (the subject's pseudonyms)."""
     if not values:
         return 0
+    if on_spark():
+        with duckdb.connect() as con:
+            return sum(
+                con.execute(f"SELECT count(*) FROM {relation} WHERE {_naming(names, values)}").fetchone()[0]
+                for _, _, relation, names in _spark_text_tables(con, paths)
+            )
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         return sum(
             con.execute(
@@ -229,8 +252,17 @@ def warehouse_rows_naming(paths: DataPaths, values: list[str]) -> int:
         )
 
 
-def _delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
+def delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
+    """Delete the rows naming one of `values`: on Spark, by rewriting each file that holds any."""
     if not values:
+        return
+    if on_spark():
+        with duckdb.connect() as con:
+            for folder, files, _, names in _spark_text_tables(con, paths):
+                naming = _naming(names, values)
+                for file in files:
+                    if con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {naming}").fetchone()[0]:
+                        rewrite_spark_file(con, folder, file, where=f"NOT coalesce({naming}, false)")
         return
     with duckdb.connect(str(paths.warehouse)) as con:
         for schema, table, names in _warehouse_tables(con):
@@ -256,9 +288,10 @@ def rebuild_warehouse(paths: DataPaths, pseudonyms: list[str], progress: Progres
             f"the Dagster build after the erasure failed: run {result.run_id}, see {paths.root / 'alerts'}"
         )
     with warehouse.writer(paths):
-        _delete_rows_naming(paths, pseudonyms)
-        compact_warehouse(paths)
-        warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}")
+        delete_rows_naming(paths, pseudonyms)
+        if not on_spark():  # Spark's rewritten files hold no freed bytes
+            compact_warehouse(paths)
+        warehouse.record_build(paths, f"erasure-{datetime.now(UTC).isoformat()}", dbt_target())
 
 
 def _request_path(paths: DataPaths, store_id: str, customer_key: str) -> Path:
@@ -302,7 +335,7 @@ def run_request(paths: DataPaths, store_id: str, customer_key: str, progress: Pr
             "subject": asdict(subject),
             "plan": plan,
             "erased_at": datetime.now(UTC).isoformat(),
-            "warehouse_rows": warehouse_rows_naming(paths, pseudonyms) if paths.warehouse.exists() else None,
+            "warehouse_rows": warehouse_rows_naming(paths, pseudonyms) if has_warehouse(paths) else None,
             "done": [],
         }
         checkpoint.save(path, state)

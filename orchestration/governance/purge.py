@@ -54,13 +54,8 @@ import duckdb
 from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, Field, load_contracts
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.governance import audit, checkpoint, pseudonyms, unconsented
-from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet
-from orchestration.governance.warehouse_tables import (
-    partition_columns,
-    spark_files_relation,
-    spark_table_files,
-    warehouse_relations,
-)
+from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet, rewrite_spark_file
+from orchestration.governance.warehouse_tables import spark_files_relation, spark_table_files, warehouse_relations
 from orchestration.lib.file_locks import exclusive
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths, on_spark
@@ -442,11 +437,9 @@ def _apply_spark_tables(
     paths: DataPaths, items: list[Expired], date_columns: dict[str, str], forgotten: Forgotten
 ) -> None:
     """Rewrite each Parquet file of Spark's incremental tables that still holds values of the plan,
-    atomically and under its own name, with those values NULL (Parquet has no UPDATE), and without
-    its Hadoop checksum file. A file already rewritten (before a kill, say) holds none and is left
-    alone. The partition columns are
-    read from the file's folders for the conditions, and not written into the file, as Spark
-    writes it."""
+    with those values NULL (Parquet has no UPDATE; `storage.rewrite_spark_file`). A file already
+    rewritten (before a kill, say) holds none and is left alone. The conditions read the partition
+    columns from the file's folders."""
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         _keep_forgotten(con, forgotten)
@@ -463,13 +456,7 @@ def _apply_spark_tables(
             for file in files:
                 if not con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {left}").fetchone()[0]:
                     continue
-                kept_out = ", ".join(quote_ident(c) for c in partition_columns(folder, file))
-                exclude = f"EXCLUDE ({kept_out}) " if kept_out else ""
-                # Spark's file system checks each file against its `.crc` sibling, which would no
-                # longer match; without one it reads the file unchecked. Gone first: a purge killed
-                # after the rewrite would otherwise leave it, and skip the rewritten file on resuming.
-                file.with_name(f".{file.name}.crc").unlink(missing_ok=True)
-                rewrite_parquet(con, file, f"SELECT * {exclude}REPLACE ({replaced}) FROM src", hive_partitioning=True)
+                rewrite_spark_file(con, folder, file, replace=replaced)
 
 
 def _start(paths: DataPaths, as_of: date, plan: list[Expired], forgotten: Forgotten, manifest_path: Path) -> dict:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.governance.warehouse_tables import partition_columns
 from orchestration.lib.atomic_files import write_atomic
 from orchestration.lib.parquet_output import PARQUET_OPTIONS
-from orchestration.lib.sql_quoting import quote_literal
+from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.publish import NothingToPublish, drop_kept, publish_marts
 from orchestration.settings import DataPaths
 
@@ -28,6 +29,22 @@ def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str, hiv
         )
 
     write_atomic(path, copy)
+
+
+def rewrite_spark_file(
+    con: duckdb.DuckDBPyConnection, folder: Path, file: Path, replace: str | None = None, where: str = "true"
+) -> None:
+    """Rewrite one Parquet file of the Spark table in `folder`, atomically and under its own name:
+    its rows `where` holds, with the `replace` list of `SELECT * REPLACE (...)` applied. Both may
+    read the partition columns of the file's folders, which are not written back (Spark keeps them
+    in the folder names only). Its Hadoop checksum goes first: Spark checks a file against its
+    `.crc` sibling, which would no longer match, and reads one without it unchecked; gone first, a
+    rewrite killed halfway leaves no stale one."""
+    kept_out = ", ".join(quote_ident(c) for c in partition_columns(folder, file))
+    exclude = f"EXCLUDE ({kept_out}) " if kept_out else ""
+    replaced = f"REPLACE ({replace}) " if replace else ""
+    file.with_name(f".{file.name}.crc").unlink(missing_ok=True)
+    rewrite_parquet(con, file, f"SELECT * {exclude}{replaced}FROM src WHERE {where}", hive_partitioning=True)
 
 
 def compact_warehouse(paths: DataPaths) -> None:

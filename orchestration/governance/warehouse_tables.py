@@ -19,15 +19,23 @@ WAREHOUSE = "warehouse"
 
 
 def spark_files_relation(files: list[Path]) -> str:
-    """Spark's Parquet files of one table with the partition columns of their folders: store_id as
-    text (a store may be named like a number), the date as a date."""
+    """Spark's Parquet files of one table with the partition columns of their folders, if any:
+    store_id as text (a store may be named like a number), a date as a date."""
     listing = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
-    return f"read_parquet({listing}, hive_partitioning = true, hive_types = {{'store_id': 'VARCHAR'}})"
+    by_store = any(part.startswith("store_id=") for part in files[0].parts)
+    store_as_text = ", hive_types = {'store_id': 'VARCHAR'}" if by_store else ""
+    return f"read_parquet({listing}, hive_partitioning = true{store_as_text})"
 
 
 def partition_columns(folder: Path, file: Path) -> list[str]:
     """The columns Spark wrote as folder names on the way from the table's folder to `file`."""
     return [part.split("=", 1)[0] for part in file.relative_to(folder).parts[:-1]]
+
+
+def spark_tables(paths: DataPaths) -> list[str]:
+    """Every table Spark built ("schema.table"), a folder of its own under the warehouse folder."""
+    folders = paths.spark_warehouse.glob("*.db/*")
+    return sorted(f"{f.parent.name.removesuffix('.db')}.{f.name}" for f in folders if f.is_dir())
 
 
 def spark_table_files(paths: DataPaths, table: str) -> tuple[Path, list[Path]]:
