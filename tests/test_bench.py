@@ -6,6 +6,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench import peer
+from orchestration.bench.report import judged
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_all
@@ -90,3 +91,12 @@ def test_the_comparison_covers_real_rows(comparison):
     assert set(funnel["columns"]) == {"entrants", "reached_next"}
     # the peer hashed ids with the build's key: its visitor keys are the marts' own
     assert {"first_visitor_id", "last_visitor_id"} <= set(comparison["marts"]["fct_sessions"]["columns"])
+
+
+def test_a_target_is_judged_on_the_value_the_report_prints():
+    """Rounded to 3 decimals as printed: a ratio of 1.2004 shows as 1.2 and meets "<= 1.2" (it once
+    showed 1.2 beside a miss); 1.2006 shows as 1.201 and misses; "at least" targets likewise."""
+    assert judged(1.2004, 1.2, at_least=False) == (1.2, True)
+    assert judged(1.2006, 1.2, at_least=False) == (1.201, False)
+    assert judged(4.9996, 5, at_least=True) == (5.0, True)
+    assert judged(4.9994, 5, at_least=True) == (4.999, False)
