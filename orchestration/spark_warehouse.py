@@ -34,6 +34,23 @@ def table_files(folder: Path) -> list[Path]:
     )
 
 
+def partition_columns(folder: Path, file: Path) -> list[str]:
+    """The columns Spark wrote as folder names on the way from the table's folder to `file`."""
+    return [part.split("=", 1)[0] for part in file.relative_to(folder).parts[:-1]]
+
+
+def _listing(files: list[Path]) -> str:
+    return "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+
+
+def spark_files_relation(files: list[Path]) -> str:
+    """Spark's Parquet files of one table with the partition columns of their folders, if any:
+    store_id as text (a store may be named like a number), a date as a date."""
+    by_store = any(part.startswith("store_id=") for part in files[0].parts)
+    store_as_text = ", hive_types = {'store_id': 'VARCHAR'}" if by_store else ""
+    return f"read_parquet({_listing(files)}, hive_partitioning = true{store_as_text})"
+
+
 def typed_relation_sql(paths: DataPaths, schema: str, table: str, columns: dict[str, str | None]) -> str:
     """A DuckDB query over one Spark table that returns its columns in contract order (`columns`,
     name -> declared DuckDB type or None), each cast to its declared type. The partition columns
@@ -48,8 +65,7 @@ def typed_relation_sql(paths: DataPaths, schema: str, table: str, columns: dict[
             f"cast(null as {declared or 'varchar'}) as {quote_ident(name)}" for name, declared in columns.items()
         )
         return f"select {nulls} where false"
-    partitions = [part.split("=", 1)[0] for part in files[0].relative_to(folder).parts[:-1]]
-    listing = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    partitions = partition_columns(folder, files[0])
     options = ""
     if partitions:
         hive_types = ", ".join(f"{quote_ident(p)}: 'VARCHAR'" for p in partitions)
@@ -62,7 +78,7 @@ def typed_relation_sql(paths: DataPaths, schema: str, table: str, columns: dict[
         else f"{columns_of.get(name, quote_ident(name))} as {quote_ident(name)}"
         for name, declared in columns.items()
     )
-    return f"select {select} from read_parquet({listing}{options})"
+    return f"select {select} from read_parquet({_listing(files)}{options})"
 
 
 def built_models(paths: DataPaths, manifest_path: Path, schema: str) -> dict[str, dict[str, str | None]]:

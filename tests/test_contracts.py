@@ -42,6 +42,13 @@ def test_a_field_without_pii_class_is_rejected_naming_it():
         parse_contract(raw)
 
 
+def test_a_field_with_an_unknown_key_is_rejected_naming_it():
+    raw = yaml.safe_load(Path("orchestration/contracts/orders.yaml").read_text())
+    raw["fields"][0]["nation or macro-region."] = None  # a description cut at an unquoted comma
+    with pytest.raises(ContractError, match=r"orders\.\w+: unknown keys \['nation or macro-region\.'\]"):
+        parse_contract(raw)
+
+
 def test_the_ids_feeding_pseudonymous_keys_are_marked_and_only_medium_strings_may_be():
     marked = {(c.name, f.name) for c in load_contracts().values() for f in c.columns if f.pseudonymous_key}
     # The ids staging hashes into keys (user agents and postal codes are hashed too, but are no key):

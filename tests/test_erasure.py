@@ -79,6 +79,19 @@ def built(tmp_path_factory):
     mp.undo()
 
 
+def test_a_blank_customer_id_is_refused_before_anything_is_filed(built, capsys):
+    for blank in ("", "  "):
+        with pytest.raises(UnknownCustomer, match="the customer id is blank"):
+            erase(built, STORE, blank)
+        with pytest.raises(UnknownCustomer, match="the customer id is blank"):
+            export_subject(built, STORE, blank)
+    with pytest.raises(SystemExit) as refused:
+        main(["erase", "--store", STORE, "--customer-id", ""])
+    assert refused.value.code == 2
+    assert "commerce-analytics: error: the customer id is blank" in capsys.readouterr().err
+    assert pending_requests(built) == []
+
+
 def test_an_erasure_that_dies_halfway_resumes_and_audits_once(built, monkeypatch):
     paths = built
     subject = find_subject(paths, STORE, CUSTOMER)

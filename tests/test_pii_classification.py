@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, load_contracts
-from orchestration.governance.classification import classification_problems, contract_problems
+from orchestration.governance.classification import classification_problems, column_key_problems, contract_problems
 
 MODELS = Path("models")
 
@@ -18,6 +18,13 @@ def test_every_column_is_classified_and_no_mart_column_is_high_or_critical():
 
 def test_staging_columns_carry_their_contract_fields_class():
     assert contract_problems(MODELS, load_contracts()) == []
+
+
+def test_no_column_description_is_cut_at_a_comma_into_an_unknown_key(tmp_path):
+    assert column_key_problems(MODELS, Path("seeds")) == []
+    planted = tmp_path / "_planted.yml"
+    planted.write_text("models:\n  - name: m\n    columns:\n      - {name: c, description: Placed, paid.}\n")
+    assert column_key_problems(tmp_path) == [f"{planted}: m.c has unknown keys ['paid.']"]
 
 
 def test_retention_is_defined_once_per_class():

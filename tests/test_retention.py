@@ -329,6 +329,23 @@ def test_a_purge_killed_at_each_step_resumes_to_what_an_uninterrupted_one_leaves
     assert [_published_visitors(paths, f) for f in ("marts.duckdb", "marts_us.duckdb")] == [0, 0]
 
 
+def test_reference_data_naming_no_one_outlives_every_retention_and_staging_tests_pass(built, tmp_path):
+    """The postal areas' cities and regions are class none: a purge 27 months on, past the low
+    class's two years, leaves them whole, and every staging test passes on what the purge left."""
+    paths = DataPaths(tmp_path / "data")
+    shutil.copytree(built[1], paths.root)
+    plan = purge(paths, KEYS_FORGOTTEN, _manifest(paths))
+    assert {i.pii for i in plan} >= {"low", "medium", "high"}
+    assert [i for i in plan if "postal_areas" in i.target] == []
+    areas = str(paths.raw_for("postal_areas") / "**" / "*.parquet")
+    assert duckdb.execute(f"SELECT count(*) = count(city) AND count(*) = count(region) FROM '{areas}'").fetchone() == (
+        True,
+    )
+    tested = _dbt(paths, "test", "--select", "staging")
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert len(_results(paths)) > 100 and {status for status, _ in _results(paths).values()} == {"pass"}
+
+
 def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, uninterrupted, built):
     paths, plan, _, rebuilt, resumed = purged
     assert plan == uninterrupted[0] and resumed == uninterrupted[1]

@@ -107,8 +107,16 @@ class Contract:
         return (*self.fields, *self.derived)
 
 
+_FIELD_KEYS = frozenset(Field.__dataclass_fields__)
+
+
 def _parse_field(contract: str, raw: dict) -> Field:
     name = raw.get("name", "?")
+    # A comma in an unquoted description of a flow mapping starts a new key: YAML cuts the
+    # description there and the rest becomes an unknown key.
+    unknown = sorted(map(str, set(raw) - _FIELD_KEYS))
+    if unknown:
+        raise ContractError(f"{contract}.{name}: unknown keys {unknown} (quote a description holding a comma)")
     type_ = str(raw.get("type", ""))
     if type_ not in _SIMPLE_TYPES and not _DECIMAL.match(type_):
         raise ContractError(f"{contract}.{name}: unknown type {type_!r}")

@@ -67,6 +67,26 @@ def documented_relations(models_dir: Path) -> dict[str, Relation]:
     return relations
 
 
+# What dbt reads in a column entry. Anything else is most often the tail of an unquoted description
+# holding a comma, which YAML's flow mapping `{name: x, description: a, b}` cuts at the comma.
+COLUMN_KEYS = frozenset({"name", "description", "meta", "data_tests", "data_type", "config", "constraints", "quote"})
+
+
+def column_key_problems(*dirs: Path) -> list[str]:
+    """Column entries of the YAML under `dirs` with keys dbt does not read, naming file and column."""
+    problems = []
+    for yaml_file in sorted(f for d in dirs for f in d.rglob("*.yml")):
+        spec = yaml.safe_load(yaml_file.read_text(encoding="utf-8")) or {}
+        nodes = [*(spec.get("models") or []), *(spec.get("seeds") or [])]
+        nodes += [table for source in spec.get("sources") or [] for table in source.get("tables") or []]
+        for node in nodes:
+            for column in node.get("columns") or []:
+                unknown = sorted(map(str, set(column) - COLUMN_KEYS))
+                if unknown:
+                    problems.append(f"{yaml_file}: {node['name']}.{column['name']} has unknown keys {unknown}")
+    return problems
+
+
 def model_files(models_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(models_dir.rglob("*")) if p.suffix in (".sql", ".py")}
 

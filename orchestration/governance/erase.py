@@ -48,22 +48,29 @@ from orchestration import warehouse
 from orchestration.contracts import load_contracts
 from orchestration.governance import audit, checkpoint
 from orchestration.governance.purge import cutoff
-from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet, rewrite_spark_file
+from orchestration.governance.storage import (
+    compact_warehouse,
+    republish,
+    rewrite_parquet,
+    rewrite_spark_files_holding,
+)
 from orchestration.governance.subject import (
     Subject,
     UnknownCustomer,
+    checked_customer_id,
     find_subject,
     parquet_files,
     quarantine_filter,
     row_filters,
 )
-from orchestration.governance.warehouse_tables import spark_files_relation, spark_table_files, spark_tables
+from orchestration.governance.warehouse_tables import spark_table_files, spark_tables
 from orchestration.landing import manifest, suppression
 from orchestration.lib.atomic_files import write_atomic
 from orchestration.lib.content_hash import content_hash
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.progress import Progress
 from orchestration.settings import DataPaths, dbt_target, on_spark
+from orchestration.spark_warehouse import spark_files_relation
 
 # The class whose purge closes days (the default of macros/closed_by_purge.sql).
 CLOSING_CLASS = "low"
@@ -224,7 +231,9 @@ def _spark_text_tables(con, paths: DataPaths) -> list[tuple[Path, list[Path], st
         if files:
             relation = spark_files_relation(files)
             described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-            tables.append((folder, files, relation, [name for name, kind, *_ in described if kind == "VARCHAR"]))
+            names = [name for name, kind, *_ in described if kind == "VARCHAR"]
+            if names:  # a table without text names no one
+                tables.append((folder, files, relation, names))
     return tables
 
 
@@ -260,9 +269,7 @@ def delete_rows_naming(paths: DataPaths, values: list[str]) -> None:
         with duckdb.connect() as con:
             for folder, files, _, names in _spark_text_tables(con, paths):
                 naming = _naming(names, values)
-                for file in files:
-                    if con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {naming}").fetchone()[0]:
-                        rewrite_spark_file(con, folder, file, where=f"NOT coalesce({naming}, false)")
+                rewrite_spark_files_holding(con, folder, files, holding=naming, where=f"NOT coalesce({naming}, false)")
         return
     with duckdb.connect(str(paths.warehouse)) as con:
         for schema, table, names in _warehouse_tables(con):
@@ -302,7 +309,7 @@ def _request_path(paths: DataPaths, store_id: str, customer_key: str) -> Path:
 
 def file_request(paths: DataPaths, store_id: str, customer_id: str) -> str:
     """Record a request to erase the customer (kept if one is pending); returns the key naming it."""
-    key = Subject(store_id, customer_id, (), (), ()).keyed_hash(customer_id, paths)
+    key = Subject(store_id, customer_id, (), (), ()).keyed_hash(checked_customer_id(customer_id), paths)
     path = _request_path(paths, store_id, key)
     if not path.exists():
         checkpoint.save(path, {"store_id": store_id, "customer_id": customer_id})

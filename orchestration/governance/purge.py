@@ -54,8 +54,13 @@ import duckdb
 from orchestration.contracts import PII_CLASSES, PII_RETENTION_DAYS, Contract, Field, load_contracts
 from orchestration.dbt_project import PROJECT_DIR
 from orchestration.governance import audit, checkpoint, pseudonyms, unconsented
-from orchestration.governance.storage import compact_warehouse, republish, rewrite_parquet, rewrite_spark_file
-from orchestration.governance.warehouse_tables import spark_files_relation, spark_table_files, warehouse_relations
+from orchestration.governance.storage import (
+    compact_warehouse,
+    republish,
+    rewrite_parquet,
+    rewrite_spark_files_holding,
+)
+from orchestration.governance.warehouse_tables import spark_table_files, warehouse_relations
 from orchestration.lib.file_locks import exclusive
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths, on_spark
@@ -452,11 +457,7 @@ def _apply_spark_tables(
             replaced = ", ".join(
                 f"CASE WHEN {w} THEN NULL ELSE {quote_ident(c)} END AS {quote_ident(c)}" for c, w in clears.items()
             )
-            folder, files = spark_table_files(paths, table)
-            for file in files:
-                if not con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {left}").fetchone()[0]:
-                    continue
-                rewrite_spark_file(con, folder, file, replace=replaced)
+            rewrite_spark_files_holding(con, *spark_table_files(paths, table), holding=left, replace=replaced)
 
 
 def _start(paths: DataPaths, as_of: date, plan: list[Expired], forgotten: Forgotten, manifest_path: Path) -> dict:

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.governance.warehouse_tables import partition_columns
 from orchestration.lib.atomic_files import write_atomic
 from orchestration.lib.parquet_output import PARQUET_OPTIONS
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.publish import NothingToPublish, drop_kept, publish_marts
 from orchestration.settings import DataPaths
+from orchestration.spark_warehouse import partition_columns, spark_files_relation
 
 
-def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str, hive_partitioning: bool = False) -> None:
-    """Replace `path` by the rows of `select` (which reads `src`, the file as it is; with
-    `hive_partitioning`, the values of its `key=value` folders too): tmp, fsync, rename.
+def rewrite_parquet(con: duckdb.DuckDBPyConnection, path: Path, select: str, source: str | None = None) -> None:
+    """Replace `path` by the rows of `select`, which reads `src`: the file as it is, or the relation
+    `source` over it (one that adds the values of its `key=value` folders, say): tmp, fsync, rename.
 
     Row order is kept (DuckDB preserves insertion order), so lineage row numbers still read in order.
     """
-    source = f"read_parquet({quote_literal(str(path))}, hive_partitioning = {str(hive_partitioning).lower()})"
+    source = source or f"read_parquet({quote_literal(str(path))})"
 
     def copy(tmp: Path) -> None:
         con.execute(
@@ -44,7 +44,23 @@ def rewrite_spark_file(
     exclude = f"EXCLUDE ({kept_out}) " if kept_out else ""
     replaced = f"REPLACE ({replace}) " if replace else ""
     file.with_name(f".{file.name}.crc").unlink(missing_ok=True)
-    rewrite_parquet(con, file, f"SELECT * {exclude}{replaced}FROM src WHERE {where}", hive_partitioning=True)
+    select = f"SELECT * {exclude}{replaced}FROM src WHERE {where}"
+    rewrite_parquet(con, file, select, source=spark_files_relation([file]))
+
+
+def rewrite_spark_files_holding(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    files: list[Path],
+    holding: str,
+    replace: str | None = None,
+    where: str = "true",
+) -> None:
+    """`rewrite_spark_file` each of `files` with a row `holding` is true for; a file without one,
+    rewritten already before a kill say, is left as it is."""
+    for file in files:
+        if con.execute(f"SELECT count(*) FROM {spark_files_relation([file])} WHERE {holding}").fetchone()[0]:
+            rewrite_spark_file(con, folder, file, replace, where)
 
 
 def compact_warehouse(paths: DataPaths) -> None:

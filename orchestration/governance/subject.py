@@ -131,8 +131,17 @@ def _distinct(con, source: str, paths: DataPaths, column: str, condition: str) -
     return {v for (v,) in con.execute(f"{sql} WHERE {condition}").fetchall() if v is not None}
 
 
+def checked_customer_id(customer_id: str) -> str:
+    """The id, unless blank: a blank id is an empty alternative of `quarantine_filter`, which would
+    match every quarantined line."""
+    if not customer_id.strip():
+        raise UnknownCustomer("the customer id is blank: name the customer to erase or export")
+    return customer_id
+
+
 def find_subject(paths: DataPaths, store_id: str, customer_id: str) -> Subject:
     """The customer's emails, stitched devices and orders, from raw and quarantine; or UnknownCustomer."""
+    checked_customer_id(customer_id)
     seed = Subject(store_id, customer_id, (), (), ()).with_marked_keys(paths)
     filters = row_filters(seed)
     with duckdb.connect() as con:

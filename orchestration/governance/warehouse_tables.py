@@ -13,23 +13,9 @@ import duckdb
 
 from orchestration.lib.sql_quoting import quote_ident, quote_literal
 from orchestration.settings import DataPaths, on_spark
-from orchestration.spark_warehouse import spark_table_folder, table_files
+from orchestration.spark_warehouse import spark_files_relation, spark_table_folder, table_files
 
 WAREHOUSE = "warehouse"
-
-
-def spark_files_relation(files: list[Path]) -> str:
-    """Spark's Parquet files of one table with the partition columns of their folders, if any:
-    store_id as text (a store may be named like a number), a date as a date."""
-    listing = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
-    by_store = any(part.startswith("store_id=") for part in files[0].parts)
-    store_as_text = ", hive_types = {'store_id': 'VARCHAR'}" if by_store else ""
-    return f"read_parquet({listing}, hive_partitioning = true{store_as_text})"
-
-
-def partition_columns(folder: Path, file: Path) -> list[str]:
-    """The columns Spark wrote as folder names on the way from the table's folder to `file`."""
-    return [part.split("=", 1)[0] for part in file.relative_to(folder).parts[:-1]]
 
 
 def spark_tables(paths: DataPaths) -> list[str]:
