@@ -46,7 +46,7 @@ def node(fqn, meta=None, columns=None):
         (["commerce_analytics", "staging", "oms", "stg_oms__orders"], "staging_oms"),
         (["commerce_analytics", "marts", "commerce", "kpis_daily"], "marts_commerce"),
         (["commerce_analytics", "intermediate", "storefront", "deep", "int_x"], "intermediate_storefront"),
-        (["commerce_analytics", "fx_rates_daily"], "reference_data"),
+        (["commerce_analytics", "fx_rates_monthly"], "reference_data"),
     ],
 )
 def test_groups_are_layer_and_domain_folder(fqn, group):

@@ -1,9 +1,10 @@
-"""The generator's FX feed: the fallback seed's rates, its last rate after the seed ends, and one
+"""The generator's FX feed: the reference rates, their last after the reference ends, and one
 rate per local date an amount of the window can fall on."""
 
 import csv
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from orchestration.generator.clock import Window
 from orchestration.generator.fx import REFERENCE_RATES, fx_extract, rate
@@ -33,3 +34,20 @@ def test_one_rate_from_the_day_before_the_window_to_its_last_day():
     window_start_ms = Window(date(2027, 12, 30), 3).start_ms
     assert extract.export_ms[0] == window_start_ms
     assert list(extract.export_ms[1:] - window_start_ms) == [6 * 3600_000 + k * 86_400_000 for k in range(3)]
+
+
+def test_the_fallback_seed_holds_each_months_mean_of_the_published_rates():
+    """seeds/fx_rates_monthly.csv: per currency and month of the reference, the mean of its daily
+    rates to 8 decimals, half up; 8 currencies over 36 months."""
+    daily: dict[tuple[str, str], list[Decimal]] = {}
+    with REFERENCE_RATES.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            daily.setdefault((row["rate_date"][:7] + "-01", row["currency"]), []).append(Decimal(row["usd_per_unit"]))
+    with Path("seeds/fx_rates_monthly.csv").open(newline="", encoding="utf-8") as handle:
+        monthly = {(r["rate_month"], r["currency"]): Decimal(r["usd_per_unit"]) for r in csv.DictReader(handle)}
+    assert len(monthly) == 8 * 36
+    assert monthly == {
+        key: (sum(rates) / len(rates)).quantize(Decimal("0.00000001"), ROUND_HALF_UP) for key, rates in daily.items()
+    }
+    assert monthly[("2026-11-01", "USD")] == 1
+    assert len(daily[("2027-02-01", "GBP")]) == 28 and len(daily[("2026-10-01", "GBP")]) == 31

@@ -8,7 +8,6 @@ import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -16,6 +15,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.generator import GeneratorConfig, generate
+from orchestration.generator.fx import REFERENCE_RATES
 from orchestration.landing import manifest
 from orchestration.landing.land import land_all, land_source
 from orchestration.privacy import hmac_key
@@ -80,7 +80,8 @@ def latest(paths, source: str, key: str) -> list[dict]:
 
 
 def fx_rates() -> dict[tuple[dt.date, str], Decimal]:
-    with Path("seeds/fx_rates_daily.csv").open(newline="") as handle:
+    """The rates the generator's back offices publish, every day landed."""
+    with REFERENCE_RATES.open(newline="") as handle:
         return {
             (dt.date.fromisoformat(r["rate_date"]), r["currency"]): Decimal(r["usd_per_unit"])
             for r in csv.DictReader(handle)

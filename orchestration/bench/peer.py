@@ -89,13 +89,33 @@ def _orders(raw: Path, zones: pd.Series) -> pd.DataFrame:
     orders["gmv"] = orders["order_id"].map(gmv).apply(lambda v: Decimal(0) if pd.isna(v) else v)
     orders["is_cancelled"] = orders["status"] == "cancelled"
     orders["is_captured"] = orders["order_id"].isin(captured) & ~orders["is_cancelled"]
-    rates = {(r["rate_date"], r["currency"]): Decimal(r["usd_per_unit"]) for r in _seed("fx_rates_daily")}
+    rates = _fx_rates(raw)
     orders["gmv_usd"] = [
         # round(x, 2) of the exact product, half away from zero, as to_usd does
-        (g * rates[(d.isoformat(), c)]).quantize(CENT, ROUND_HALF_UP)
+        (g * rates(d, c)).quantize(CENT, ROUND_HALF_UP)
         for g, d, c in zip(orders["gmv"], orders["order_date"], orders["currency"], strict=True)
     ]
     return orders
+
+
+def _fx_rates(raw: Path):
+    """int_fx_rates_daily: a store's last publication of a date's rate, the latest among stores
+    (ties to the first store id), else the month's rate of the fallback seed."""
+    landed = _read(raw, "fx_rates").sort_values(["published_at", "_landing_order"], ascending=False)
+    landed = landed.drop_duplicates(["store_id", "rate_date"])
+    landed = landed.sort_values(["published_at", "store_id"], ascending=[False, True])
+    published = {
+        (d, c): rate
+        for d, c, rate in landed.drop_duplicates(["rate_date", "currency"])[
+            ["rate_date", "currency", "usd_per_unit"]
+        ].itertuples(index=False)
+    }
+    monthly = {(r["rate_month"], r["currency"]): Decimal(r["usd_per_unit"]) for r in _seed("fx_rates_monthly")}
+
+    def rate(day, currency: str) -> Decimal:
+        return published.get((day, currency)) or monthly[(day.replace(day=1).isoformat(), currency)]
+
+    return rate
 
 
 def _staged_events(raw: Path, key: str) -> pd.DataFrame:

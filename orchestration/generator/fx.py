@@ -1,8 +1,9 @@
 """The stores' back-office FX feed: every day's USD rate of the store's currency.
 
-The rates are the reference table the warehouse also keeps as its fallback seed
-(seeds/fx_rates_daily.csv); past its last date the feed goes on at the currency's last rate, so a
-window of any date has its rates delivered."""
+The rates are a reference table of the source system (fx_reference_rates.csv: a seeded random walk
+around late-2026 levels, 2025-01-01 to 2027-12-31), whose monthly means are the warehouse's
+fallback seed (seeds/fx_rates_monthly.csv); past its last date the feed goes on at the currency's
+last rate, so a window of any date has its rates delivered."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 from .clock import HOUR_MS, Window, epoch_ms
 from .writers import Extract
 
-REFERENCE_RATES = Path(__file__).resolve().parents[2] / "seeds" / "fx_rates_daily.csv"
+REFERENCE_RATES = Path(__file__).resolve().parent / "fx_reference_rates.csv"
 SCALE = 10**8  # usd_per_unit is decimal(18,8)
 
 

@@ -1,5 +1,5 @@
 -- The USD rate of each currency and date: the rate the stores' back offices published (landed
--- extract fx_rates), else the fallback seed's. Every amount converts at the rate of its local
+-- extract fx_rates), else its month's rate in the fallback seed (int_fx_fallback_rates_daily). Every amount converts at the rate of its local
 -- date; a date with neither fails the not_null test on the converted orders instead of giving
 -- NULL dollars.
 with landed as (
@@ -10,7 +10,7 @@ with landed as (
 
 fallback as (
 
-    select * from {{ ref('fx_rates_daily') }}
+    select * from {{ ref('int_fx_fallback_rates_daily') }}
 
 ),
 
