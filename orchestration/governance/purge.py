@@ -423,19 +423,24 @@ def _apply_warehouse(paths: DataPaths, plan: list[Expired], date_columns: dict[s
     items = [i for i in plan if i.place == "warehouse"]
     if not items:
         return
-    if on_spark():
-        with writer(paths):
-            _apply_spark_tables(paths, items, date_columns, forgotten)
-        return
     with writer(paths):
-        with duckdb.connect(str(paths.warehouse)) as con:
-            _keep_forgotten(con, forgotten)
-            con.execute("BEGIN")
-            for i in items:
-                where = _warehouse_condition(i, date_columns[i.target])
-                con.execute(f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL WHERE {where}")
-            con.execute("COMMIT")
-        compact_warehouse(paths)
+        if on_spark():
+            _apply_spark_tables(paths, items, date_columns, forgotten)
+        else:
+            _apply_duckdb_tables(paths, items, date_columns, forgotten)
+
+
+def _apply_duckdb_tables(
+    paths: DataPaths, items: list[Expired], date_columns: dict[str, str], forgotten: Forgotten
+) -> None:
+    with duckdb.connect(str(paths.warehouse)) as con:
+        _keep_forgotten(con, forgotten)
+        con.execute("BEGIN")
+        for i in items:
+            where = _warehouse_condition(i, date_columns[i.target])
+            con.execute(f"UPDATE {i.target} SET {quote_ident(i.column)} = NULL WHERE {where}")
+        con.execute("COMMIT")
+    compact_warehouse(paths)
 
 
 def _apply_spark_tables(
