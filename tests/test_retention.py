@@ -251,12 +251,12 @@ def built(tmp_path_factory):
     mp.undo()
 
 
-def _uninterrupted(built, tmp_path_factory, as_of: date) -> tuple[list, dict]:
-    """What a purge that nothing interrupts leaves: its plan and the state of its DATA_DIR."""
+def _uninterrupted(built, tmp_path_factory, as_of: date) -> tuple[list, dict, DataPaths]:
+    """What a purge that nothing interrupts leaves: its plan, the state of its DATA_DIR, and that."""
     paths = DataPaths(tmp_path_factory.mktemp("uninterrupted") / "data")
     shutil.copytree(built[1], paths.root)
     plan = purge(paths, as_of, _manifest(paths))
-    return plan, _state(paths)
+    return plan, _state(paths), paths
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +312,7 @@ def test_a_purge_killed_at_each_step_resumes_to_what_an_uninterrupted_one_leaves
 
     plan = purge(paths, KEYS_FORGOTTEN, _manifest(paths))
 
-    expected_plan, expected = forgotten
+    expected_plan, expected, _ = forgotten
     assert plan == expected_plan
     assert _state(paths) == expected
     assert expected["audited_purges"] == 1 and len(expected["audit"]) == len(plan) > 10
@@ -329,12 +329,10 @@ def test_a_purge_killed_at_each_step_resumes_to_what_an_uninterrupted_one_leaves
     assert [_published_visitors(paths, f) for f in ("marts.duckdb", "marts_us.duckdb")] == [0, 0]
 
 
-def test_reference_data_naming_no_one_outlives_every_retention_and_staging_tests_pass(built, tmp_path):
+def test_reference_data_naming_no_one_outlives_every_retention_and_staging_tests_pass(forgotten):
     """The postal areas' cities and regions are class none: a purge 27 months on, past the low
     class's two years, leaves them whole, and every staging test passes on what the purge left."""
-    paths = DataPaths(tmp_path / "data")
-    shutil.copytree(built[1], paths.root)
-    plan = purge(paths, KEYS_FORGOTTEN, _manifest(paths))
+    plan, _, paths = forgotten
     assert {i.pii for i in plan} >= {"low", "medium", "high"}
     assert [i for i in plan if "postal_areas" in i.target] == []
     areas = str(paths.raw_for("postal_areas") / "**" / "*.parquet")
