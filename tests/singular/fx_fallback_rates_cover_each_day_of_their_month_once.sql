@@ -23,7 +23,7 @@ per_month as (
     select
         currency,
         rate_year_month,
-        count(*) as days,
+        count(*) as rows_in_month,
         count(distinct rate_date) as distinct_days,
         min(extract(day from rate_date)) as first_day,
         max(extract(day from rate_date)) as last_day,
@@ -38,7 +38,7 @@ per_month as (
 select
     monthly.rate_month,
     monthly.currency,
-    per_month.days,
+    per_month.rows_in_month,
     per_month.last_day
 from monthly
 left join per_month
@@ -48,9 +48,9 @@ left join per_month
         = per_month.rate_year_month
 where
     per_month.currency is null
-    or per_month.days != per_month.distinct_days
+    or per_month.rows_in_month != per_month.distinct_days
     or per_month.first_day != 1
-    or per_month.days != per_month.last_day
+    or per_month.rows_in_month != per_month.last_day
     or per_month.last_day < 28
     or extract(month from {{ add_days(1, 'per_month.last_date') }}) = extract(month from per_month.last_date)
     or per_month.min_rate != monthly.usd_per_unit

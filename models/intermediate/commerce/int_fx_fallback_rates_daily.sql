@@ -8,8 +8,10 @@ with monthly as (
 
 day_offsets as (
 
-    {%- for offset in range(31) %}
-    select {{ offset }} as day_offset{{ ' union all' if not loop.last }}
+    select 0 as day_offset
+    {%- for offset in range(1, 31) %}
+        union all
+        select {{ offset }} as day_offset
     {%- endfor %}
 
 ),

@@ -1,7 +1,7 @@
 -- The USD rate of each currency and date: the rate the stores' back offices published (landed
--- extract fx_rates), else its month's rate in the fallback seed (int_fx_fallback_rates_daily). Every amount converts at the rate of its local
--- date; a date with neither fails the not_null test on the converted orders instead of giving
--- NULL dollars.
+-- extract fx_rates), else its month's rate in the fallback seed (int_fx_fallback_rates_daily).
+-- Every amount converts at the rate of its local date; a date with neither fails the not_null
+-- test on the converted orders instead of giving NULL dollars.
 with landed as (
 
     select * from {{ ref('stg_oms__fx_rates') }}
