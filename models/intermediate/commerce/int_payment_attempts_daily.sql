@@ -1,11 +1,6 @@
 -- Payment attempts per store-local attempt date, gateway and method: the one daily aggregate of
 -- the payment process, which payments_daily carries as it is and kpis_daily sums per store-day.
 -- Risk bands of the gateway's 0-100 score: low < 30 <= medium < 70 <= high; unscored when absent.
-{% set decline_codes = [
-    'insufficient_funds', 'do_not_honor', 'expired_card', 'fraud_suspected', 'authentication_failed',
-    'processing_error'
-] %}
-
 with attempts as (
 
     select * from {{ ref('int_payment_attempts_converted_to_usd') }}
@@ -20,7 +15,7 @@ select
     count(*) as attempts,
     count(case when is_captured then 1 end) as captured_attempts,
     count(case when status = 'failed' then 1 end) as failed_attempts,
-    {%- for code in decline_codes %}
+    {%- for code in payment_decline_codes() %}
         count(case when decline_code = '{{ code }}' then 1 end) as declined_{{ code }},
     {%- endfor %}
     sum(amount) as attempted_amount,

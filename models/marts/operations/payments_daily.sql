@@ -1,111 +1,22 @@
 -- Per store-local day, gateway and method: payment attempts (int_payment_attempts_daily, dated by
--- the attempt), refunds (by the refund's date) and chargebacks (by the day the dispute opened).
--- Refunds are attributed to the gateway and method of the order's captured payment, or of its
--- latest attempt when none was captured; chargebacks to the disputed attempt. Amounts in USD at
--- the rate of the order's date. The payment success rate is kpis_daily's, under the same name.
-{% set decline_codes = [
-    'insufficient_funds', 'do_not_honor', 'expired_card', 'fraud_suspected', 'authentication_failed',
-    'processing_error'
-] %}
-
+-- the attempt), refunds (int_refunds_daily, by the refund's date) and chargebacks
+-- (int_chargebacks_daily, by the day the dispute opened), each attributed to a gateway there. The
+-- payment success rate is kpis_daily's, under the same name.
 with attempts_per_day as (
 
     select * from {{ ref('int_payment_attempts_daily') }}
 
 ),
 
-attempts as (
-
-    select * from {{ ref('int_payment_attempts_converted_to_usd') }}
-
-),
-
-refunds as (
-
-    select * from {{ ref('int_refunds_converted_to_usd') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('int_orders_converted_to_usd') }}
-
-),
-
-chargebacks as (
-
-    {{ with_local_date(ref('stg_oms__chargebacks'), 'opened_at', 'opened_date') | indent(4) }}
-
-),
-
-order_gateways as (
-
-    -- the captured attempt, else the latest one
-    select
-        order_id,
-        gateway,
-        method
-    from (
-        select
-            order_id,
-            gateway,
-            method,
-            row_number() over (
-                partition by order_id
-                order by case when is_captured then 0 else 1 end asc, attempted_at desc, payment_attempt_id asc
-            ) as attempt_rank
-        from attempts
-    ) as ranked
-    where attempt_rank = 1
-
-),
-
 refunds_per_day as (
 
-    select
-        refunds.store_id,
-        refunds.refund_date as date,
-        coalesce(order_gateways.gateway, 'none') as gateway,
-        coalesce(order_gateways.method, 'none') as method,  -- noqa: RF04
-        count(*) as refunds,
-        count(case when refunds.refund_type = 'partial' then 1 end) as partial_refunds,
-        sum(refunds.amount) as refunded_amount,
-        sum(case when refunds.refund_type = 'partial' then refunds.amount else 0 end) as partially_refunded_amount,
-        sum(refunds.amount_usd) as refunded_amount_usd,
-        sum(case when refunds.refund_type = 'partial' then refunds.amount_usd else 0 end)
-            as partially_refunded_amount_usd
-    from refunds
-    left join order_gateways
-        on refunds.order_id = order_gateways.order_id
-    group by
-        refunds.store_id,
-        refunds.refund_date,
-        coalesce(order_gateways.gateway, 'none'),
-        coalesce(order_gateways.method, 'none')
+    select * from {{ ref('int_refunds_daily') }}
 
 ),
 
 chargebacks_per_day as (
 
-    select
-        chargebacks.store_id,
-        chargebacks.opened_date as date,
-        coalesce(attempts.gateway, 'none') as gateway,
-        coalesce(attempts.method, 'none') as method,  -- noqa: RF04
-        count(*) as chargebacks,
-        count(case when chargebacks.status = 'lost' then 1 end) as chargebacks_lost,
-        sum(chargebacks.amount) as chargeback_amount,
-        sum({{ to_usd('chargebacks.amount', 'orders.usd_per_unit') }}) as chargeback_amount_usd
-    from chargebacks
-    left join attempts
-        on chargebacks.payment_attempt_id = attempts.payment_attempt_id
-    left join orders
-        on chargebacks.order_id = orders.order_id
-    group by
-        chargebacks.store_id,
-        chargebacks.opened_date,
-        coalesce(attempts.gateway, 'none'),
-        coalesce(attempts.method, 'none')
+    select * from {{ ref('int_chargebacks_daily') }}
 
 ),
 
@@ -135,7 +46,7 @@ select
         'attempts_per_day.captured_attempts',
         'attempts_per_day.captured_attempts + attempts_per_day.failed_attempts'
     ) }} as payment_success_rate,
-    {%- for code in decline_codes %}
+    {%- for code in payment_decline_codes() %}
         coalesce(attempts_per_day.declined_{{ code }}, 0) as declined_{{ code }},
     {%- endfor %}
     coalesce(attempts_per_day.attempted_amount, 0) as attempted_amount,
