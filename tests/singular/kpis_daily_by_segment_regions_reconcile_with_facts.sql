@@ -132,8 +132,11 @@ full outer join facts_side
         and mart_side.date = facts_side.date
         and mart_side.grp = facts_side.grp
 where
-    mart_side.sessions is distinct from facts_side.sessions
-    or mart_side.orders is distinct from facts_side.orders
-    or mart_side.gmv is distinct from facts_side.gmv
-    or mart_side.orders_delivered is distinct from facts_side.orders_delivered
-    or mart_side.orders_returned is distinct from facts_side.orders_returned
+    not {{ closed_by_purge('coalesce(mart_side.date, facts_side.date)') }}
+    and (
+        mart_side.sessions is distinct from facts_side.sessions
+        or mart_side.orders is distinct from facts_side.orders
+        or mart_side.gmv is distinct from facts_side.gmv
+        or mart_side.orders_delivered is distinct from facts_side.orders_delivered
+        or mart_side.orders_returned is distinct from facts_side.orders_returned
+    )

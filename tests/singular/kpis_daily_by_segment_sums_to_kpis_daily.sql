@@ -2,7 +2,8 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpis_daily_by_segment'}}}) }}
 
 -- The additive measures of kpis_daily_by_segment sum to kpis_daily per store and local day (over
--- every segment and region).
+-- every segment and region), but on days the retention purge closed: kpis_daily keeps those as
+-- built, and the segments rebuilt from purged inputs (countries go after two years) may not.
 with summed as (
 
     select
@@ -38,12 +39,15 @@ full outer join daily
         summed.store_id = daily.store_id
         and summed.date = daily.date
 where
-    summed.sessions is distinct from daily.sessions
-    or summed.converted_sessions is distinct from daily.converted_sessions
-    or summed.bounced_sessions is distinct from daily.bounced_sessions
-    or summed.orders is distinct from daily.orders
-    or summed.items_sold is distinct from daily.items_sold
-    or summed.gmv is distinct from daily.gmv
-    or summed.gmv_usd is distinct from daily.gmv_usd
-    or summed.orders_delivered is distinct from daily.orders_delivered
-    or summed.orders_returned is distinct from daily.orders_returned
+    not {{ closed_by_purge('coalesce(summed.date, daily.date)') }}
+    and (
+        summed.sessions is distinct from daily.sessions
+        or summed.converted_sessions is distinct from daily.converted_sessions
+        or summed.bounced_sessions is distinct from daily.bounced_sessions
+        or summed.orders is distinct from daily.orders
+        or summed.items_sold is distinct from daily.items_sold
+        or summed.gmv is distinct from daily.gmv
+        or summed.gmv_usd is distinct from daily.gmv_usd
+        or summed.orders_delivered is distinct from daily.orders_delivered
+        or summed.orders_returned is distinct from daily.orders_returned
+    )

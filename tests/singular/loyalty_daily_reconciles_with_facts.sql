@@ -47,6 +47,8 @@ member_days as (
             customer_id,
             entry_date
         from ledger
+        -- a key the purge forgot (25 months without activity) names no member
+        where customer_id is not null
     ) as members_per_day
     group by store_id
 
