@@ -1,7 +1,8 @@
 """Data tests at the cost of the day (macros/get_where_subquery.sql): in a run that names its
 window, a partition-local test of an incremental model reads only the partitions from the window's
-start less lookback_days; an unwindowed or full-refresh run, and any other test, reads whole tables.
-One small warehouse (five generated days, one store) built once up to int_events_sessionized."""
+start less lookback_days, and one of the clickstream's staging view only the events from then;
+an unwindowed or full-refresh run, and any other test, reads whole tables. One small warehouse
+(five generated days, one store) built once up to int_events_sessionized."""
 
 from datetime import date, timedelta
 
@@ -19,6 +20,7 @@ WINDOW_START = FIRST_DAY + timedelta(days=DAYS - 1)  # the daily run of the last
 REBUILT_SINCE = WINDOW_START - timedelta(days=3)
 
 UNIQUE_EVENT = "unique_int_events_classified_event_id"
+RETAINED_DEVICE = "not_null_within_retention_stg_storefront__events_anonymous_id__event_at__True"
 UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
     # unique key of an incremental mart, partitioned by session_date: limited
@@ -31,15 +33,24 @@ TESTS = {
     "table": "unique_combination_int_devices_identified_store_id__anonymous_id",
     # a test's own `where` (config) is kept as dbt applies it
     "own_where": "relationships_dq_scorecard_daily_store_id__store_id__ref_dim_stores_",
+    # the staging view of a source that grows by the day: limited by its meta.window_column
+    "staging": "unique_stg_storefront__events_event_id",
+    # limits itself by the same condition (it reads its model's name, which a subquery lacks)
+    "retention": RETAINED_DEVICE,
 }
 OWN_WHERE = (
     """from (select * from "warehouse"."marts"."dq_scorecard_daily" where store_id <> 'unattributed') dbt_subquery"""
 )
 
 
+def rebuilt_since(column: str) -> str:
+    """`column` on or after the window's start less lookback_days, as compiled on DuckDB."""
+    return f"{column} >= (cast('{WINDOW_START}' as date) + cast(-3 as bigint) * interval 1 day)"
+
+
 def limited(column: str) -> str:
-    """The condition on the partition date a limited test adds, as compiled on DuckDB."""
-    return f"where {column} >= (cast('{WINDOW_START}' as date) + cast(-3 as bigint) * interval 1 day)) dbt_subquery"
+    """The condition on the partition date a limited test adds."""
+    return f"where {rebuilt_since(column)}) dbt_subquery"
 
 
 def dbt(*args: str) -> list:
@@ -88,6 +99,11 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
     assert "dbt_subquery" not in sql["comparison"]
     assert "dbt_subquery" not in sql["table"]
     assert OWN_WHERE in sql["own_where"]
+    events_since = f"({rebuilt_since('event_at')} or event_at is null)"
+    assert f"from (select * from {relation('main', 'stg_storefront__events')} where {events_since}) dbt_subquery" in (
+        sql["staging"]
+    )
+    assert sql["retention"].endswith(f"and {events_since}")
 
 
 @pytest.mark.parametrize("run", ["unwindowed", "full_refresh"])
@@ -98,6 +114,7 @@ def test_an_unwindowed_or_full_refresh_run_tests_whole_tables(in_warehouse, monk
     sql = compiled(*(["--full-refresh"] if run == "full_refresh" else []))
 
     assert all("dbt_subquery" not in code for kind, code in sql.items() if kind != "own_where"), sql
+    assert "event_at >=" not in sql["retention"]
     assert OWN_WHERE in sql["own_where"]
     assert f"from {relation('marts', 'fct_sessions')} where session_id is not null" in sql["unique"]
 
@@ -146,3 +163,35 @@ def test_a_windowed_run_tests_what_it_rebuilt_and_still_blocks(in_warehouse, mon
     assert results[UNIQUE_SESSIONIZED_EVENT] == ("fail", 1)
     below = {name: status for name, (status, _) in results.items() if name.startswith(("int_sessions", "fct_"))}
     assert below and set(below.values()) == {"skipped"}, below
+
+
+def plant_event_without_device(paths: DataPaths, day: date) -> None:
+    """A landed event on `day` (UTC) whose device id is missing, in a Parquet file of its own."""
+    folder = paths.raw / "events" / f"date={day}"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            COPY (
+                SELECT * EXCLUDE (date) REPLACE ('planted-' || event_id AS event_id, NULL AS anonymous_id,
+                       _landing_order + 1000000000000000000 AS _landing_order)
+                FROM read_parquet('{folder}/part-*.parquet', hive_partitioning = true)
+                LIMIT 1
+            ) TO '{folder}/part-planted.parquet' (FORMAT parquet)
+            """
+        )
+
+
+def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeypatch):
+    assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("pass", 0)
+    try:
+        plant_event_without_device(in_warehouse, FIRST_DAY)
+        # Landed long before the window: the whole view has it, the day's run does not read it...
+        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("fail", 1)
+        monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("pass", 0)
+        # ...but one of the window's days fails it.
+        plant_event_without_device(in_warehouse, WINDOW_START)
+        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("fail", 1)
+    finally:
+        for planted in in_warehouse.raw.glob("events/date=*/part-planted.parquet"):
+            planted.unlink()

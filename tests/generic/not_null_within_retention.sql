@@ -4,14 +4,16 @@
     date of the raw partition field for staging, the key date of an incremental table. With
     `unconsented`, also on rows dated before the days whose unconsented events the purge stripped
     of their clear ids (orchestration/governance/unconsented.py): staging cannot tell those events
-    from others without the consent the build joins later. -#}
+    from others without the consent the build joins later. In a windowed run, only the rows
+    window_condition keeps (an incremental model's rebuilt partitions, a growing source's new days). -#}
 {% test not_null_within_retention(model, column_name, dated_by, unconsented=false) %}
-    {%- set pii = 'none' -%}
+    {%- set pii, window = 'none', none -%}
     {%- if execute -%}
         {%- set node = graph.nodes.values()
             | selectattr('resource_type', 'equalto', 'model')
             | selectattr('alias', 'equalto', model.identifier) | first -%}
         {%- set pii = node.columns[column_name].meta.pii -%}
+        {%- set window = window_condition(node) -%}
     {%- endif -%}
     select {{ column_name }}
     from {{ model }}
@@ -20,5 +22,8 @@
         and not coalesce(cast({{ dated_by }} as date) < {{ pii_retained_since(pii) }}, false)
         {%- if unconsented %}
         and not coalesce(cast({{ dated_by }} as date) < {{ unconsented_ids_kept_since() }}, false)
+        {%- endif %}
+        {%- if window %}
+        and {{ window }}
         {%- endif %}
 {% endtest %}
