@@ -100,8 +100,9 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
     assert "dbt_subquery" not in sql["table"]
     assert OWN_WHERE in sql["own_where"]
     events_since = f"({rebuilt_since('event_at')} or event_at is null)"
-    assert f"from (select * from {relation('main', 'stg_storefront__events')} where {events_since}) dbt_subquery" in (
-        sql["staging"]
+    assert (
+        f"from (select * from {relation('main', 'stg_storefront__events')} where {events_since}) dbt_subquery"
+        in sql["staging"]
     )
     assert sql["retention"].endswith(f"and {events_since}")
 
