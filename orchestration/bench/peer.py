@@ -113,7 +113,8 @@ def _fx_rates(raw: Path):
     monthly = {(r["rate_month"], r["currency"]): Decimal(r["usd_per_unit"]) for r in _seed("fx_rates_monthly")}
 
     def rate(day, currency: str) -> Decimal:
-        return published.get((day, currency)) or monthly[(day.replace(day=1).isoformat(), currency)]
+        landed_rate = published.get((day, currency))
+        return monthly[(day.replace(day=1).isoformat(), currency)] if landed_rate is None else landed_rate
 
     return rate
 
