@@ -50,7 +50,7 @@ rebuilt as (
 ),
 {% endif %}
 
-counted as (
+counted as {{ inlined() }} (
 
     select
         stitched.*,
@@ -75,6 +75,23 @@ counted as (
 
 ),
 
+-- The session cuts read only these columns: the windows below sort them alone, and the wide rows
+-- join back by event id (sorting every column of every event, three windows over, took 21 of the
+-- query's 72 s on a 14.5 M-event day; docs/performance.md).
+session_keys as (
+
+    select
+        event_id,
+        store_id,
+        event_date,
+        visitor_id,
+        event_at,
+        campaign_key,
+        page_path is not null as is_page_load
+    from counted
+
+),
+
 with_previous as (
 
     select
@@ -92,7 +109,7 @@ with_previous as (
             partition by store_id, event_date, visitor_id
             order by event_at, event_id
         ) as previous_campaign_key
-    from counted
+    from session_keys
 
 ),
 
@@ -150,50 +167,52 @@ page_views as (
             order by event_at, event_id
         ) as next_page_view_at
     from with_session_key
-    where page_path is not null
+    where is_page_load
 
 ),
 
 final as (
 
     select
-        with_session_key.event_id,
-        with_session_key.store_id,
-        with_session_key.event_date,
-        with_session_key.event_at,
-        with_session_key.event_type,
+        counted.event_id,
+        counted.store_id,
+        counted.event_date,
+        counted.event_at,
+        counted.event_type,
         -- stable across rebuilds: the same events give the same id
         {{ dbt.hash(dbt.concat([
-            'with_session_key.store_id', "'|'",
-            'with_session_key.visitor_id', "'|'",
+            'counted.store_id', "'|'",
+            'counted.visitor_id', "'|'",
             'with_session_key.session_first_event_id',
         ])) }} as session_id,
         with_session_key.event_number,
         page_views.event_id is not null as is_page_view,
-        {{ seconds_between('with_session_key.event_at', 'page_views.next_page_view_at') }} as seconds_on_page,
-        with_session_key.visitor_id,
-        with_session_key.anonymous_id,
-        with_session_key.stitched_customer_id as customer_id,
-        with_session_key.page_path,
-        with_session_key.referrer,
-        with_session_key.utm_source,
-        with_session_key.utm_medium,
-        with_session_key.utm_campaign,
-        with_session_key.search_query,
-        with_session_key.results_count,
-        with_session_key.product_id,
-        with_session_key.list_position,
-        with_session_key.recommendation_placement,
-        with_session_key.cart_id,
-        with_session_key.order_id,
-        with_session_key.value,
-        with_session_key.device_type,
-        with_session_key.platform,
-        with_session_key.country,
-        with_session_key.partition_landed_at
-    from with_session_key
+        {{ seconds_between('counted.event_at', 'page_views.next_page_view_at') }} as seconds_on_page,
+        counted.visitor_id,
+        counted.anonymous_id,
+        counted.stitched_customer_id as customer_id,
+        counted.page_path,
+        counted.referrer,
+        counted.utm_source,
+        counted.utm_medium,
+        counted.utm_campaign,
+        counted.search_query,
+        counted.results_count,
+        counted.product_id,
+        counted.list_position,
+        counted.recommendation_placement,
+        counted.cart_id,
+        counted.order_id,
+        counted.value,
+        counted.device_type,
+        counted.platform,
+        counted.country,
+        counted.partition_landed_at
+    from counted
+    inner join with_session_key
+        on counted.event_id = with_session_key.event_id
     left join page_views
-        on with_session_key.event_id = page_views.event_id
+        on counted.event_id = page_views.event_id
 
 )
 
