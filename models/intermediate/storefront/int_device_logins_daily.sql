@@ -22,7 +22,7 @@
         event_date
 {%- endset %}
 {%- set scope = rebuilt_scope(stamps_of | replace('__events__', ref('int_events_classified') | string), 'event_date') %}
-with events as (
+with events as {{ inlined() }} (
 
     select
         store_id,

@@ -1,7 +1,7 @@
 -- Incremental by store and local date: a session never crosses the store's local midnight, so a
 -- rebuilt partition re-cuts its sessions whole. `partition_landed_at` is the latest landing time of
 -- any input of the partition (excluded events included), so downstream models see the change too.
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('int_events_classified') }}
 
@@ -13,7 +13,7 @@ devices as (
 
 ),
 
-stitched as (
+stitched as {{ inlined() }} (
 
     select
         events.*,
@@ -29,7 +29,7 @@ stitched as (
 
 ),
 
-partitions as (
+partitions as {{ inlined() }} (
 
     select
         store_id,

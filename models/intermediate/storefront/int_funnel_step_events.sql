@@ -35,7 +35,7 @@
     stamps_of | replace('__events__', ref('int_events_sessionized') | string) | replace('__conversions__', ref('int_session_conversions') | string),
     'event_date',
 ) %}
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('int_events_sessionized') }}
     {%- if scope %}

@@ -3,13 +3,13 @@
 --   search term      = the query in lower case, trimmed, inner whitespace collapsed to one space
 --   click            = a product view carrying the same search term, later in the same session
 --                      than the search; it belongs to the latest such search before it
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
 ),
 
-search_events as (
+search_events as {{ inlined() }} (
 
     select
         event_id,

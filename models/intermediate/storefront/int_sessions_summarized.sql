@@ -1,7 +1,7 @@
 -- One row per session: its entry (landing page, source, medium, channel), engagement and
 -- conversion. Incremental like the events it summarises; a partition is also rebuilt when an
 -- order or payment one of its sessions names lands later, so conversions stay current.
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
@@ -45,7 +45,7 @@ conversion_partitions as (
 
 ),
 
-partitions as (
+partitions as {{ inlined() }} (
 
     select
         event_partitions.store_id,
@@ -68,7 +68,7 @@ rebuilt as (
 ),
 {% endif %}
 
-session_events as (
+session_events as {{ inlined() }} (
 
     select
         events.*,

@@ -5,13 +5,13 @@
 -- from one row per session day; a run then reads the visitors of only the days its rebuilt days
 -- look back on, not every session of the history.
 {%- set trailing_days = 30 %}
-with sessions as (
+with sessions as {{ inlined() }} (
 
     select * from {{ ref('int_sessions_summarized') }}
 
 ),
 
-session_days as (
+session_days as {{ inlined() }} (
 
     select
         store_id,

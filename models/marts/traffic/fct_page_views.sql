@@ -1,11 +1,11 @@
 -- Incremental by store and local date, like the sessionized events it reads.
-with events as (
+with events as {{ inlined() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
 ),
 
-page_views as (
+page_views as {{ inlined() }} (
 
     select
         event_id as page_view_id,
