@@ -1,4 +1,4 @@
-"""The benchmark's table, its targets (issues 7 and 15) with pass/fail, and its JSON under $DATA_DIR/bench/."""
+"""The benchmark's table, its targets (issue 15) with pass/fail, and its JSON under $DATA_DIR/bench/."""
 
 from __future__ import annotations
 
@@ -27,45 +27,57 @@ def judged(value: float, limit: float, at_least: bool) -> tuple[float, bool]:
 
 
 def targets(result: dict) -> list[dict]:
-    """Issues 7 and 15's targets, measured against this run (reported, never asserted)."""
+    """Issue 15's targets, each a ratio or a measure of this run (reported, never asserted). They
+    restate issue 7's against like-for-like floors: landing against DuckDB's parse of the same
+    extracts, not events a second; dbt against a peer that pseudonymises as it does; no target
+    against the count(*) floor, which does none of the build's work."""
     s, scale = result["stages"], result["scale"]
     seconds = {name: stage["seconds"] for name, stage in s.items()}
     per_core = {name: stage["events_per_second_per_core"] or 0 for name, stage in s.items()}
-    cores = os.cpu_count() or 1
     worst_p95 = max(q["p95_ms"] for q in result["queries"].values())
-    # the pipeline's peak: the pandas peer is the comparison, not part of it
-    peak_gib = max(stage["peak_rss_mib"] for name, stage in s.items() if name != "peer_pandas") / 1024
-    peer_speedup = seconds["peer_pandas"] / seconds["build_dbt_peer_marts"]
+    # (name, value, limit, unit, whether the value must be at least the limit)
     rows = [
-        ("full build <= 10 x floor", seconds["build_dagster"] / seconds["floor_scan"], 10, "x"),
         (
             f"incremental day <= 10 % of full build at {scale['days']} days",
             seconds["incremental_day"] / seconds["build_dagster"],
             0.10,
             "",
+            False,
         ),
         (
             f"incremental day at {scale['days']} days <= 1.2 x at {scale['short_days']}",
             seconds["incremental_day"] / seconds["incremental_day_short"],
             1.2,
             "x",
+            False,
         ),
-        ("peak day, inbox to published marts <= 5 min", seconds["peak_day"] / 60, 5, "min"),
-        ("peak day memory <= 8 GiB", s["peak_day"]["peak_rss_mib"] / 1024, 8, "GiB"),
-        ("Dagster build <= 1.15 x plain dbt", seconds["build_dagster"] / seconds["build_dbt"], 1.15, "x"),
-        ("dbt >= 5 x faster than pandas (the peer's marts)", peer_speedup, 5, "x"),
-        ("peak memory <= 12 GiB (target at 100 M events)", peak_gib, 12, "GiB"),
-        ("mart queries p95 <= 100 ms", worst_p95, 100, "ms"),
-        ("generator >= 1 M events/s on 2 cores", per_core["generate"] * min(cores, 2), 1_000_000, "ev/s"),
-        ("landing >= 1 M events/s on 2 cores", per_core["land"] * min(cores, 2), 1_000_000, "ev/s"),
+        ("landing <= 3 x its parse floor (history)", seconds["land"] / seconds["parse_floor"], 3, "x", False),
+        (
+            "landing <= 3 x its parse floor (peak day)",
+            seconds["peak_land"] / seconds["peak_parse_floor"],
+            3,
+            "x",
+            False,
+        ),
+        ("generator >= 2 x faster than landing", per_core["generate"] / per_core["land"], 2, "x", True),
+        ("peak day, inbox to published marts <= 5 min", seconds["peak_day"] / 60, 5, "min", False),
+        ("peak day memory <= 8 GiB", s["peak_day"]["peak_rss_mib"] / 1024, 8, "GiB", False),
+        (
+            "dbt >= 2 x faster than pandas (the peer's marts)",
+            seconds["peer_pandas"] / seconds["build_dbt_peer_marts"],
+            2,
+            "x",
+            True,
+        ),
+        ("Dagster build <= 1.15 x plain dbt", seconds["build_dagster"] / seconds["build_dbt"], 1.15, "x", False),
+        ("mart queries p95 <= 100 ms", worst_p95, 100, "ms", False),
     ]
-    at_least = {6, 9, 10}
     equal = result["peer"]["equal"]
     identical = not result["recovery"]["differing"]
     refreshed = marts_equal(result)
     measured = []
-    for i, (name, value, limit, unit) in enumerate(rows):
-        shown, met = judged(value, limit, i in at_least)
+    for name, value, limit, unit, at_least in rows:
+        shown, met = judged(value, limit, at_least)
         measured.append({"target": name, "measured": shown, "unit": unit, "limit": limit, "met": met})
     return [
         *measured,
@@ -121,7 +133,7 @@ def render(result: dict) -> str:
         lines.append(f"  {mart:<40} {sums}  {'equal' if c['equal'] else 'DIFFERENT'}")
     lines += [
         "",
-        f"| {'target (issues 7, 15)':<48} | {'measured':>12} | {'met':>4} |",
+        f"| {'target (issue 15)':<48} | {'measured':>12} | {'met':>4} |",
         f"|{'-' * 50}|{'-' * 14}|{'-' * 6}|",
     ]
     for t in result["targets"]:
