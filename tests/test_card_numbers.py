@@ -91,3 +91,19 @@ def test_a_thousand_generated_phone_numbers_quarantine_no_customer_nor_review(pa
     [reviews_record] = land_source(paths, "reviews")
     assert (customers_record.rows_landed, customers_record.quarantined_by_reason) == (1000, {})
     assert (reviews_record.rows_landed, reviews_record.quarantined_by_reason) == (1000, {})
+
+
+def test_the_first_text_field_carrying_a_card_is_named_and_no_digit_run_spans_two_fields(paths):
+    # The rule pre-filters on all text fields joined, then reads each field on its own: a card in
+    # the title is named before one in the body, and halves of a card in two fields are no card.
+    rows = [
+        {**review("r-both", "card 4000056655665556"), "title": "card 4242424242424242"},
+        {**review("r-body", "card 4000056655665556"), "title": "order 1234"},
+        {**review("r-split", "4242 4242 arrived broken"), "title": "ok 4242 4242"},
+    ]
+    # and plain reviews, so that the batch passes its suite's share of quarantined rows
+    rows += [review(f"r{i}", "fine") for i in range(48)]
+    write_csv(paths, "reviews", "reviews.csv", rows)
+    [record] = land_source(paths, "reviews")
+    assert record.quarantined_by_reason == {"card_number:title": 1, "card_number:body": 1}
+    assert record.rows_landed == 49
