@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.bench import peer, report, stages
 from orchestration.landing import manifest
-from orchestration.publish import published_digests, published_path
+from orchestration.publish import kept_files, published_digests, published_path
 from orchestration.settings import DataPaths
 
 START, NEW_DAY, PEAK_DAY = date(2026, 11, 1), date(2026, 11, 3), date(2026, 11, 4)
@@ -23,11 +23,11 @@ STAGES = [
     "parse_floor",
     "land",
     "build_dagster",
+    "publish",
     "backup",
     "restore",
     "build_dbt",
     "build_dbt_peer_marts",
-    "publish",
     "floor_scan",
     "peer_pandas",
     "incremental_day",
@@ -125,6 +125,10 @@ def test_every_stage_ran_and_counted_the_generated_events(bench):
     # the peak day's own extracts, not the inbox's landed history as well
     assert measured["peak_parse_floor"]["events"] == _events_in(main, PEAK_DAY.strftime("%Y%m%d")) == peak["received"]
     assert measured["peak_day"]["seconds"] >= sum(measured[name]["seconds"] for name in peak_stages[:3])
+    # Published three times, each timed once: `publish`, the incremental day's job, `peak_publish`
+    # (the builds after `land` and `peak_land` are the models with their checks alone). Each
+    # publish keeps the file it replaces, numbered from 1.
+    assert [f.name for f in kept_files(main)] == ["000001.duckdb", "000002.duckdb"]
     assert measured["full_refresh"]["events"] == history["landed"] + new_day["landed"] + peak["landed"]
     assert result["scale"] == {
         "days": 2,
