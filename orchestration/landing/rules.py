@@ -87,6 +87,11 @@ def carries_card_number(column: str) -> str:
     )
 
 
+def _verdict_branch(condition: str, reason: str, field: Field) -> str:
+    """A CASE branch naming the broken rule and its field, '<reason>:<field>', when `condition` holds."""
+    return f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}"
+
+
 def _card_number_reason(fields: list[Field]) -> str | None:
     """SQL expression: 'card_number:<field>' of the first text field carrying a card number, else NULL.
 
@@ -96,8 +101,7 @@ def _card_number_reason(fields: list[Field]) -> str | None:
         return None
     columns = [quote_ident(f.name) for f in fields]
     branches = " ".join(
-        f"WHEN {carries_card_number(col)} THEN {quote_literal(f'{CARD_NUMBER}:{f.name}')}"
-        for col, f in zip(columns, fields, strict=True)
+        _verdict_branch(carries_card_number(col), CARD_NUMBER, f) for col, f in zip(columns, fields, strict=True)
     )
     joined = f"concat_ws('|', {', '.join(columns)})"
     return f"CASE WHEN regexp_matches({joined}, '{_CARD_CANDIDATE}') THEN CASE {branches} END END"
@@ -148,7 +152,7 @@ def quarantine_reason(contract: Contract) -> str:
     """SQL expression: NULL for a valid row, else '<reason>:<field>' of the first broken rule."""
     from_json = contract.format != "csv"
     branches = [
-        f"WHEN {condition} THEN {quote_literal(f'{reason}:{field.name}')}"
+        _verdict_branch(condition, reason, field)
         for field in contract.fields
         for reason, condition in _failures(field, from_json, contract)
     ]

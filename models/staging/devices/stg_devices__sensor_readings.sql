@@ -1,13 +1,8 @@
-with source as (
+with deduplicated as (
 
-    select * from {{ raw_source('devices', 'sensor_readings') }}
-
-),
-
-deduplicated as (
-
-    -- immutable: the first received copy wins
-    {{ deduplicate('source', 'reading_id', '_landing_order') | indent(4) }}
+    -- immutable: the first received copy wins (read from the landed table, not a `source` CTE, so
+    -- a test's window on measured_at reaches the scan: see first_landed_copy)
+    {{ first_landed_copy(raw_source('devices', 'sensor_readings'), 'reading_id') | indent(4) }}
 
 ),
 
