@@ -1,9 +1,12 @@
 """Data tests at the cost of the day (macros/get_where_subquery.sql): in a run that names its
 window, a partition-local test of an incremental model reads only the partitions from the window's
-start less lookback_days, and one of the clickstream's staging view only the events from then;
-an unwindowed or full-refresh run, and any other test, reads whole tables. One small warehouse
-(five generated days, one store) built once up to int_events_sessionized."""
+start less lookback_days, and one of a staging view of a source that grows by the day (the
+clickstream, the sensor readings) only the rows from then; an unwindowed or full-refresh run, and
+any other test, reads whole tables. One small warehouse (five generated days, one store) built once
+up to int_events_sessionized, with the sensor readings' view."""
 
+import json
+import shutil
 from datetime import date, timedelta
 
 import duckdb
@@ -69,7 +72,7 @@ def built(tmp_path_factory):
         mp.delenv("DBT_WINDOW_START", raising=False)
         generate(paths, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=1, events_per_day=1000, seed=11))
         dbt("seed")
-        land_and_run(paths, mp, "--select", "+int_events_sessionized")
+        land_and_run(paths, mp, "--select", "+int_events_sessionized", "stg_devices__sensor_readings")
     return paths
 
 
@@ -196,3 +199,45 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
     finally:
         for planted in in_warehouse.raw.glob("events/date=*/part-planted.parquet"):
             planted.unlink()
+
+
+# A windowed unique test of each staging view of a growing source: the landed table and its window column.
+WINDOWED_STAGING_TESTS = {
+    "unique_stg_storefront__events_event_id": ("events", "event_at"),
+    "unique_stg_devices__sensor_readings_reading_id": ("sensor_readings", "measured_at"),
+}
+
+
+def parquet_scans(profile: dict) -> list[int]:
+    """Rows each Parquet scan of a DuckDB JSON profile passed on, in ascending order."""
+    found, nodes = [], list(profile["operator"])
+    while nodes:
+        node = nodes.pop()
+        if node["type"] == "TABLE_SCAN" and node["extra_info"].get("Function") == "READ_PARQUET":
+            found.append(node["intermediate_rows"])
+        nodes += node.get("children", [])
+    return sorted(found)
+
+
+@pytest.mark.parametrize("test_name", sorted(WINDOWED_STAGING_TESTS))
+def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse, monkeypatch, tmp_path, test_name):
+    """The window reaches the scan of the landed Parquet (first_landed_copy): the test reads the
+    window's rows, and of every landed row only the key and landing order its first copy needs."""
+    source, column = WINDOWED_STAGING_TESTS[test_name]
+    monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+    [result] = dbt("compile", "--select", test_name)
+    # a copy under the same name (the SQL names its catalog), with its write-ahead log: dbt's
+    # connection in this process holds the warehouse
+    for part in in_warehouse.root.glob(f"{in_warehouse.warehouse.name}*"):
+        shutil.copy(part, tmp_path / part.name)
+    profile = tmp_path / "profile.json"
+    landed_rows = f"read_parquet('{in_warehouse.raw / source}/*/*.parquet', hive_partitioning = false)"
+    with duckdb.connect(str(tmp_path / in_warehouse.warehouse.name)) as con:
+        landed, in_window = con.execute(
+            f"select count(*), count(*) filter (where {rebuilt_since(column)}) from {landed_rows}"
+        ).fetchone()
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{profile}'")
+        assert con.execute(result.node.compiled_code).fetchall() == []
+    assert 0 < in_window < landed
+    assert parquet_scans(json.loads(profile.read_text())) == [in_window, landed]
