@@ -1,10 +1,11 @@
-"""Build the warehouse day by day, incrementally, as extracts arrive (late events, consent
-decisions and payments included), landed on a machine whose clock is a day behind, then a late day:
-store us sends a consent withdrawal and an offline batch with a login, both dated on the first day,
-and the other store a correction of a customer's address; then a fourth delivery withdraws, before
-its events, the consent of the only device that visited two days before the history (a day the
-other store has no events), so that store-day empties. Prove every mart, and the incremental
-intermediate models, equal a full refresh of the same data."""
+"""Build the warehouse day by day, incrementally, as extracts arrive (late events, consent decisions
+and payments included), landed on a machine whose clock is a day behind, then a late day: store us
+sends a consent withdrawal, an offline batch with a login and a sensor reading whose upload was
+lost, all dated on the first day, and the other store a correction of a customer's address; then a
+fourth delivery withdraws, before its events, the consent of the only device that visited two days
+before the history (a day the other store has no events), so that store-day empties. A device that
+reports rarely has readings two days before the history and one on the second day. Prove every
+mart, and the incremental intermediate models, equal a full refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +37,7 @@ INTERMEDIATE = (
     "int_visitors_active_daily",
     "int_events_sessionized",
     "int_sessions_summarized",
+    "int_sensor_readings_evaluated",
 )
 # The day after the generated history, whose deliveries are late and store us's only.
 LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
@@ -43,12 +45,13 @@ LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
 # (Two days before the history: its first UTC hours are the day before on store us's clock.)
 WITHDRAWAL_DAY, LONE_DAY = LATE_DAY + timedelta(days=1), FIRST_DAY - timedelta(days=2)
 OFFLINE_DEVICE = "a-0ff1000000000001"
+SPARSE_DEVICE = "dev-us-09999999"
 LONE_DEVICE = "a-1one000000000001"
 KEY = "test-key-shared-by-both-builds"
 # Every model downstream of an incremental one, and everything those read (dbt "@"). The other marts are tables
 # rebuilt whole from the same landed data on every run, equal by construction, so building them
 # four times here would only cost time.
-AFFECTED = ["--select", "@int_events_sessionized"]
+AFFECTED = ["--select", "@int_events_sessionized", "@int_sensor_readings_evaluated"]
 
 
 def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str) -> None:
@@ -80,6 +83,8 @@ def warehouses(tmp_path_factory):
             assert dbtRunner().invoke([*seed, "--target-path", str(paths.root / "target")]).success
         for offset in range(DAYS):
             day = FIRST_DAY + timedelta(days=offset)
+            for paths in (incremental, full):
+                _deliver_sparse_readings(paths, day)
             deliver(generated, incremental, day)
             # From the second day on the landing machine's clock is a day behind, and the run rebuilds
             # no day before its window: the late events, consent and payments of the first day must
@@ -99,6 +104,24 @@ def warehouses(tmp_path_factory):
         land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{WITHDRAWAL_DAY}', lookback_days: 0}}")
         land_and_run(full, mp, *AFFECTED, "--full-refresh")
     return incremental, full, planted
+
+
+def _sparse_readings(day: date) -> list[dict]:
+    """A device that reports rarely: 8 good readings of 100 mg/dL two days before the history, sent
+    with the first day's delivery, then one of 200 on the second day, whose anomaly band only those
+    can fill (a run rebuilding the second day must read three days back)."""
+    reading = {"device_id": SPARSE_DEVICE, "store_id": "us", "customer_id": "cus-us-0999999", "quality_flag": "ok"}
+    if day == FIRST_DAY:
+        return [
+            {**reading, "reading_id": f"rdg-us-99000000{n:02d}", "measured_at": f"{LONE_DAY}T10:{n:02d}:00.000Z",
+             "value": 100}
+            for n in range(8)
+        ]  # fmt: skip
+    return [{**reading, "reading_id": "rdg-us-9900000099", "measured_at": f"{day}T12:00:00.000Z", "value": 200}]
+
+
+def _deliver_sparse_readings(paths: DataPaths, day: date) -> None:
+    write_csv(paths, "sensor_readings", f"sensor_readings_{day:%Y%m%d}_sparse.csv", _sparse_readings(day))
 
 
 def _raw(paths: DataPaths, source: str) -> str:
@@ -205,7 +228,23 @@ def _late_deliveries(history: DataPaths):
     withdrawal = {**decision, "consent_event_id": "cns-us-900000004", "anonymous_id": LONE_DEVICE,
                   "action": "withdrawn", "recorded_at": f"{LONE_DAY}T11:00:00.000Z"}  # fmt: skip
 
+    # A good reading whose upload was lost on the first day, re-sent on the late day: measured before
+    # the busiest device's first readings of that day, so it enters the anomaly band of the next
+    # ones, and far from them, so it moves the band.
+    [(late_reading,)] = con.execute(f"""
+        SELECT {{
+            'reading_id': 'rdg-us-9000000001', 'device_id': device_id, 'store_id': store_id,
+            'customer_id': min(customer_id),
+            'measured_at': strftime(min(measured_at) - INTERVAL 1 MINUTE, '%Y-%m-%dT%H:%M:%S.000Z'),
+            'value': 400, 'quality_flag': 'ok'
+        }}
+        FROM {_raw(history, 'sensor_readings')}
+        WHERE store_id = 'us' AND measured_at >= '{FIRST_DAY} 06:00:00+00' AND quality_flag = 'ok'
+        GROUP BY device_id, store_id ORDER BY count(*) DESC, device_id LIMIT 1
+    """).fetchall()  # fmt: skip
+
     def plant(paths: DataPaths) -> None:
+        write_csv(paths, "sensor_readings", f"sensor_readings_{LATE_DAY:%Y%m%d}_late.csv", [late_reading])
         write_csv(paths, "consent_logs", f"consent_logs_{LATE_DAY:%Y%m%d}.csv", decisions)
         write_csv(paths, "customers", f"customers_{LATE_DAY:%Y%m%d}.csv", [correction])
         # sent and received on the late day: an offline device syncing what it recorded on the first
@@ -219,6 +258,7 @@ def _late_deliveries(history: DataPaths):
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
     plant.restitched, plant.other_customer = restitched, other_customer
     plant.mover, plant.moved_to = mover, region
+    plant.late_reading = late_reading
     plant.withdraw = withdraw
     return plant
 
@@ -334,3 +374,33 @@ def test_a_late_withdrawal_that_empties_a_day_removes_its_rows(warehouses):
     [(_, _, mau_after)] = after
     assert mau_after == before["int_visitors_active_daily (mau, first day)"] - 1
     assert after == refreshed
+
+
+def test_a_late_reading_reopened_its_day_and_entered_the_bands_after_it(warehouses):
+    """The first-day reading re-sent on the late day is in the incremental table on its day, and is
+    in the band of the device's next good readings: 400 mg/dL among readings near 120 makes some of
+    them anomalies (the band's mean moves by about 23, beyond device_anomaly_band's 20)."""
+    incremental, _, planted = warehouses
+    reading = planted.late_reading
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        rows = con.execute(
+            "SELECT reading_id, reading_date, is_anomaly FROM main.int_sensor_readings_evaluated"
+            " WHERE device_id = ? AND is_within_bounds ORDER BY measured_at, reading_id",
+            [pseudonym(reading["device_id"], KEY)],
+        ).fetchall()
+    at = [reading_id for reading_id, _, _ in rows].index(reading["reading_id"])
+    assert rows[at][1] == FIRST_DAY
+    assert any(is_anomaly for _, _, is_anomaly in rows[at + 1 : at + 13])
+
+
+def test_a_rebuilt_day_reads_as_far_back_as_its_bands_reach(warehouses):
+    """The sparse device's second-day reading, rebuilt by the second day's run, was judged against its
+    8 readings of two days before the history: 200 against a band of 100, an anomaly."""
+    incremental, _, _ = warehouses
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        rows = con.execute(
+            "SELECT reading_date, count(*), count(*) FILTER (WHERE is_anomaly)"
+            " FROM main.int_sensor_readings_evaluated WHERE device_id = ? GROUP BY ALL ORDER BY ALL",
+            [pseudonym(SPARSE_DEVICE, KEY)],
+        ).fetchall()
+    assert rows == [(LONE_DAY, 8, 0), (FIRST_DAY + timedelta(days=1), 1, 1)]

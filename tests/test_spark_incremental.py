@@ -1,13 +1,14 @@
-"""The incremental build on Spark: insert_overwrite by store and date partition reopens and
-replaces what DuckDB's delete+insert does. The clickstream chain (every incremental model from
-the classified events to the session, page-view, traffic, active-user and both funnel marts, with what
-they read) is built on Spark from two days of deliveries, then again incrementally after a late
-delivery about the first day (tests/test_incremental_build.py's: a consent withdrawal between a
-device's events, an offline batch with a login, a login that re-stitches a device's visits of both
-days, and another store's corrected customer address), and compared row for row with a DuckDB
+"""The incremental build on Spark: insert_overwrite by store and date partition reopens and replaces
+what DuckDB's delete+insert does. The clickstream chain (every incremental model from the
+classified events to the session, page-view, traffic, active-user and both funnel marts, with what
+they read), and the sensor readings' evaluation, are built on Spark from two days of deliveries,
+then again incrementally after a late delivery about the first day
+(tests/test_incremental_build.py's: a consent withdrawal between a device's events, an offline
+batch with a login, a login that re-stitches a device's visits of both days, a sensor reading
+re-sent, and another store's corrected customer address), and compared row for row with a DuckDB
 full refresh of the same landed data. The Spark builds run in one Python process, so one JVM and
-its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day (the
-lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
+its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day
+(the lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
 partition is overwritten with no rows. Then a customer is erased, and a retention purge two years
 on closes the first days, each rewriting Spark's Parquet files, and a last build keeps what the
 purge closed: every table equal to the DuckDB full refresh erased, purged and built the same way.
@@ -53,7 +54,7 @@ pytestmark = pytest.mark.spark
 
 # The clickstream's incremental models and everything they read (their seeds included).
 CHAIN = ["+fct_sessions", "+fct_page_views", "+traffic_sources_daily", "+active_users_daily", "+funnel_daily"]
-CHAIN += ["+funnel_visitors_daily"]
+CHAIN += ["+funnel_visitors_daily", "+int_sensor_readings_evaluated"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES]
 
@@ -317,6 +318,7 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
         "int_events_classified", "int_device_logins_daily", "int_events_sessionized", "int_sessions_summarized",
         "int_funnel_step_events", "int_visitors_active_daily", "fct_sessions", "fct_page_views",
         "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily",
+        "int_sensor_readings_evaluated",
     }  # fmt: skip
     events = read_spark_table_sql(spark, "main", "int_events_classified")
     with duckdb.connect() as con:

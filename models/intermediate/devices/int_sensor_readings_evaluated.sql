@@ -3,9 +3,17 @@
 -- than `device_anomaly_band` from the mean of the same device's previous
 -- `device_anomaly_window_readings` good readings, once it has at least `device_anomaly_min_readings`
 -- of them (docs/sources.md). The value itself (health data) goes no further than this model.
+--
+-- Incremental by store and local date: a run rebuilds the days from the first day of the readings
+-- landed since its last build, and reads the readings from as far back as the bands of the devices
+-- reporting on those days reach (macros/sensor_readings_scope.sql).
+{%- set scope = sensor_readings_scope() %}
 with readings as (
 
     {{ with_local_date(ref('stg_devices__sensor_readings'), 'measured_at', 'reading_date') | indent(4) }}
+    {%- if scope %}
+    where {{ 'localized_rows.measured_at >= ' ~ scope.read_from if scope.first else 'false' }}
+    {%- endif %}
 
 ),
 
@@ -39,7 +47,11 @@ select
         banded.band_readings >= {{ var('device_anomaly_min_readings') }}
         and abs(readings.value - banded.band_mean) > {{ var('device_anomaly_band') }},
         false
-    ) as is_anomaly
+    ) as is_anomaly,
+    readings.landed_at
 from readings
 left join banded
     on readings.reading_id = banded.reading_id
+{%- if scope and scope.first %}
+where readings.reading_date >= cast('{{ scope.first }}' as date)
+{%- endif %}

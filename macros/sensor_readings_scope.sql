@@ -1,0 +1,46 @@
+{#- What an incremental run of int_sensor_readings_evaluated rebuilds and reads. A reading's anomaly
+    band holds its device's previous good readings, however old, so a reading landed late changes the
+    band of the device's later readings: the run rebuilds every day from the first local day of the
+    readings landed since its last build (or from the window's first rebuilt day, if earlier), and
+    reads the readings from the oldest of the previous `device_anomaly_window_readings` good readings,
+    before that day, of each device reporting from then on, found in the table itself (its readings
+    before that day are those staging still has). None on a full build, and in a dbt unit test,
+    which has no `this`; `first` is none when nothing is to be rebuilt. -#}
+{% macro sensor_readings_scope() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set since = run_query("select max(landed_at) from " ~ this).columns[0].values()[0] -%}
+    {%- set window_since = window_rebuilt_since() -%}
+    {%- set first_new -%}
+        select min({{ local_date('readings.measured_at', 'stores.time_zone') }})
+        from {{ raw_source('devices', 'sensor_readings') }} as readings
+        inner join {{ ref('stg_oms__stores') }} as stores
+            on readings.store_id = stores.store_id
+        {%- if since is not none %}
+        where readings._landed_at > cast('{{ since }}' as {{ dbt.type_timestamp() }})
+        {%- endif %}
+    {%- endset -%}
+    {%- set first_day = "least((" ~ first_new ~ "), " ~ window_since ~ ")" if window_since else "(" ~ first_new ~ ")" -%}
+    {%- set first = run_query(
+        "select cast(cast(" ~ first_day ~ " as date) as " ~ dbt.type_string() ~ ")"
+    ).columns[0].values()[0] -%}
+    {%- if first is none -%}
+        {{ return({'first': none, 'read_from': none}) }}
+    {%- endif -%}
+    {#- a local day starts up to a day before or after its UTC date -#}
+    {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first ~ "' as date)") -%}
+    {%- set band_start = run_query(
+        "select min(measured_at) from ("
+        ~ " select built.measured_at, row_number() over ("
+        ~ " partition by built.device_id order by built.measured_at desc, built.reading_id desc) as readings_back"
+        ~ " from " ~ this ~ " as built"
+        ~ " inner join (select distinct device_id from " ~ ref('stg_devices__sensor_readings')
+        ~ " where measured_at >= " ~ first_instant ~ ") as reporting"
+        ~ " on built.device_id = reporting.device_id"
+        ~ " where built.is_within_bounds and built.reading_date < cast('" ~ first ~ "' as date)"
+        ~ ") as previous where readings_back <= " ~ var('device_anomaly_window_readings')
+    ).columns[0].values()[0] -%}
+    {%- set read_from = "cast('" ~ band_start ~ "' as " ~ dbt.type_timestamp() ~ ")" if band_start is not none else first_instant -%}
+    {{ return({'first': first, 'read_from': "least(" ~ read_from ~ ", " ~ first_instant ~ ")"}) }}
+{%- endmacro %}
