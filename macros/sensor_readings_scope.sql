@@ -3,8 +3,8 @@
     band of the device's later readings: the run rebuilds every day from the first local day of the
     readings landed since its last build (or from the window's first rebuilt day, if earlier), and
     reads the readings from the oldest of the previous `device_anomaly_window_readings` good readings,
-    before that day, of each device reporting from then on, found in the table itself (its readings
-    before that day are those staging still has). None on a full build, and in a dbt unit test,
+    before that day, of each device reporting from then on (in the table from that day, or landed
+    since), found in the table itself (its readings before that day are those staging still has). None on a full build, and in a dbt unit test,
     which has no `this`; `first` is none when nothing is to be rebuilt. -#}
 {% macro sensor_readings_scope() -%}
     {%- if not execute or this is none or not is_incremental() -%}
@@ -30,13 +30,19 @@
     {%- endif -%}
     {#- a local day starts up to a day before or after its UTC date -#}
     {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first ~ "' as date)") -%}
+    {#- the devices with readings from that day on: built before, or landed since (only their
+        first copies are hashed) -#}
+    {%- set reporting = "select device_id from " ~ this ~ " where reading_date >= cast('" ~ first ~ "' as date)" -%}
+    {%- if since is not none -%}
+        {%- set reporting = reporting ~ " union select device_id from " ~ ref('stg_devices__sensor_readings')
+            ~ " where landed_at > cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- endif -%}
     {%- set band_start = run_query(
         "select min(measured_at) from ("
         ~ " select built.measured_at, row_number() over ("
         ~ " partition by built.device_id order by built.measured_at desc, built.reading_id desc) as readings_back"
         ~ " from " ~ this ~ " as built"
-        ~ " inner join (select distinct device_id from " ~ ref('stg_devices__sensor_readings')
-        ~ " where measured_at >= " ~ first_instant ~ ") as reporting"
+        ~ " inner join (" ~ reporting ~ ") as reporting"
         ~ " on built.device_id = reporting.device_id"
         ~ " where built.is_within_bounds and built.reading_date < cast('" ~ first ~ "' as date)"
         ~ ") as previous where readings_back <= " ~ var('device_anomaly_window_readings')
