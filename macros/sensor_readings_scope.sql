@@ -4,21 +4,21 @@
     readings landed since its last build (or from the window's first rebuilt day, if earlier), and
     reads the readings from the oldest of the previous `device_anomaly_window_readings` good readings,
     before that day, of each device reporting from then on (in the table from that day, or landed
-    since), found in the table itself (its readings before that day are those staging still has). None on a full build, and in a dbt unit test,
-    which has no `this`; `first` is none when nothing is to be rebuilt. -#}
+    since), found in the table itself (its readings before that day are those staging still has).
+    None on a full build, and in a dbt unit test, which has no `this`; `first` is none when nothing
+    is to be rebuilt. -#}
 {% macro sensor_readings_scope() -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set since = run_query("select max(landed_at) from " ~ this).columns[0].values()[0] -%}
+    {%- set landed_since = "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- set window_since = window_rebuilt_since() -%}
     {%- set first_new -%}
-        select min({{ local_date('readings.measured_at', 'stores.time_zone') }})
-        from {{ raw_source('devices', 'sensor_readings') }} as readings
-        inner join {{ ref('stg_oms__stores') }} as stores
-            on readings.store_id = stores.store_id
+        select min(reading_date)
+        from ({{ with_local_date(raw_source('devices', 'sensor_readings'), 'measured_at', 'reading_date') }}) as readings
         {%- if since is not none %}
-        where readings._landed_at > cast('{{ since }}' as {{ dbt.type_timestamp() }})
+        where _landed_at > {{ landed_since }}
         {%- endif %}
     {%- endset -%}
     {%- set first_day = "least((" ~ first_new ~ "), " ~ window_since ~ ")" if window_since else "(" ~ first_new ~ ")" -%}
@@ -30,23 +30,31 @@
     {%- endif -%}
     {#- a local day starts up to a day before or after its UTC date -#}
     {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first ~ "' as date)") -%}
-    {#- the devices with readings from that day on: built before, or landed since (only their
-        first copies are hashed) -#}
-    {%- set reporting = "select device_id from " ~ this ~ " where reading_date >= cast('" ~ first ~ "' as date)" -%}
-    {%- if since is not none -%}
-        {%- set reporting = reporting ~ " union select device_id from " ~ ref('stg_devices__sensor_readings')
-            ~ " where landed_at > cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
-    {%- endif -%}
-    {%- set band_start = run_query(
-        "select min(measured_at) from ("
-        ~ " select built.measured_at, row_number() over ("
-        ~ " partition by built.device_id order by built.measured_at desc, built.reading_id desc) as readings_back"
-        ~ " from " ~ this ~ " as built"
-        ~ " inner join (" ~ reporting ~ ") as reporting"
-        ~ " on built.device_id = reporting.device_id"
-        ~ " where built.is_within_bounds and built.reading_date < cast('" ~ first ~ "' as date)"
-        ~ ") as previous where readings_back <= " ~ var('device_anomaly_window_readings')
-    ).columns[0].values()[0] -%}
-    {%- set read_from = "cast('" ~ band_start ~ "' as " ~ dbt.type_timestamp() ~ ")" if band_start is not none else first_instant -%}
-    {{ return({'first': first, 'read_from': "least(" ~ read_from ~ ", " ~ first_instant ~ ")"}) }}
+    {%- set band_start -%}
+        select min(measured_at)
+        from (
+            select
+                built.measured_at,
+                row_number() over (
+                    partition by built.device_id order by built.measured_at desc, built.reading_id desc
+                ) as readings_back
+            from {{ this }} as built
+            inner join (
+                {#- the devices with readings from that day on: built before, or landed since (only
+                    their first copies are hashed) #}
+                select device_id from {{ this }} where reading_date >= cast('{{ first }}' as date)
+                {%- if since is not none %}
+                union
+                select device_id from {{ ref('stg_devices__sensor_readings') }} where landed_at > {{ landed_since }}
+                {%- endif %}
+            ) as reporting
+                on built.device_id = reporting.device_id
+            where built.is_within_bounds and built.reading_date < cast('{{ first }}' as date)
+        ) as previous
+        where readings_back <= {{ var('device_anomaly_window_readings') }}
+    {%- endset -%}
+    {%- set band_from = run_query(band_start).columns[0].values()[0] -%}
+    {%- set read_from = first_instant if band_from is none
+        else "least(cast('" ~ band_from ~ "' as " ~ dbt.type_timestamp() ~ "), " ~ first_instant ~ ")" -%}
+    {{ return({'first': first, 'read_from': read_from}) }}
 {%- endmacro %}
