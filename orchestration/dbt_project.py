@@ -29,6 +29,9 @@ from orchestration.settings import PROJECT_DIR, SPARK_TARGET, TARGET_ENV, DataPa
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
+# dbt unit tests check the SQL, not the data: CI runs them (`make test`), a data build does not.
+PRODUCTION_EXCLUDES = ["--exclude-resource-type", "unit_test"]
+
 # A target folder of Dagster's own: dbt run by hand writes target/, and its partial-parse file
 # (made for another DATA_DIR or other vars) would make every Dagster build parse from scratch.
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=Path("target", "dagster"))

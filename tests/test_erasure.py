@@ -14,7 +14,7 @@ import pytest
 
 from orchestration import warehouse
 from orchestration.cli import main
-from orchestration.dbt_project import DBT_EXECUTABLE
+from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.defs import privacy
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
@@ -70,7 +70,8 @@ def built(tmp_path_factory):
     _plant_unparseable_review(paths, "reviews_broken_a.csv", CUSTOMER)
     _plant_unparseable_review(paths, "reviews_broken_b.csv", UNPARSED_ONLY)
     land_all(paths)
-    args = ["build", "--quiet", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "t")]
+    args = ["build", *PRODUCTION_EXCLUDES, "--quiet", "--project-dir", ".", "--profiles-dir", "."]
+    args += ["--target-path", str(paths.root / "t")]
     result = subprocess.run([DBT_EXECUTABLE, *args], env=dict(os.environ), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     warehouse.record_build(paths, "erasure-test")

@@ -16,7 +16,7 @@ import pytest
 
 from orchestration import warehouse
 from orchestration.cli import main
-from orchestration.dbt_project import DBT_EXECUTABLE
+from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
 from orchestration.governance.classification import undocumented_columns
@@ -56,7 +56,8 @@ def _plant_card_numbers(paths: DataPaths) -> None:
 def _build(paths: DataPaths, *select: str) -> None:
     # In a process of its own: dbt-duckdb in this one would keep the warehouse attached, and
     # publishing attaches it again.
-    args = ["build", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]
+    args = ["build", *PRODUCTION_EXCLUDES, "--project-dir", ".", "--profiles-dir", "."]
+    args += ["--target-path", str(paths.root / "target")]
     env = {**os.environ, "DATA_DIR": str(paths.root), "PII_HMAC_KEY": KEY}
     result = subprocess.run([DBT_EXECUTABLE, *args, "--quiet", *select], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]

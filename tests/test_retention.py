@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from orchestration import warehouse
-from orchestration.dbt_project import DBT_EXECUTABLE
+from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit, checkpoint, storage, unconsented
 from orchestration.governance import purge as purging
@@ -240,7 +240,7 @@ def built(tmp_path_factory):
         land_all(paths)
     RETURNING.update(_returning_customer(paths))  # one order, on the first day the purge clears
     ERASED.update(_returning_customer(paths, rank=1))
-    result = _dbt(paths, "build", "--quiet")
+    result = _dbt(paths, "build", *PRODUCTION_EXCLUDES, "--quiet")
     assert result.returncode == 0, result.stdout[-3000:]
     warehouse.record_build(paths, "retention-test")
     publish_marts(paths)
@@ -284,7 +284,7 @@ def purged(built, uninterrupted):
     with duckdb.connect(str(paths.warehouse)) as con:
         con.execute(f"UPDATE marts.traffic_sources_daily SET sessions = -1 WHERE date = '{FIRST_OPEN_DAY}'")
     _order_again(paths)
-    rebuilt = _dbt(paths, "build")
+    rebuilt = _dbt(paths, "build", *PRODUCTION_EXCLUDES)
     return paths, plan, before, rebuilt, resumed
 
 
@@ -341,7 +341,7 @@ def test_reference_data_naming_no_one_outlives_every_retention_and_the_build_aft
     assert duckdb.execute(f"SELECT count(*) = count(city) AND count(*) = count(region) FROM '{areas}'").fetchone() == (
         True,
     )
-    built = _dbt(paths, "build")
+    built = _dbt(paths, "build", *PRODUCTION_EXCLUDES)
     assert built.returncode == 0, built.stdout[-3000:]
     results = _results(paths)
     assert len(results) > 500 and {status for status, _ in results.values()} <= {"pass", "warn"}
@@ -540,7 +540,7 @@ def test_a_full_refresh_after_the_purge_rebuilds_every_mart_row_for_row(purged):
     paths = purged[0]
     incremental = _marts(paths)
 
-    refreshed = _dbt(paths, "build", "--full-refresh", "--quiet")
+    refreshed = _dbt(paths, "build", *PRODUCTION_EXCLUDES, "--full-refresh", "--quiet")
 
     assert refreshed.returncode == 0, refreshed.stdout[-3000:]
     rebuilt = _marts(paths)

@@ -17,6 +17,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import warehouse
 from orchestration.dbt_project import (
+    PRODUCTION_EXCLUDES,
     WINDOW_START_ENV,
     DbtCli,
     dbt_environment,
@@ -42,9 +43,6 @@ DEFAULT_OWNER = "team:analytics-engineering"
 # itself could not run (a lock held elsewhere, a full disk): only the latter is retried.
 DBT_RUNTIME_ERROR = 2
 MAX_RETRIES = 2
-
-# dbt unit tests check the SQL, not the data: CI runs them (`make test`), a data build does not.
-PRODUCTION_EXCLUDES = ["--exclude-resource-type", "unit_test"]
 
 # Under `dagster dev` the manifest is re-parsed on every load (what `prepare_if_dev()` does, but
 # with the dbt beside this Python: `make dev` does not put .venv/bin on PATH); elsewhere the CLI
