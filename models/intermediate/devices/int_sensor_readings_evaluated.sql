@@ -8,12 +8,11 @@
 -- landed since its last build, and reads the readings from as far back as the bands of the devices
 -- reporting on those days reach (macros/sensor_readings_scope.sql).
 {%- set scope = sensor_readings_scope() %}
+{#- an incremental run reads as far back as the bands reach, and nothing when no day is rebuilt #}
+{%- set read = none if not scope else ('measured_at >= ' ~ scope.read_from if scope.first else 'false') %}
 with readings as (
 
-    {{ with_local_date(ref('stg_devices__sensor_readings'), 'measured_at', 'reading_date') | indent(4) }}
-    {%- if scope %}
-    where {{ 'localized_rows.measured_at >= ' ~ scope.read_from if scope.first else 'false' }}
-    {%- endif %}
+    {{ with_local_date(ref('stg_devices__sensor_readings'), 'measured_at', 'reading_date', where=read) | indent(4) }}
 
 ),
 
