@@ -30,7 +30,7 @@
     share_at_most's groups may span days, and not_null_within_retention reads its model's relation
     name (a subquery has none): they read whole tables. -#}
 {% macro partition_local_tests() -%}
-    {{ return(['unique', 'not_null', 'accepted_values', 'relationships', 'unique_combination', 'fraction']) }}
+    {{ return(['unique', 'not_null', 'not_null_columns', 'accepted_values', 'relationships', 'unique_combination', 'fraction']) }}
 {%- endmacro %}
 
 {#- SQL condition keeping what the run's window rebuilt, for the running test on `relation`; none

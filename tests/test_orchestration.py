@@ -106,7 +106,7 @@ def test_one_run_lands_builds_checks_and_publishes_the_marts(built):
     [recon] = [e for e in result.get_asset_check_evaluations() if e.check_name == RECONCILED.name]
     assert recon.passed and recon.blocking and recon.metadata["dagster_dbt/failed_row_count"].value == 0
     fact_checks = {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == FACTS}
-    assert {"unique_fct_orders_order_id", "not_null_fct_orders_order_id"} <= set(fact_checks)
+    assert {"unique_fct_orders_order_id", "not_null_fct_orders"} <= set(fact_checks)
     assert all(e.passed and e.blocking for e in fact_checks.values())
     # The published copy is read-only and holds the warehouse's revenue_daily, row for row.
     published = published_path(paths)
@@ -198,7 +198,7 @@ def test_a_failing_dbt_test_stops_publish(planted):
     duckdb.sql(f"copy (select * replace (null as store_id) from '{landed}') to '{bad_row}' (format parquet)")
     result = run(STORES_MODELS | PUBLISHED)
     assert not result.success
-    assert ("stg_oms__stores", "not_null_stg_oms__stores_store_id") in failed_checks(result)
+    assert ("stg_oms__stores", "not_null_stg_oms__stores") in failed_checks(result)
     assert PUBLISHED_KEY not in materialized_keys(result)
     assert sha256(published_path(planted)) == before
     assert warehouse.built_by(planted) is None  # a failed build is never published, by any run

@@ -60,7 +60,7 @@ def test_a_command_that_fails_before_it_knows_its_work_shows_no_progress():
 
 def test_dbt_results_give_the_node_count_and_starts_do_not():
     assert dbt_counts("05:37:20  12 of 617 OK created sql table model marts.dim_dates ... [OK in 0.5s]") == (12, 617)
-    assert dbt_counts("13 of 617 PASS not_null_fct_orders_order_id ... [PASS in 0.2s]") == (13, 617)
+    assert dbt_counts("13 of 617 PASS not_null_fct_orders ... [PASS in 0.2s]") == (13, 617)
     assert dbt_counts("14 of 617 ERROR creating sql view model main.stg_oms__orders") == (14, 617)
     assert dbt_counts("15 of 617 START sql view model main.stg_oms__stores ... [RUN]") is None
     assert dbt_counts("Found 79 models, 505 data tests") is None

@@ -28,6 +28,8 @@ UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
     # unique key of an incremental mart, partitioned by session_date: limited
     "unique": "unique_fct_sessions_session_id",
+    # the columns of an incremental model that are never NULL, one test: limited
+    "not_null": "not_null_int_events_sessionized",
     # the child is incremental, the parent fct_sessions must stay whole
     "relationships": "relationships_fct_page_views_session_id__session_id__ref_fct_sessions_",
     # a comparison with kpis_daily: its days outside the window would look missing, so never limited
@@ -96,6 +98,8 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
     sql = compiled()
 
     assert f"from (select * from {relation('marts', 'fct_sessions')} {limited('session_date')}" in sql["unique"]
+    sessionized = relation("main", "int_events_sessionized")
+    assert f"from (select * from {sessionized} {limited('event_date')} )" in sql["not_null"]
     child, parent = sql["relationships"].split("parent as (")
     assert f"from (select * from {relation('marts', 'fct_page_views')} {limited('view_date')}" in child
     assert parent.startswith(f" select session_id as to_field from {relation('marts', 'fct_sessions')} )")
@@ -167,6 +171,29 @@ def test_a_windowed_run_tests_what_it_rebuilt_and_still_blocks(in_warehouse, mon
     assert results[UNIQUE_SESSIONIZED_EVENT] == ("fail", 1)
     below = {name: status for name, (status, _) in results.items() if name.startswith(("int_sessions", "fct_"))}
     assert below and set(below.values()) == {"skipped"}, below
+
+
+def test_one_not_null_test_names_each_column_holding_nulls_and_how_many(in_warehouse, monkeypatch):
+    """A model's not-NULL columns are one test (tests/generic/not_null_columns.sql): it fails with a
+    row per column that holds a NULL, counting them, and blocks like any other test."""
+    name = "not_null_int_events_classified"
+    assert statuses(dbt("test", "--select", name))[name] == ("pass", 0)
+    with duckdb.connect(str(in_warehouse.warehouse)) as con:
+        sql = "SELECT max(event_date), any_value(store_id) FROM int_events_classified"
+        [(last, store)] = con.execute(sql).fetchall()
+        con.execute(
+            "UPDATE int_events_classified SET store_id = NULL WHERE event_id IN"
+            " (SELECT event_id FROM int_events_classified WHERE event_date = ? ORDER BY event_id LIMIT 2)",
+            [last],
+        )
+    try:
+        [result] = [r for r in dbt("test", "--select", name) if r.node.name == name]
+        assert (str(result.status), result.failures) == ("fail", 1)
+        with duckdb.connect(str(in_warehouse.warehouse)) as con:
+            assert con.execute(result.node.compiled_code).fetchall() == [("store_id", 2)]
+    finally:
+        with duckdb.connect(str(in_warehouse.warehouse)) as con:
+            con.execute("UPDATE int_events_classified SET store_id = ? WHERE store_id IS NULL", [store])
 
 
 def plant_event_without_device(paths: DataPaths, day: date) -> None:
