@@ -20,6 +20,7 @@ START, NEW_DAY, PEAK_DAY = date(2026, 11, 1), date(2026, 11, 3), date(2026, 11, 
 HISTORY = [START, date(2026, 11, 2)]
 STAGES = [
     "generate",
+    "incremental_day_short",
     "parse_floor",
     "land",
     "build_dagster",
@@ -32,7 +33,6 @@ STAGES = [
     "peer_pandas",
     "incremental_day",
     "backup_incremental",
-    "incremental_day_short",
     "peak_parse_floor",
     "peak_land",
     "peak_build",

@@ -6,8 +6,9 @@ One run: generate N+2 days (the last one a peak day); land N; build them through
 the restored published ones); publish; query the published marts; the DuckDB floor and the pandas
 peer on the same Parquet; then deliver day N+1, build it incrementally through Dagster, as the daily
 schedule would, and back up again (the increment). The same new day is also built on a shorter
-history (its own folder: the first S days, built, then day N+1's size of day S+1), so the two
-incremental days say whether a day's cost grows with history. Then the peak day is delivered on top
+history (its own folder: the first S days, built, then day N+1's size of day S+1; before the long
+history, so that its builds share one parse of the project), so the two incremental days say
+whether a day's cost grows with history. Then the peak day is delivered on top
 and taken from inbox to published marts (land, incremental build, publish), and a full refresh of
 the same data must give every published mart's checksum.
 """
@@ -196,10 +197,19 @@ def _dagster_build(paths: DataPaths, first: date, last: date, full_refresh: bool
 def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
     """A full-refresh `dbt build` of the whole project, or of what `selection` names, in a dbt
     process of its own as Dagster's (its environment names `paths`; this process's stays as it is)."""
-    from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES, PROJECT_DIR, dbt_environment
+    from orchestration.dbt_project import (
+        DBT_EXECUTABLE,
+        PRODUCTION_EXCLUDES,
+        PROJECT_DIR,
+        dbt_environment,
+        seed_partial_parse,
+    )
 
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), *PRODUCTION_EXCLUDES]
-    args = ["build", "--full-refresh", *project, "--target-path", str(paths.root / "target"), "--quiet", *selection]
+    target = paths.root / "target"
+    # From the manifest's parse, as Dagster's builds start: dbt keeps it if it was made for `paths`.
+    seed_partial_parse(target)
+    args = ["build", "--full-refresh", *project, "--target-path", str(target), "--quiet", *selection]
     # A full refresh rebuilds every partition: it needs no window.
     env = {**os.environ, **dbt_environment(paths)}
     result = subprocess.run([DBT_EXECUTABLE, *args], env=env, capture_output=True, text=True, check=False)
@@ -247,6 +257,7 @@ def run_bench(
 ) -> dict:
     from orchestration.backup import DEFAULT_KEEP, backup, restore
     from orchestration.bench import peer
+    from orchestration.dbt_project import prepare_manifest
     from orchestration.generator import GeneratorConfig, generate
     from orchestration.landing.land import land_all
     from orchestration.privacy import hmac_key
@@ -273,6 +284,22 @@ def run_bench(
 
     with measured(stages, "generate", lambda: sum(n for f, n in truth["files"].items() if "/events/" in f)):
         truth = generate(generated, config)
+    # A new day of the same size on a short history, in a folder of its own: its first days landed
+    # and built (untimed: the seeds and models alone, which is all the next build reads), then the
+    # next day incrementally through Dagster. Against incremental_day: grows it with history? First,
+    # so that the long history's builds follow one another on one parse of the project: dbt parses it
+    # whole again for every other data folder (the profile's path names it).
+    for offset in range(short_days):
+        deliver(generated, short, start_date + timedelta(days=offset))
+    land_all(short)
+    prepare_manifest(short)
+    _plain_dbt_build(short, *MODELS_ONLY)
+    short_events, short_new_day = landed_events(short), start_date + timedelta(days=short_days)
+    deliver(generated, short, short_new_day)
+    land_all(short)
+    with measured(stages, "incremental_day_short", lambda: landed_events(short) - short_events):
+        _dagster_build(short, short_new_day, short_new_day, full_refresh=False)
+
     for offset in range(days):
         deliver(generated, main, start_date + timedelta(days=offset))
     with measured(stages, "parse_floor", lambda: parsed):
@@ -308,19 +335,6 @@ def run_bench(
         _dagster_build(main, new_day, new_day, full_refresh=False)
     with measured(stages, "backup_incremental", lambda: landed_events(main) - events):
         backup(main, backups, keep=DEFAULT_KEEP)
-
-    # A new day of the same size on a short history, in a folder of its own: its first days landed
-    # and built (untimed: the seeds and models alone, which is all the next build reads), then the
-    # next day incrementally through Dagster. Against incremental_day: grows it with history?
-    for offset in range(short_days):
-        deliver(generated, short, start_date + timedelta(days=offset))
-    land_all(short)
-    _plain_dbt_build(short, *MODELS_ONLY)
-    short_events, short_new_day = landed_events(short), start_date + timedelta(days=short_days)
-    deliver(generated, short, short_new_day)
-    land_all(short)
-    with measured(stages, "incremental_day_short", lambda: landed_events(short) - short_events):
-        _dagster_build(short, short_new_day, short_new_day, full_refresh=False)
 
     # The peak day on top of the long history, inbox to published marts, each step and the whole.
     before_peak = landed_events(main)
