@@ -12,7 +12,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set since = run_query("select max(landed_at) from " ~ this).columns[0].values()[0] -%}
-    {%- set landed_since = "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set landed_since = none if since is none else "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- set window_since = window_rebuilt_since() -%}
     {%- set first_new -%}
         select min(reading_date)

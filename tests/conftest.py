@@ -2,12 +2,14 @@ import csv
 import gzip
 import json
 import os
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from orchestration.contracts import load_contracts
+from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.landing.delivery import SETTLE_ENV
 from orchestration.settings import DataPaths
 
@@ -22,6 +24,22 @@ def paths(tmp_path, monkeypatch) -> DataPaths:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return DataPaths.from_env()
+
+
+def run_dbt(paths: DataPaths, *args: str, key: str, target: Path | None = None) -> subprocess.CompletedProcess:
+    """A dbt command on `paths` with the keyed-hash `key`, in a process of its own: dbt-duckdb in the
+    test's process would keep the warehouse attached, which publishing and erasing attach again.
+    Its results go to `target` (default `<DATA_DIR>/target`)."""
+    target = target or paths.root / "target"
+    command = [DBT_EXECUTABLE, *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)]
+    env = {**os.environ, "DATA_DIR": str(paths.root), "PII_HMAC_KEY": key}
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def product_build(paths: DataPaths, *args: str, key: str, target: Path | None = None) -> subprocess.CompletedProcess:
+    """`dbt build` as the product runs it, without the dbt unit tests (`PRODUCTION_EXCLUDES`): for the
+    fixtures that stand in for a Dagster build's warehouse."""
+    return run_dbt(paths, "build", *PRODUCTION_EXCLUDES, *args, key=key, target=target)
 
 
 ORDER = {

@@ -4,8 +4,6 @@ generated warehouse (2 days, 2 stores), used in order: erase, then purge and era
 
 import gzip
 import json
-import os
-import subprocess
 from types import SimpleNamespace
 
 import dagster as dg
@@ -14,7 +12,6 @@ import pytest
 
 from orchestration import warehouse
 from orchestration.cli import main
-from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.defs import privacy
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
@@ -26,7 +23,7 @@ from orchestration.landing import suppression
 from orchestration.landing.land import land_all, land_source
 from orchestration.publish import publish_marts
 from orchestration.settings import DataPaths
-from tests.conftest import order, write_csv
+from tests.conftest import order, product_build, write_csv
 
 KEY = "erasure-test-key"
 STORE, CUSTOMER = "us", "cus-us-0000001"
@@ -70,9 +67,7 @@ def built(tmp_path_factory):
     _plant_unparseable_review(paths, "reviews_broken_a.csv", CUSTOMER)
     _plant_unparseable_review(paths, "reviews_broken_b.csv", UNPARSED_ONLY)
     land_all(paths)
-    args = ["build", *PRODUCTION_EXCLUDES, "--quiet", "--project-dir", ".", "--profiles-dir", "."]
-    args += ["--target-path", str(paths.root / "t")]
-    result = subprocess.run([DBT_EXECUTABLE, *args], env=dict(os.environ), capture_output=True, text=True)
+    result = product_build(paths, "--quiet", key=KEY, target=paths.root / "t")
     assert result.returncode == 0, result.stdout[-3000:]
     warehouse.record_build(paths, "erasure-test")
     publish_marts(paths)

@@ -5,9 +5,7 @@ scan of every file and table and by KPIs equal to a warehouse built without the 
 import csv
 import gzip
 import json
-import os
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +14,6 @@ import pytest
 
 from orchestration import warehouse
 from orchestration.cli import main
-from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit
 from orchestration.governance.classification import undocumented_columns
@@ -28,7 +25,7 @@ from orchestration.landing import manifest
 from orchestration.landing.land import land_all
 from orchestration.publish import publish_marts
 from orchestration.settings import DataPaths
-from tests.conftest import write_csv
+from tests.conftest import product_build, write_csv
 
 CARD = "4111 1111 1111 1111"  # a Visa test number: passes Luhn
 NOT_A_CARD = "1234567890123456"  # 16 digits failing Luhn: an order number
@@ -54,12 +51,7 @@ def _plant_card_numbers(paths: DataPaths) -> None:
 
 
 def _build(paths: DataPaths, *select: str) -> None:
-    # In a process of its own: dbt-duckdb in this one would keep the warehouse attached, and
-    # publishing attaches it again.
-    args = ["build", *PRODUCTION_EXCLUDES, "--project-dir", ".", "--profiles-dir", "."]
-    args += ["--target-path", str(paths.root / "target")]
-    env = {**os.environ, "DATA_DIR": str(paths.root), "PII_HMAC_KEY": KEY}
-    result = subprocess.run([DBT_EXECUTABLE, *args, "--quiet", *select], env=env, capture_output=True, text=True)
+    result = product_build(paths, "--quiet", *select, key=KEY)
     assert result.returncode == 0, result.stdout[-3000:]
 
 

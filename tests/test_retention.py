@@ -23,7 +23,6 @@ import duckdb
 import pytest
 
 from orchestration import warehouse
-from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance import audit, checkpoint, storage, unconsented
 from orchestration.governance import purge as purging
@@ -37,7 +36,7 @@ from orchestration.landing import land as landing
 from orchestration.landing.land import land_all
 from orchestration.publish import publish_marts, published_digests
 from orchestration.settings import DataPaths
-from tests.conftest import event, write_batches, write_csv
+from tests.conftest import event, product_build, run_dbt, write_batches, write_csv
 
 KEY = "retention-test-key"
 # Medium values (90 days) dated before 2026-11-02 and high ones (30 days) before 2027-01-01 expire:
@@ -72,9 +71,11 @@ FIRST_OPEN_DAY = "2026-11-03"
 
 
 def _dbt(paths: DataPaths, *args: str) -> subprocess.CompletedProcess:
-    cmd = [DBT_EXECUTABLE, *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "t")]
-    env = {**os.environ, "DATA_DIR": str(paths.root), "PII_HMAC_KEY": KEY}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True)
+    return run_dbt(paths, *args, key=KEY, target=paths.root / "t")
+
+
+def _build(paths: DataPaths, *args: str) -> subprocess.CompletedProcess:
+    return product_build(paths, *args, key=KEY, target=paths.root / "t")
 
 
 def _results(paths: DataPaths) -> dict[str, tuple[str, int | None]]:
@@ -240,7 +241,7 @@ def built(tmp_path_factory):
         land_all(paths)
     RETURNING.update(_returning_customer(paths))  # one order, on the first day the purge clears
     ERASED.update(_returning_customer(paths, rank=1))
-    result = _dbt(paths, "build", *PRODUCTION_EXCLUDES, "--quiet")
+    result = _build(paths, "--quiet")
     assert result.returncode == 0, result.stdout[-3000:]
     warehouse.record_build(paths, "retention-test")
     publish_marts(paths)
@@ -284,7 +285,7 @@ def purged(built, uninterrupted):
     with duckdb.connect(str(paths.warehouse)) as con:
         con.execute(f"UPDATE marts.traffic_sources_daily SET sessions = -1 WHERE date = '{FIRST_OPEN_DAY}'")
     _order_again(paths)
-    rebuilt = _dbt(paths, "build", *PRODUCTION_EXCLUDES)
+    rebuilt = _build(paths)
     return paths, plan, before, rebuilt, resumed
 
 
@@ -341,7 +342,7 @@ def test_reference_data_naming_no_one_outlives_every_retention_and_the_build_aft
     assert duckdb.execute(f"SELECT count(*) = count(city) AND count(*) = count(region) FROM '{areas}'").fetchone() == (
         True,
     )
-    built = _dbt(paths, "build", *PRODUCTION_EXCLUDES)
+    built = _build(paths)
     assert built.returncode == 0, built.stdout[-3000:]
     results = _results(paths)
     assert len(results) > 400 and {status for status, _ in results.values()} <= {"pass", "warn"}
@@ -540,7 +541,7 @@ def test_a_full_refresh_after_the_purge_rebuilds_every_mart_row_for_row(purged):
     paths = purged[0]
     incremental = _marts(paths)
 
-    refreshed = _dbt(paths, "build", *PRODUCTION_EXCLUDES, "--full-refresh", "--quiet")
+    refreshed = _build(paths, "--full-refresh", "--quiet")
 
     assert refreshed.returncode == 0, refreshed.stdout[-3000:]
     rebuilt = _marts(paths)
