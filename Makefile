@@ -43,11 +43,12 @@ manifest: install
 
 # The dbt docs site, static, in target/docs/ (open static_index.html: manifest and catalogue inlined).
 # Parsed, not compiled, with an empty catalogue, in a data folder of its own: no warehouse needed or
-# touched. Usage stats off: dbt's page then loads no tracker from its CDN (see docs/dbt-docs.md).
+# touched. The project's flags turn usage stats off: dbt's page then loads no tracker from its CDN
+# (see docs/dbt-docs.md).
 docs: install
 	docs_data=$$(mktemp -d) && export DATA_DIR=$$docs_data && \
-		$(BIN)/dbt parse --quiet --no-send-anonymous-usage-stats --target-path target/docs && \
-		$(BIN)/dbt docs generate --quiet --no-send-anonymous-usage-stats --no-compile --empty-catalog \
+		$(BIN)/dbt parse --quiet --target-path target/docs && \
+		$(BIN)/dbt docs generate --quiet --no-compile --empty-catalog \
 			--static --target-path target/docs; \
 		status=$$?; rm -rf $$docs_data; exit $$status
 

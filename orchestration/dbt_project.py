@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -78,6 +79,19 @@ def dbt_environment(paths: DataPaths, window_start: date | None = None) -> dict[
     if window_start is not None:
         env[WINDOW_START_ENV] = window_start.isoformat()
     return env
+
+
+def run_dbt(
+    paths: DataPaths, *args: str, target_path: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """A dbt command on `paths` in a process of its own, as Dagster's are, its output captured. Its
+    environment is this process's with `dbt_environment(paths)` and `env` laid over it; this
+    process's own stays as it is."""
+    command = [DBT_EXECUTABLE, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    environment = {**os.environ, **dbt_environment(paths), **(env or {})}
+    return subprocess.run(
+        [*command, "--target-path", str(target_path)], env=environment, capture_output=True, text=True, check=False
+    )
 
 
 class DbtCli(DbtCliResource):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration import dbt_project
 from orchestration.contracts import load_contracts
-from orchestration.dbt_project import DBT_EXECUTABLE, PRODUCTION_EXCLUDES
+from orchestration.dbt_project import PRODUCTION_EXCLUDES
 from orchestration.landing.delivery import SETTLE_ENV
 from orchestration.settings import DataPaths
 
@@ -30,10 +31,7 @@ def run_dbt(paths: DataPaths, *args: str, key: str, target: Path | None = None) 
     """A dbt command on `paths` with the keyed-hash `key`, in a process of its own: dbt-duckdb in the
     test's process would keep the warehouse attached, which publishing and erasing attach again.
     Its results go to `target` (default `<DATA_DIR>/target`)."""
-    target = target or paths.root / "target"
-    command = [DBT_EXECUTABLE, *args, "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(target)]
-    env = {**os.environ, "DATA_DIR": str(paths.root), "PII_HMAC_KEY": key}
-    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    return dbt_project.run_dbt(paths, *args, target_path=target or paths.root / "target", env={"PII_HMAC_KEY": key})
 
 
 def product_build(paths: DataPaths, *args: str, key: str, target: Path | None = None) -> subprocess.CompletedProcess:

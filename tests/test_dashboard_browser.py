@@ -6,17 +6,14 @@ Screenshots of every page are kept in test-artifacts/dashboard/ (the README show
 
 import csv
 import io
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from orchestration.serve import access
 from orchestration.serve.app import create_app
+from orchestration.serve.in_thread import served_in_thread
 from orchestration.serve.pages import PAGES, vega_bundle
 from orchestration.settings import DataPaths
 from tests.dashboard_fixture import build_marts
@@ -27,12 +24,6 @@ RANGE = "from=2026-11-01&to=2026-11-14"
 ROLES = {"viewer": ["uk"], "analyst": ["*"], "admin": ["*"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     assert CHROMIUM.exists(), "the dashboard tests drive /usr/bin/chromium: make test installs it"
@@ -40,20 +31,12 @@ def site(tmp_path_factory):
     build_marts(paths)
     tokens = {role: access.add(paths, role, role, stores)[1] for role, stores in ROLES.items()}
     vega_bundle()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(paths), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
+    with served_in_thread(create_app(paths)) as base, sync_playwright() as playwright:
         # CI runs as root, where Chromium's sandbox cannot start.
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield f"http://127.0.0.1:{port}", tokens, browser
+        yield base, tokens, browser
         browser.close()
-    server.should_exit = True
-    thread.join()
 
 
 class Session:

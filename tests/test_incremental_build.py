@@ -17,6 +17,7 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
 from orchestration.contracts import load_contracts
+from orchestration.dbt_project import WINDOW_START_ENV
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.pseudonyms import pseudonym
 from orchestration.landing import land
@@ -54,11 +55,21 @@ KEY = "test-key-shared-by-both-builds"
 AFFECTED = ["--select", "@int_events_sessionized", "@int_sensor_readings_evaluated"]
 
 
-def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str) -> None:
+# Every command of a build's warehouse passes the same vars, and a daily run's window goes in the
+# environment variable Dagster sets: dbt parses the project again whenever the vars change.
+NO_LOOKBACK = ["--vars", "{lookback_days: 0}"]
+
+
+def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str, window_start: date | None = None) -> None:
+    """Land the inbox, then `dbt run` its models; with `window_start`, as a daily run of that window."""
     land_all(paths)
     monkeypatch.setenv("DATA_DIR", str(paths.root))
+    if window_start is None:
+        monkeypatch.delenv(WINDOW_START_ENV, raising=False)
+    else:
+        monkeypatch.setenv(WINDOW_START_ENV, window_start.isoformat())
     args = ["run", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]
-    result = dbtRunner().invoke([*args, *dbt_args])
+    result = dbtRunner().invoke([*args, *NO_LOOKBACK, *dbt_args])
     assert result.success, [(r.node.name, r.message) for r in result.result or [] if r.status != "success"]
 
 
@@ -76,7 +87,7 @@ def warehouses(tmp_path_factory):
     incremental, full = DataPaths(root / "incremental"), DataPaths(root / "full")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PII_HMAC_KEY", KEY)
-        seed = ["seed", "--project-dir", ".", "--profiles-dir", "."]
+        seed = ["seed", "--project-dir", ".", "--profiles-dir", ".", *NO_LOOKBACK]
         for paths in (incremental, full):
             mp.setenv("DATA_DIR", str(paths.root))
             paths.root.mkdir(parents=True)
@@ -92,16 +103,16 @@ def warehouses(tmp_path_factory):
             with pytest.MonkeyPatch.context() as clock:
                 if offset:
                     clock.setattr(land, "_machine_now", lambda: datetime.now(UTC) - timedelta(days=1))
-                land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{day}', lookback_days: 0}}")
+                land_and_run(incremental, mp, *AFFECTED, window_start=day)
             deliver(generated, full, day)
         planted = _late_deliveries(incremental)
         for paths in (incremental, full):
             planted(paths)
-        land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{LATE_DAY}', lookback_days: 0}}")
+        land_and_run(incremental, mp, *AFFECTED, window_start=LATE_DAY)
         planted.lone_day_sessions = _lone_day_sessions(incremental)
         for paths in (incremental, full):
             planted.withdraw(paths)
-        land_and_run(incremental, mp, *AFFECTED, "--vars", f"{{window_start: '{WITHDRAWAL_DAY}', lookback_days: 0}}")
+        land_and_run(incremental, mp, *AFFECTED, window_start=WITHDRAWAL_DAY)
         land_and_run(full, mp, *AFFECTED, "--full-refresh")
     return incremental, full, planted
 

@@ -10,6 +10,7 @@ uninterrupted one leaves."""
 
 import contextlib
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
@@ -179,25 +180,35 @@ def _manifest(paths: DataPaths):
 
 def _killed_purge(paths: DataPaths, owner, name: str, dies_at: int, as_of: date = AS_OF) -> None:
     """Purge in a child process that kills itself (SIGKILL: no cleanup runs) on call `dies_at` (from
-    0) of `owner.name`, before the call does anything."""
+    0) of `owner.name`, before the call does anything.
 
-    def child() -> None:
-        real, calls = getattr(owner, name), []
+    The child starts afresh (spawn): one forked from this worker inherits the locks its other threads
+    (DuckDB's, Arrow's, the test runner's) held at the fork, and can wait on one of them forever."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=_purge_dying, args=(str(paths.root), owner.__name__, name, dies_at, as_of)
+    )
+    child.start()
+    child.join(timeout=600)
+    if child.exitcode is None:  # hung: ended by SIGTERM, which the assertion tells from its own SIGKILL
+        child.terminate()
+        child.join()
+    assert child.exitcode == -signal.SIGKILL
 
-        def dying(*args, **kwargs):
-            if len(calls) == dies_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            calls.append(args)
-            return real(*args, **kwargs)
 
-        setattr(owner, name, dying)
-        purge(paths, as_of, _manifest(paths))
-        os._exit(0)  # not killed: the parent's assertion says where
+def _purge_dying(root: str, owner: str, name: str, dies_at: int, as_of: date) -> None:
+    module, calls = importlib.import_module(owner), []
+    real = getattr(module, name)
 
-    process = multiprocessing.get_context("fork").Process(target=child)
-    process.start()
-    process.join()
-    assert process.exitcode == -signal.SIGKILL
+    def dying(*args, **kwargs):
+        if len(calls) == dies_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    setattr(module, name, dying)
+    paths = DataPaths(Path(root))
+    purge(paths, as_of, _manifest(paths))
+    os._exit(0)  # not killed: the parent's assertion says where
 
 
 def _published_visitors(paths: DataPaths, published: str) -> int:

@@ -262,6 +262,7 @@ def test_requests_during_publishes_see_one_whole_build(served, tmp_path):
     answers = []
     try:
         while len(publishes) < 4:
+            assert publisher.is_alive(), "publishing stopped before its fourth build (its error is above)"
             body = get(client, "/api/v1/revenue", **WEEK_2)
             answers.append(tuple(sorted((r["store_id"], r["date"], r["orders"]) for r in body["datasets"]["daily"])))
     finally:

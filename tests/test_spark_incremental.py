@@ -30,6 +30,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
+from orchestration.dbt_project import WINDOW_START_ENV
 from orchestration.governance.pseudonyms import pseudonym
 from orchestration.governance.purge import purge
 from orchestration.landing.land import land_all
@@ -43,6 +44,7 @@ from tests.test_incremental_build import (
     KEY,
     LATE_DAY,
     LONE_DAY,
+    NO_LOOKBACK,
     OFFLINE_DEVICE,
     WITHDRAWAL_DAY,
     _late_deliveries,
@@ -56,7 +58,7 @@ pytestmark = pytest.mark.spark
 CHAIN = ["+fct_sessions", "+fct_page_views", "+traffic_sources_daily", "+active_users_daily", "+funnel_daily"]
 CHAIN += ["+funnel_visitors_daily", "+int_sensor_readings_evaluated"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
-COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES]
+COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES, *NO_LOOKBACK]
 
 # Run in a process of its own: a JVM whose in-memory catalog the four builds share, and which ends
 # with it. Before the second build it lands the late delivery already waiting in the inbox; before
@@ -64,13 +66,14 @@ COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODE
 # then). After the third it keeps a copy of the warehouse (the tests of the first three builds read
 # it), erases a customer (whose rebuild is a fourth build), purges, and builds a fifth time.
 SPARK_BUILDS = """
-import json, shutil, sys
+import json, os, shutil, sys
 from datetime import date
 from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 from orchestration.landing.land import land_all
 from orchestration.governance.purge import purge
+from orchestration.dbt_project import WINDOW_START_ENV
 from orchestration.governance.retention_state import share_with_spark
 from orchestration.settings import DataPaths
 from orchestration.spark_warehouse import read_spark_table_sql
@@ -86,7 +89,8 @@ if not dbtRunner().invoke(["build", *common, *target]).success:
     sys.exit("first Spark build failed")
 for build, window in enumerate(windows, start=2):
     land_all(paths)
-    if not dbtRunner().invoke(["build", *common, *target, "--vars", json.dumps(window)]).success:
+    os.environ[WINDOW_START_ENV] = window
+    if not dbtRunner().invoke(["build", *common, *target]).success:
         sys.exit(f"incremental Spark build {build} failed")
     if build == 2:  # the next delivery comes in once this one is built
         with duckdb.connect() as con:
@@ -103,14 +107,15 @@ print(json.dumps({"erased": erase_in_process(paths, [*common, *target])}))
 shutil.copytree(paths.spark_warehouse, erased.spark_warehouse)
 purge(paths, as_of, paths.root / "target-spark" / "manifest.json")
 share_with_spark(paths)  # the build reads the purge's date
-if not dbtRunner().invoke(["build", *common, *target, "--vars", after_purge]).success:
+os.environ[WINDOW_START_ENV] = after_purge
+if not dbtRunner().invoke(["build", *common, *target]).success:
     sys.exit("Spark build after the purge failed")
 """
 # 731 days after the first day: the first two days are closed to the daily marts, the later ones
 # open; page paths and referrers (class low, 730 days) are gone from the first day and before;
 # every value of a shorter-kept class is gone.
 PURGE_AS_OF = FIRST_DAY + timedelta(days=731)
-AFTER_PURGE = {"window_start": str(WITHDRAWAL_DAY), "lookback_days": 0}
+AFTER_PURGE = WITHDRAWAL_DAY
 # The erasure's rebuild: the last day only (the product's rebuilds every open day), so the rows
 # naming the customer on the other days are left to the erasure's own deletion, file by file on Spark.
 ERASURE_REBUILD = AFTER_PURGE
@@ -129,7 +134,7 @@ def erase_in_process(paths: DataPaths, dbt_build: list[str]) -> dict:
     from orchestration.settings import dbt_target
 
     def rebuild_since(paths: DataPaths, since) -> SimpleNamespace:
-        args = ["build", *dbt_build, "--vars", json.dumps(ERASURE_REBUILD)]
+        args = ["build", *dbt_build]
         if dbt_target() == "spark":
             success = dbtRunner().invoke(args).success
         else:
@@ -145,6 +150,7 @@ def erase_in_process(paths: DataPaths, dbt_build: list[str]) -> dict:
     before = warehouse_rows_naming(paths, pseudonyms)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(orchestration.runner, "rebuild_since", rebuild_since)
+        mp.setenv(WINDOW_START_ENV, ERASURE_REBUILD.isoformat())
         removed = erase(paths, store, customer)
     return {"before": before, "after": warehouse_rows_naming(paths, pseudonyms), "removed": removed}
 
@@ -181,11 +187,11 @@ def builds(tmp_path_factory):
     land_all(full)
     env = {**os.environ, "PII_HMAC_KEY": KEY, "DATA_DIR": str(spark.root), "DBT_TARGET": "spark"}
     env["SPARK_CATALOG"] = "in-memory"
-    windows = json.dumps([{"window_start": str(day), "lookback_days": 0} for day in (LATE_DAY, WITHDRAWAL_DAY)])
+    windows = json.dumps([str(day) for day in (LATE_DAY, WITHDRAWAL_DAY)])
     before_purge = DataPaths(root / "spark-before-purge")
     arguments = [str(spark.root), json.dumps(COMMON), windows, str(later.root), str(before_purge.root)]
     erased = DataPaths(root / "spark-erased")
-    arguments += [PURGE_AS_OF.isoformat(), json.dumps(AFTER_PURGE), str(erased.root)]
+    arguments += [PURGE_AS_OF.isoformat(), AFTER_PURGE.isoformat(), str(erased.root)]
     process = subprocess.run(
         [sys.executable, "-c", SPARK_BUILDS, *arguments],
         env=env,
@@ -210,7 +216,8 @@ def builds(tmp_path_factory):
         target = ["--target-path", str(full_purged.root / "target")]
         duckdb_erasure = erase_in_process(full_purged, [*COMMON, *target])
         purge(full_purged, PURGE_AS_OF, full_purged.root / "target" / "manifest.json")
-        assert dbtRunner().invoke(["build", *COMMON, *target, "--vars", json.dumps(AFTER_PURGE)]).success
+        mp.setenv(WINDOW_START_ENV, AFTER_PURGE.isoformat())
+        assert dbtRunner().invoke(["build", *COMMON, *target]).success
     return Builds(before_purge, full, planted, erased, spark, full_purged, printed["erased"], duckdb_erasure)
 
 

@@ -173,7 +173,7 @@ def test_a_windowed_run_tests_what_it_rebuilt_and_still_blocks(in_warehouse, mon
     assert below and set(below.values()) == {"skipped"}, below
 
 
-def test_one_not_null_test_names_each_column_holding_nulls_and_how_many(in_warehouse, monkeypatch):
+def test_one_not_null_test_names_each_column_holding_nulls_and_how_many(in_warehouse):
     """A model's not-NULL columns are one test (tests/generic/not_null_columns.sql): it fails with a
     row per column that holds a NULL, counting them, and blocks like any other test."""
     name = "not_null_int_events_classified"

@@ -296,6 +296,8 @@ def test_docs_generate_documents_every_mart_column_with_its_pii_class(warehouse)
     assert result.success
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
+    # The project's flags: no dbt command posts usage events, and the docs page loads no tracker.
+    assert manifest["metadata"]["send_anonymous_usage_stats"] is False
     kpis = catalog["nodes"]["model.commerce_analytics.kpis_daily"]["columns"]
     assert {"gmv_usd", "sessions", "conversion_rate"} <= {name.lower() for name in kpis}
     undocumented = [

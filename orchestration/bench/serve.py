@@ -9,9 +9,7 @@ browser figures are reported as not measured.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
-import threading
 import time
 import urllib.request
 from datetime import date, timedelta
@@ -64,37 +62,26 @@ def _browser_timings(base: str, token: str, repeats: int) -> dict | None:
 
 
 def serve_timings(paths: DataPaths, repeats: int) -> dict:
-    import uvicorn
-
     from orchestration.serve import access
     from orchestration.serve.app import create_app
+    from orchestration.serve.in_thread import served_in_thread
     from orchestration.serve.pages import vega_bundle
     from orchestration.serve.panels import PANELS
 
     grant, token = access.add(paths, "bench", "admin", ["*"])
     vega_bundle()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(paths), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
     try:
-        endpoints = {}
-        for name in [*PANELS, "compliance"]:
-            _timed_get(f"{base}/api/v1/{name}", token)  # the first opens the snapshot
-            endpoints[name] = _p50_p95([_timed_get(f"{base}/api/v1/{name}", token)[0] for _ in range(repeats)])
-        last = date.fromisoformat(json.loads(_timed_get(f"{base}/api/v1/me", token)[1])["latest_date"])
-        month = f"from={last - timedelta(days=29)}&to={last}"
-        exports = [_timed_get(f"{base}/api/v1/export/kpis_daily_by_segment.csv?{month}", token) for _ in range(5)]
-        export = _p50_p95([ms for ms, _ in exports]) | {"bytes": len(exports[0][1])}
-        browser = _browser_timings(base, token, min(repeats, 10))
+        with served_in_thread(create_app(paths)) as base:
+            endpoints = {}
+            for name in [*PANELS, "compliance"]:
+                _timed_get(f"{base}/api/v1/{name}", token)  # the first opens the snapshot
+                endpoints[name] = _p50_p95([_timed_get(f"{base}/api/v1/{name}", token)[0] for _ in range(repeats)])
+            last = date.fromisoformat(json.loads(_timed_get(f"{base}/api/v1/me", token)[1])["latest_date"])
+            month = f"from={last - timedelta(days=29)}&to={last}"
+            exports = [_timed_get(f"{base}/api/v1/export/kpis_daily_by_segment.csv?{month}", token) for _ in range(5)]
+            export = _p50_p95([ms for ms, _ in exports]) | {"bytes": len(exports[0][1])}
+            browser = _browser_timings(base, token, min(repeats, 10))
     finally:
-        server.should_exit = True
-        thread.join()
         access.revoke(paths, grant.token_id)
     return {"endpoints": endpoints, "export_month_segments": export, "browser": browser}
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -197,22 +196,14 @@ def _dagster_build(paths: DataPaths, first: date, last: date, full_refresh: bool
 def _plain_dbt_build(paths: DataPaths, *selection: str) -> None:
     """A full-refresh `dbt build` of the whole project, or of what `selection` names, in a dbt
     process of its own as Dagster's (its environment names `paths`; this process's stays as it is)."""
-    from orchestration.dbt_project import (
-        DBT_EXECUTABLE,
-        PRODUCTION_EXCLUDES,
-        PROJECT_DIR,
-        dbt_environment,
-        seed_partial_parse,
-    )
+    from orchestration.dbt_project import PRODUCTION_EXCLUDES, run_dbt, seed_partial_parse
 
-    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), *PRODUCTION_EXCLUDES]
     target = paths.root / "target"
     # From the manifest's parse, as Dagster's builds start: dbt keeps it if it was made for `paths`.
     seed_partial_parse(target)
-    args = ["build", "--full-refresh", *project, "--target-path", str(target), "--quiet", *selection]
     # A full refresh rebuilds every partition: it needs no window.
-    env = {**os.environ, **dbt_environment(paths)}
-    result = subprocess.run([DBT_EXECUTABLE, *args], env=env, capture_output=True, text=True, check=False)
+    args = ["build", "--full-refresh", *PRODUCTION_EXCLUDES, "--quiet", *selection]
+    result = run_dbt(paths, *args, target_path=target)
     if result.returncode != 0:
         raise RuntimeError(f"plain dbt build failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
