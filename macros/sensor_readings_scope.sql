@@ -31,13 +31,9 @@
     {#- a local day starts up to a day before or after its UTC date -#}
     {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first ~ "' as date)") -%}
     {%- set band_start -%}
-        select min(measured_at)
+        select min(band_start)
         from (
-            select
-                built.measured_at,
-                row_number() over (
-                    partition by built.device_id order by built.measured_at desc, built.reading_id desc
-                ) as readings_back
+            select {{ earliest_of_latest('built.measured_at', var('device_anomaly_window_readings')) }} as band_start
             from {{ this }} as built
             inner join (
                 {#- the devices with readings from that day on: built before, or landed since (only
@@ -50,8 +46,8 @@
             ) as reporting
                 on built.device_id = reporting.device_id
             where built.is_within_bounds and built.reading_date < cast('{{ first }}' as date)
-        ) as previous
-        where readings_back <= {{ var('device_anomaly_window_readings') }}
+            group by built.device_id
+        ) as devices
     {%- endset -%}
     {%- set band_from = run_query(band_start).columns[0].values()[0] -%}
     {%- set read_from = first_instant if band_from is none

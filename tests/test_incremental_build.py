@@ -17,7 +17,7 @@ from dbt.cli.main import dbtRunner
 
 from orchestration.bench.stages import deliver
 from orchestration.contracts import load_contracts
-from orchestration.dbt_project import WINDOW_START_ENV
+from orchestration.dbt_project import WINDOW_START_ENV, dbt_environment
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.governance.pseudonyms import pseudonym
 from orchestration.landing import land
@@ -63,11 +63,9 @@ NO_LOOKBACK = ["--vars", "{lookback_days: 0}"]
 def land_and_run(paths: DataPaths, monkeypatch, *dbt_args: str, window_start: date | None = None) -> None:
     """Land the inbox, then `dbt run` its models; with `window_start`, as a daily run of that window."""
     land_all(paths)
-    monkeypatch.setenv("DATA_DIR", str(paths.root))
-    if window_start is None:
-        monkeypatch.delenv(WINDOW_START_ENV, raising=False)
-    else:
-        monkeypatch.setenv(WINDOW_START_ENV, window_start.isoformat())
+    monkeypatch.delenv(WINDOW_START_ENV, raising=False)
+    for name, value in dbt_environment(paths, window_start).items():
+        monkeypatch.setenv(name, value)
     args = ["run", "--project-dir", ".", "--profiles-dir", ".", "--target-path", str(paths.root / "target")]
     result = dbtRunner().invoke([*args, *NO_LOOKBACK, *dbt_args])
     assert result.success, [(r.node.name, r.message) for r in result.result or [] if r.status != "success"]
