@@ -6,7 +6,7 @@
     tables and views, the models a relationship test points to (passed as a plain ref), and singular
     tests read whole tables. Only the tests in partition_local_tests() are limited: their verdict on
     the window's rows cannot depend on rows outside it (docs/warehouse.md says why keys are unique
-    across partitions by construction); not_null_within_retention applies window_condition itself. -#}
+    across partitions by construction). -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set rebuilt = rebuilt_partitions_condition(relation) -%}
@@ -27,8 +27,7 @@
     keys unique by construction across partitions, and relationships (the parent stays whole).
     Tests comparing a model with another one (agrees_with_kpis_daily, sums_to_kpis_daily,
     reconciles_with_fct_orders) would report the other's days outside the window as missing, and
-    share_at_most's groups may span days, and not_null_within_retention reads its model's relation
-    name (a subquery has none): they read whole tables. -#}
+    share_at_most's groups may span days: they read whole tables. -#}
 {% macro partition_local_tests() -%}
     {{ return(['unique', 'not_null', 'not_null_columns', 'accepted_values', 'relationships', 'unique_combination', 'fraction']) }}
 {%- endmacro %}

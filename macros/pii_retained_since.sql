@@ -37,3 +37,17 @@
 {% macro spark_retention_state() -%}
     json.`{{ env_var('DATA_DIR', 'data') }}/spark/retention_state.json`
 {%- endmacro %}
+
+{#- SQL condition on a row of the model the running test is attached to: the retention purge kept
+    `column` on it, by the column's class (`meta.pii`) and the row's `dated_by` date; with
+    `unconsented`, the purge of unconsented events' ids kept it too (not_null_columns' `retained`). -#}
+{% macro kept_by_purge(column, dated_by, unconsented=false) -%}
+    {%- set pii = 'none' -%}
+    {%- if execute -%}
+        {%- set pii = graph.nodes[model.attached_node].columns[column].meta.pii -%}
+    {%- endif -%}
+    not coalesce(cast({{ dated_by }} as date) < {{ pii_retained_since(pii) }}, false)
+    {%- if unconsented %}
+    and not coalesce(cast({{ dated_by }} as date) < {{ unconsented_ids_kept_since() }}, false)
+    {%- endif %}
+{%- endmacro %}

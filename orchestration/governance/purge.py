@@ -29,7 +29,7 @@ Where personal values are kept, and how their age is measured:
   the purge before the daily build); aggregates hold no personal column and are not touched: the
   daily marts counting visitors or customers keep the days the purge closed (the audit row's as_of
   reaches dbt through the pii_key plugin; macros/closed_by_purge.sql), and the staging tests allow
-  NULL where it has been (tests/generic/not_null_within_retention.sql).
+  NULL where it has been (the `retained` columns of tests/generic/not_null_columns.sql).
 
 The plan (one entry per file or table and column, with the rows to clear) is what a dry run prints
 and what a real run does, then records in the audit table `purge_log`. Like an erasure it is
