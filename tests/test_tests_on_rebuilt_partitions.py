@@ -107,14 +107,10 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
     assert "dbt_subquery" not in sql["table"]
     assert OWN_WHERE in sql["own_where"]
     events_since = f"({rebuilt_since('event_at')} or event_at is null)"
-    assert (
-        f"from (select * from {relation('main', 'stg_storefront__events')} where {events_since}) dbt_subquery"
-        in sql["staging"]
-    )
-    assert (
-        f"from (select * from {relation('main', 'stg_storefront__events')} where {events_since}) dbt_subquery"
-        in sql["retention"]
-    )
+    events = relation("main", "stg_storefront__events")
+    windowed_events = f"from (select * from {events} where {events_since}) dbt_subquery"
+    assert windowed_events in sql["staging"]
+    assert windowed_events in sql["retention"]
     # its device ids may be NULL only where the retention purge has been
     device_check = "anonymous_id is null and not coalesce(cast(event_at as date) < (getvariable('pii_purged_as_of')"
     assert device_check in sql["retention"]
