@@ -40,9 +40,10 @@ dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, targ
 
 def seed_partial_parse(run_target: Path) -> None:
     """Start a run's dbt target folder from the manifest's parse, which dbt reuses as long as the
-    vars and profile are those the manifest was prepared with (builds pass none)."""
+    vars and profile are those the manifest was prepared with (builds pass none). A folder an
+    earlier build left its own parse in keeps it: that one was made for the folder's data."""
     parsed = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
-    if parsed.exists():
+    if parsed.exists() and not (run_target / parsed.name).exists():
         run_target.mkdir(parents=True, exist_ok=True)
         shutil.copy(parsed, run_target / parsed.name)
 
