@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 import re
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from orchestration.landing.land import land_all
 from orchestration.privacy import hmac_key
 from orchestration.publish import published_path
 from orchestration.settings import DataPaths
+from tests.conftest import run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,26 @@ def test_dbt_build_passes_every_model_and_test(warehouse):
     assert result.success, failures
     tests = [r for r in result.result if r.node.resource_type == "test"]
     assert len(tests) > 150
+
+
+def test_the_rates_test_names_each_rate_outside_zero_to_one_with_its_count(warehouse, tmp_path):
+    """`fractions_kpis_daily`, one test over the mart's rates: on a copy of the built warehouse with
+    two conversion rates above 1 and a bounce rate below 0 planted (and a refund rate set NULL: a
+    rate without a denominator), it fails with a row per column out of range and its count."""
+    paths = DataPaths(tmp_path / "data")
+    shutil.copytree(warehouse[0].root, paths.root)
+    planted = [("conversion_rate", "1.5", 2, 0), ("bounce_rate", "-0.25", 1, 2), ("refund_rate", "NULL", 1, 3)]
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for rate, value, rows, offset in planted:
+            keys = f"SELECT store_id, date FROM marts.kpis_daily ORDER BY ALL LIMIT {rows} OFFSET {offset}"
+            con.execute(f"UPDATE marts.kpis_daily SET {rate} = {value} WHERE (store_id, date) IN ({keys})")
+    tested = run_dbt(paths, "test", "--select", "fractions_kpis_daily", "--store-failures", key=hmac_key(paths))
+    assert tested.returncode == 1
+    [result] = json.loads((paths.root / "target" / "run_results.json").read_text())["results"]
+    assert (result["status"], result["failures"]) == ("fail", 2)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        failing = con.execute("SELECT * FROM main_dbt_test__audit.fractions_kpis_daily ORDER BY ALL").fetchall()
+    assert failing == [("bounce_rate", 1), ("conversion_rate", 2)]
 
 
 def test_gmv_per_store_and_local_day_matches_the_landed_orders(warehouse):
