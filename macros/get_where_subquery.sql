@@ -29,7 +29,7 @@
     reconciles_with_fct_orders) would report the other's days outside the window as missing, and
     share_at_most's groups may span days: they read whole tables. -#}
 {% macro partition_local_tests() -%}
-    {{ return(['unique', 'not_null', 'not_null_columns', 'accepted_values', 'relationships', 'unique_combination', 'fractions']) }}
+    {{ return(['unique', 'not_null', 'not_null_columns', 'accepted_values', 'contract_values', 'relationships', 'unique_combination', 'fractions']) }}
 {%- endmacro %}
 
 {#- SQL condition keeping what the run's window rebuilt, for the running test on `relation`; none

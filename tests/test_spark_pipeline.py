@@ -28,7 +28,7 @@ PUBLISHED_KEY = dg.AssetKey(["published", "marts"])
 SELECTION = (
     dg.AssetSelection.assets(DIM_STORES).upstream() - dg.AssetSelection.groups("landing")
 ) | dg.AssetSelection.assets(PUBLISHED_KEY)
-CURRENCY_CHECK = "accepted_values_stg_oms__stores_currency__USD__EUR__GBP__JPY__AUD__BRL__CAD__SEK"
+CURRENCY_CHECK = "contract_values_stg_oms__stores"
 
 
 @pytest.fixture(scope="module")

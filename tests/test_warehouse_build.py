@@ -15,6 +15,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from orchestration import analyst
+from orchestration.contracts import load_contracts
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.landing.land import land_all
 from orchestration.privacy import hmac_key
@@ -51,25 +52,77 @@ def test_dbt_build_passes_every_model_and_test(warehouse):
     assert len(tests) > 150
 
 
+def failing_rows(built: DataPaths, tmp_path: Path, test: str, plants: list[str]) -> tuple[str, int, list]:
+    """Run the data test `test` on a copy of the built warehouse after the `plants` statements: its
+    status, its failures count and the failing rows dbt stored."""
+    paths = DataPaths(tmp_path / "data")
+    shutil.copytree(built.root, paths.root)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for statement in plants:
+            con.execute(statement)
+    run_dbt(paths, "test", "--select", test, "--store-failures", key=hmac_key(paths))
+    results = json.loads((paths.root / "target" / "run_results.json").read_text())["results"]
+    [result] = [r for r in results if r["unique_id"].startswith("test.")]  # the others: on-run-start hooks
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rows = con.execute(f"SELECT * FROM dbt_test__audit.{test} ORDER BY ALL").fetchall()
+    return result["status"], result["failures"], rows
+
+
 def test_the_rates_test_names_each_rate_outside_zero_to_one_with_its_count(warehouse, tmp_path):
     """`fractions_kpis_daily`, one test over the mart's rates: on a copy of the built warehouse with
     two conversion rates above 1 and a bounce rate below 0 planted (and a refund rate set NULL: a
     rate without a denominator), it fails with a row per column out of range and its count."""
-    paths = DataPaths(tmp_path / "data")
-    shutil.copytree(warehouse[0].root, paths.root)
     planted = [("conversion_rate", "1.5", 2, 0), ("bounce_rate", "-0.25", 1, 2), ("refund_rate", "NULL", 1, 3)]
-    with duckdb.connect(str(paths.warehouse)) as con:
-        for rate, value, rows, offset in planted:
-            keys = f"SELECT store_id, date FROM marts.kpis_daily ORDER BY ALL LIMIT {rows} OFFSET {offset}"
-            con.execute(f"UPDATE marts.kpis_daily SET {rate} = {value} WHERE (store_id, date) IN ({keys})")
-    tested = run_dbt(paths, "test", "--select", "fractions_kpis_daily", "--store-failures", key=hmac_key(paths))
-    assert tested.returncode == 1
-    results = json.loads((paths.root / "target" / "run_results.json").read_text())["results"]
-    [result] = [r for r in results if r["unique_id"].startswith("test.")]  # the others: on-run-start hooks
-    assert (result["status"], result["failures"]) == ("fail", 2)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        failing = con.execute("SELECT * FROM dbt_test__audit.fractions_kpis_daily ORDER BY ALL").fetchall()
-    assert failing == [("bounce_rate", 1), ("conversion_rate", 2)]
+    plants = [
+        f"UPDATE marts.kpis_daily SET {rate} = {value} WHERE (store_id, date) IN "
+        f"(SELECT store_id, date FROM marts.kpis_daily ORDER BY ALL LIMIT {rows} OFFSET {offset})"
+        for rate, value, rows, offset in planted
+    ]
+    assert failing_rows(warehouse[0], tmp_path, "fractions_kpis_daily", plants) == (
+        "fail",
+        2,
+        [("bounce_rate", 1), ("conversion_rate", 2)],
+    )
+
+
+def test_the_contract_values_test_names_each_column_outside_its_contract_with_its_count(warehouse, tmp_path):
+    """`contract_values_int_events_classified` checks the four columns the events contract gives
+    allowed values: with three event types and one platform planted outside the contract's lists
+    (and a device type set NULL, which passes, as in accepted_values), it fails with a row per
+    column and its count."""
+    events = "SELECT event_id FROM main.int_events_classified ORDER BY event_id LIMIT {} OFFSET {}"
+    plants = [
+        f"UPDATE main.int_events_classified SET event_type = 'teleport' WHERE event_id IN ({events.format(3, 0)})",
+        f"UPDATE main.int_events_classified SET platform = 'fax' WHERE event_id IN ({events.format(1, 3)})",
+        f"UPDATE main.int_events_classified SET device_type = NULL WHERE event_id IN ({events.format(1, 4)})",
+    ]
+    assert failing_rows(warehouse[0], tmp_path, "contract_values_int_events_classified", plants) == (
+        "fail",
+        2,
+        [("event_type", 3), ("platform", 1)],
+    )
+
+
+def test_every_allowed_value_list_of_a_contract_is_tested_once_in_dbt(warehouse):
+    """Each contract with allowed values has one contract_values test over all of them, on the model
+    that first carries its rows (staging, or int_events_classified for the clickstream); no
+    accepted_values test repeats a contract's list."""
+    _, _, result = warehouse
+    tests = [r.node for r in result.result if getattr(r.node, "test_metadata", None)]
+    whole = sorted(
+        t.test_metadata.kwargs["extract"]
+        for t in tests
+        if t.test_metadata.name == "contract_values" and "columns" not in t.test_metadata.kwargs
+    )
+    assert whole == sorted(c.name for c in load_contracts().values() if any(f.allowed for f in c.fields))
+    contract_lists = {tuple(sorted(f.allowed)) for c in load_contracts().values() for f in c.fields if f.allowed}
+    repeated = [
+        t.name
+        for t in tests
+        if t.test_metadata.name == "accepted_values"
+        and tuple(sorted(t.test_metadata.kwargs["values"])) in contract_lists
+    ]
+    assert repeated == []
 
 
 def test_gmv_per_store_and_local_day_matches_the_landed_orders(warehouse):

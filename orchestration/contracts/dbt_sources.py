@@ -44,12 +44,14 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_Line, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, True))
 
 
-def _column(name: str, data_type: str, description: str, pii: str) -> _Line:
-    return _Line(name=name, data_type=data_type, description=description, meta=_Line(pii=pii))
+def _column(name: str, data_type: str, description: str, pii: str, allowed: tuple[str, ...] | None = None) -> _Line:
+    # `allowed`: the values landing admits, which the contract_values test checks again in dbt.
+    meta = _Line(pii=pii, allowed=list(allowed)) if allowed else _Line(pii=pii)
+    return _Line(name=name, data_type=data_type, description=description, meta=meta)
 
 
 def _table(contract: Contract) -> dict:
-    columns = [_column(f.name, f.sql_type.lower(), f.description, f.pii) for f in contract.columns]
+    columns = [_column(f.name, f.sql_type.lower(), f.description, f.pii, f.allowed) for f in contract.columns]
     columns += [_column(name, data_type, f'{{{{ doc("{doc}") }}}}', "none") for name, data_type, doc in LINEAGE]
     return {
         "name": contract.name,
