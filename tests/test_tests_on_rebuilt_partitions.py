@@ -25,6 +25,7 @@ REBUILT_SINCE = WINDOW_START - timedelta(days=3)
 
 UNIQUE_EVENT = "unique_int_events_classified_event_id"
 RETAINED_DEVICE = "not_null_stg_storefront__events"
+READINGS_NOT_NULL = "not_null_stg_devices__sensor_readings"
 UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
     # unique key of an incremental mart, partitioned by session_date: limited
@@ -40,7 +41,7 @@ TESTS = {
     # a test's own `where` (config) is kept as dbt applies it
     "own_where": "relationships_dq_scorecard_daily_store_id__store_id__ref_dim_stores_",
     # the staging view of a source that grows by the day: limited by its meta.window_column
-    "staging": "not_null_stg_devices__sensor_readings",
+    "staging": READINGS_NOT_NULL,
     # the not-NULL test of a staging view whose device ids the retention purge may NULL: limited
     "retention": RETAINED_DEVICE,
 }
@@ -236,7 +237,7 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
 # window column.
 WINDOWED_STAGING_TESTS = {
     RETAINED_DEVICE: ("events", "event_at"),
-    "not_null_stg_devices__sensor_readings": ("sensor_readings", "measured_at"),
+    READINGS_NOT_NULL: ("sensor_readings", "measured_at"),
 }
 
 
