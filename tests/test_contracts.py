@@ -103,3 +103,39 @@ def test_derived_columns_are_required_unless_derived_from_an_optional_field():
         ("customers", "postal_prefix"): (False, "low"),
         ("shipments", "destination_postal_prefix"): (False, "low"),
     }
+
+
+def test_a_shared_value_set_is_named_once_and_admits_its_values():
+    """The currencies of eight extracts and the platforms of two are one list each
+    (`_value_sets.yaml`), which the fields name; a name of no set is refused, naming the field."""
+    contracts = load_contracts()
+    currency = {c.name: f.allowed for c in contracts.values() for f in c.fields if f.name == "currency"}
+    assert set(currency) == {
+        "chargebacks", "fx_rates", "orders", "payment_attempts", "products", "refunds", "stores", "subscription_events",
+    }  # fmt: skip
+    assert set(currency.values()) == {("USD", "EUR", "GBP", "JPY", "AUD", "BRL", "CAD", "SEK")}
+    assert (
+        contracts["events"].field("platform").allowed
+        == contracts["orders"].field("platform").allowed
+        == (
+            "web",
+            "ios",
+            "android",
+        )
+    )
+    raw = yaml.safe_load(Path("orchestration/contracts/orders.yaml").read_text())
+    [status] = [f for f in raw["fields"] if f["name"] == "status"]
+    status["allowed"] = "statuses"
+    with pytest.raises(ContractError, match=r"orders\.status: allowed names no value set of _value_sets\.yaml"):
+        parse_contract(raw)
+
+
+def test_no_list_of_allowed_values_is_spelled_out_in_two_contracts():
+    """A list two contracts share belongs in `_value_sets.yaml`: written out twice, one copy would
+    be changed without the other."""
+    spelled = {}
+    for path in sorted(Path("orchestration/contracts").glob("*.yaml")):
+        for f in yaml.safe_load(path.read_text()).get("fields", []):
+            if isinstance(f.get("allowed"), list):
+                spelled.setdefault(tuple(sorted(map(str, f["allowed"]))), []).append(f"{path.stem}.{f['name']}")
+    assert {values: places for values, places in spelled.items() if len(places) > 1} == {}

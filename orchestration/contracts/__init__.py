@@ -124,7 +124,7 @@ def _parse_field(contract: str, raw: dict) -> Field:
         raise ContractError(f"{contract}.{name}: pii must be one of {PII_CLASSES}, got {raw.get('pii')!r}")
     if not raw.get("description"):
         raise ContractError(f"{contract}.{name}: description is required")
-    allowed = raw.get("allowed")
+    allowed = _allowed_values(contract, name, raw.get("allowed"))
     return Field(
         name=name,
         type=type_,
@@ -132,7 +132,7 @@ def _parse_field(contract: str, raw: dict) -> Field:
         description=raw["description"],
         required=bool(raw.get("required", False)),
         path=raw.get("path"),
-        allowed=tuple(str(v) for v in allowed) if allowed else None,
+        allowed=allowed,
         min=raw.get("min"),
         max=raw.get("max"),
         pattern=raw.get("pattern"),
@@ -140,6 +140,25 @@ def _parse_field(contract: str, raw: dict) -> Field:
         max_null_fraction=raw.get("max_null_fraction"),
         pseudonymous_key=_pseudonymous_key(contract, name, raw),
     )
+
+
+VALUE_SETS_FILE = "_value_sets.yaml"
+
+
+@cache
+def value_sets() -> dict[str, tuple[str, ...]]:
+    """The value sets contracts share, by name (`_value_sets.yaml`)."""
+    raw = yaml.safe_load(resources.files(__package__).joinpath(VALUE_SETS_FILE).read_text())
+    return {name: tuple(str(v) for v in values) for name, values in raw.items()}
+
+
+def _allowed_values(contract: str, name: str, allowed) -> tuple[str, ...] | None:
+    """A field's allowed values: its own list, or the shared value set it names."""
+    if isinstance(allowed, str):
+        if allowed not in value_sets():
+            raise ContractError(f"{contract}.{name}: allowed names no value set of {VALUE_SETS_FILE}: {allowed!r}")
+        return value_sets()[allowed]
+    return tuple(str(v) for v in allowed) if allowed else None
 
 
 def _pseudonymous_key(contract: str, name: str, raw: dict) -> bool:
@@ -200,7 +219,7 @@ def load_contracts() -> dict[str, Contract]:
     folder = resources.files(__package__)
     contracts = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
+        if entry.name.endswith(".yaml") and entry.name != VALUE_SETS_FILE:
             contract = parse_contract(yaml.safe_load(entry.read_text()))
             contracts[contract.name] = contract
     return contracts
