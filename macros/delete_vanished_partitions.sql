@@ -5,19 +5,21 @@
     the model's rows, one (store_id, `input_date_column`) partition per partition of the model, where
     `condition` holds (in its own column names). A model whose row for a day reads the
     `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
-    one; `rebuilt_partitions(..., missing=true)` then builds them again. Spark has no DELETE on
+    one, and a model whose row reads the `leading_days` after it (a visitor's funnel entry, the
+    conversion window after it) those days before; `rebuilt_partitions(..., missing=true)` then
+    builds them again. Spark has no DELETE on
     Parquet: there each such partition is overwritten with no rows (`empty_spark_partition`). -#}
-{% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0) %}
+{% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0, leading_days=0) %}
     {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
-        date_column, input, input_date_column, condition, trailing_days
+        date_column, input, input_date_column, condition, trailing_days, leading_days
     )) }}
 {% endmacro %}
 
-{% macro duckdb__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+{% macro duckdb__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as built
         using (
-            {{ partitions_to_remove(date_column, input, input_date_column, condition, trailing_days) }}
+            {{ partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days) }}
         ) as removed
         where
             built.store_id = removed.store_id
@@ -27,17 +29,17 @@
 
 {#- Spark: the same partitions, each emptied by a static overwrite as the hook renders; the hook's
     own SQL is empty. -#}
-{% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+{% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     {%- if execute and is_incremental() -%}
         {%- do empty_spark_partitions(
-            date_column, partitions_to_remove(date_column, input, input_date_column, condition, trailing_days)
+            date_column, partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days)
         ) -%}
     {%- endif -%}
 {%- endmacro %}
 
 {#- SQL: the (store_id, `date_column`) partitions of the running model to remove, on both engines:
-    each whose input is gone, and the `trailing_days` after it. -#}
-{% macro partitions_to_remove(date_column, input, input_date_column, condition, trailing_days) -%}
+    each whose input is gone, the `trailing_days` after it and the `leading_days` before it. -#}
+{% macro partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     select distinct
         built.store_id,
         built.{{ date_column }}
@@ -47,7 +49,7 @@
     ) as vanished
         on
             built.store_id = vanished.store_id
-            and built.{{ date_column }} >= vanished.vanished_date
+            and built.{{ date_column }} >= {{ add_days(-leading_days, 'vanished.vanished_date') }}
             and built.{{ date_column }} <= {{ add_days(trailing_days, 'vanished.vanished_date') }}
 {%- endmacro %}
 
@@ -93,5 +95,5 @@
     where 1 = 0
 {%- endmacro %}
 
-{% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days) -%}
+{% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
 {%- endmacro %}

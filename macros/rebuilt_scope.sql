@@ -2,14 +2,14 @@
     from `stamps_sql` (a query of store_id, `date_column` and partition_landed_at), with the first
     and last of their days: the model can then filter its input by those days as literals, which
     reach the table scan and skip the row groups of other days, where a join to the partitions
-    reads every row. None on a full build (and in a dbt unit test, which has no `this`); the same
+    reads every row. `missing` is rebuilt_partitions'. None on a full build (and in a dbt unit test, which has no `this`); the same
     shape as classified_scope, so classified_scope_partitions writes its partitions out. -#}
-{% macro rebuilt_scope(stamps_sql, date_column) -%}
+{% macro rebuilt_scope(stamps_sql, date_column, missing=false) -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(partition_scope(
-        "with stamps as (" ~ stamps_sql ~ ") " ~ rebuilt_partitions('stamps', date_column), date_column
+        "with stamps as (" ~ stamps_sql ~ ") " ~ rebuilt_partitions('stamps', date_column, missing), date_column
     )) }}
 {%- endmacro %}
 
@@ -31,12 +31,13 @@
     }) }}
 {%- endmacro %}
 
-{#- SQL condition: `date_column` falls within the scope's first and last day; false when nothing is
-    rebuilt. -#}
-{% macro in_rebuilt_scope(date_column, scope) -%}
+{#- SQL condition: `date_column` falls within the scope's first day and `days_after` its last (a
+    model whose partition reads days after its own); false when nothing is rebuilt. -#}
+{% macro in_rebuilt_scope(date_column, scope, days_after=0) -%}
     {%- if scope.first is none -%}
         false
     {%- else -%}
-        ({{ date_column }} >= cast('{{ scope.first }}' as date) and {{ date_column }} <= cast('{{ scope.last }}' as date))
+        {%- set until = modules.datetime.date.fromisoformat(scope.last) + modules.datetime.timedelta(days=days_after) -%}
+        ({{ date_column }} >= cast('{{ scope.first }}' as date) and {{ date_column }} <= cast('{{ until }}' as date))
     {%- endif -%}
 {%- endmacro %}

@@ -3,7 +3,9 @@ and payments included), landed on a machine whose clock is a day behind, then a 
 sends a consent withdrawal, an offline batch with a login and a sensor reading whose upload was
 lost, all dated on the first day, and the other store a correction of a customer's address; then a
 fourth delivery withdraws, before its events, the consent of the only device that visited two days
-before the history (a day the other store has no events), so that store-day empties. A device that
+before the history (a day the other store has no events), so that store-day empties, and brings the
+other store a late product view of a visitor who searched on the first day and did nothing else, a
+funnel step that reaches back to that entry day. A device that
 reports rarely has readings two days before the history and one on the second day. Prove every
 mart, and the incremental intermediate models, equal a full refresh of the same data."""
 
@@ -35,6 +37,7 @@ INTERMEDIATE = (
     "int_device_logins_daily",
     "int_devices_identified",
     "int_funnel_step_events",
+    "int_visitor_funnel_steps",
     "int_visitors_active_daily",
     "int_events_sessionized",
     "int_sessions_summarized",
@@ -175,6 +178,25 @@ def _late_deliveries(history: DataPaths):
             AND count(user_id) = 0 AND count(*) < 20
         ORDER BY anonymous_id LIMIT 1
     """, [device]).fetchall()  # fmt: skip
+    # A visitor of the other store who searched on the first day (a funnel entry) and never viewed a
+    # product, and the context of that search, for their product view sent with the fourth delivery.
+    [searcher] = con.execute(f"""
+        WITH decisions AS (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
+            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
+        )
+        SELECT anonymous_id, min(event_at), arg_min(platform, event_at), arg_min(user_agent, event_at),
+            arg_min(ip, event_at)
+        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
+        WHERE store_id = 'uk' AND action = 'granted' AND user_agent NOT ILIKE '%bot%' AND decided_at < event_at
+            AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false) AND event_type = 'search'
+            AND event_at BETWEEN '{FIRST_DAY} 08:00:00+00' AND '{FIRST_DAY} 20:00:00+00'
+            AND anonymous_id NOT IN (
+                SELECT anonymous_id FROM {_raw(history, 'events')}
+                WHERE event_type = 'product_view' OR user_id IS NOT NULL OR event_at >= '{FIRST_DAY} 20:00:00+00'
+            )
+        GROUP BY ALL ORDER BY anonymous_id LIMIT 1
+    """).fetchall()  # fmt: skip
     [(customer, other_customer)] = con.execute(
         f"SELECT min(customer_id), max(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
     ).fetchall()
@@ -263,7 +285,23 @@ def _late_deliveries(history: DataPaths):
 
     def withdraw(paths: DataPaths) -> None:
         write_csv(paths, "consent_logs", f"consent_logs_{WITHDRAWAL_DAY:%Y%m%d}.csv", [withdrawal])
+        write_batches(paths, f"events_{WITHDRAWAL_DAY:%Y%m%d}_9001.jsonl.gz", [{
+            # received as sent: no clock skew to correct, the view counts at the time it names
+            "sent_at": f"{WITHDRAWAL_DAY}T09:00:00.000Z", "received_at": f"{WITHDRAWAL_DAY}T09:00:00.000Z",
+            "events": [late_step],
+        }])  # fmt: skip
 
+    # the day after the search, in the conversion window of its entry and later than anything it did
+    searcher_device, searched_at, platform, user_agent, ip = searcher
+    stepped_at = searched_at + timedelta(days=1)
+    late_step = event(
+        "e-57e9000000000001", stepped_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", event_type="product_view",
+        anonymous_id=searcher_device, store_id="uk", session_id="s-57e9000000000001",
+        properties={"url": "https://shop.example/uk/p/prd-uk-0001", "product_id": "prd-uk-0001"},
+        context={"platform": platform, "user_agent": user_agent, "ip": ip},
+    )  # fmt: skip
+
+    plant.searcher, plant.searched_at, plant.stepped_at = searcher_device, searched_at, stepped_at
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
     plant.restitched, plant.other_customer = restitched, other_customer
     plant.mover, plant.moved_to = mover, region
@@ -383,6 +421,28 @@ def test_a_late_withdrawal_that_empties_a_day_removes_its_rows(warehouses):
     [(_, _, mau_after)] = after
     assert mau_after == before["int_visitors_active_daily (mau, first day)"] - 1
     assert after == refreshed
+
+
+def test_a_late_step_reopened_the_entry_day_its_window_reaches(warehouses):
+    """The product view sent with the fourth delivery, on the day after the visitor's only search,
+    counts as the second step of the search's entry day, which only the conversion window of that
+    day ties to it: the run rebuilt the entry day from a change on the next one, as the full refresh
+    has it."""
+    incremental, full, planted = warehouses
+
+    def entries(paths: DataPaths) -> list[tuple]:
+        with duckdb.connect(str(paths.warehouse)) as con:
+            return con.execute(
+                "SELECT entry_date, step_number, step_name, reached_at, next_step_reached_at"
+                " FROM main.int_visitor_funnel_steps WHERE visitor_id = ? ORDER BY ALL",
+                [pseudonym(planted.searcher, KEY)],
+            ).fetchall()
+
+    assert entries(incremental) == [
+        (FIRST_DAY, 1, "search", planted.searched_at, planted.stepped_at),
+        (FIRST_DAY, 2, "product_view", planted.stepped_at, None),
+    ]
+    assert entries(full) == entries(incremental)
 
 
 def test_a_late_reading_reopened_its_day_and_entered_the_bands_after_it(warehouses):

@@ -1,5 +1,6 @@
--- The visitor-unit funnel: rebuilt whole each run, since a visitor's conversion window reaches
--- days past the entry day.
+-- The visitor-unit funnel: every open day rebuilt each run (open_days_only), from the entry days
+-- of int_visitor_funnel_steps, which already reopens an entry day when a step day its conversion
+-- window reaches changes.
 with steps as (
 
     select * from {{ ref('int_visitor_funnel_steps') }}
