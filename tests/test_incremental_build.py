@@ -38,6 +38,7 @@ INTERMEDIATE = (
     "int_devices_identified",
     "int_funnel_step_events",
     "int_visitor_funnel_steps",
+    "int_searches_daily",
     "int_visitors_active_daily",
     "int_events_sessionized",
     "int_sessions_summarized",

@@ -3,9 +3,26 @@
 --   search term      = the query in lower case, trimmed, inner whitespace collapsed to one space
 --   click            = a product view carrying the same search term, later in the same session
 --                      than the search; it belongs to the latest such search before it
+--
+-- Incremental by store and local date (macros/rebuilt_partitions.sql): a session never crosses the
+-- store's local midnight, so a day's searches and clicks come from that day's events alone, and the
+-- day's stamp is theirs. The partitions are found first (macros/rebuilt_scope.sql), so the events
+-- are read by their days as literals, not scanned whole.
+{%- set scope = rebuilt_scope(
+    'select store_id, event_date as date, partition_landed_at from ' ~ ref('int_events_sessionized'),
+    'date',
+) %}
 with events as {{ inlined() }} (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select events.*
+    from {{ ref('int_events_sessionized') }} as events
+    {%- if scope %}
+    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
+        on
+            events.store_id = rebuilt.store_id
+            and events.event_date = rebuilt.event_date
+    where {{ in_rebuilt_scope('events.event_date', scope) }}
+    {%- endif %}
 
 ),
 
@@ -20,7 +37,8 @@ search_events as {{ inlined() }} (
         event_type,
         results_count,
         list_position,
-        nullif(lower(trim({{ regex_replace_all('search_query', "'\\s+'", "' '") }})), '') as search_term
+        partition_landed_at,
+        {{ search_term('search_query') }} as search_term
     from events
     where event_type in ('search', 'product_view')
 
@@ -35,7 +53,8 @@ searches as (
         session_id,
         event_number,
         search_term,
-        results_count
+        results_count,
+        partition_landed_at
     from search_events
     where event_type = 'search' and search_term is not null
 
@@ -83,7 +102,8 @@ select
     count(clicks_per_search.search_event_id) as searches_with_clicks,
     cast(coalesce(sum(clicks_per_search.clicks), 0) as {{ dbt.type_bigint() }}) as clicks,
     cast(coalesce(sum(clicks_per_search.positioned_clicks), 0) as {{ dbt.type_bigint() }}) as positioned_clicks,
-    cast(coalesce(sum(clicks_per_search.position_sum), 0) as {{ dbt.type_bigint() }}) as click_position_sum
+    cast(coalesce(sum(clicks_per_search.position_sum), 0) as {{ dbt.type_bigint() }}) as click_position_sum,
+    max(searches.partition_landed_at) as partition_landed_at
 from searches
 left join clicks_per_search
     on searches.search_event_id = clicks_per_search.search_event_id

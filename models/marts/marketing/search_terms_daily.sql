@@ -22,3 +22,6 @@ select
     click_position_sum,
     {{ ratio('click_position_sum', 'positioned_clicks') }} as mean_click_position
 from searches
+-- the retention purge clears the terms of the days it closed in place (int_searches_daily keeps
+-- their counts, which kpis_daily built): a term no longer known is not published
+where search_term is not null
