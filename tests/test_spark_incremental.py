@@ -1,6 +1,6 @@
 """The incremental build on Spark: insert_overwrite by store and date partition reopens and replaces
 what DuckDB's delete+insert does. The clickstream chain (every incremental model from the
-classified events to the session, page-view, traffic, active-user, search and both funnel marts, with what
+classified events to the session, page-view, traffic, active-user, search and funnel marts, with what
 they read), and the sensor readings' evaluation, are built on Spark from two days of deliveries,
 then again incrementally after a late delivery about the first day
 (tests/test_incremental_build.py's: a consent withdrawal between a device's events, an offline
@@ -56,7 +56,7 @@ pytestmark = pytest.mark.spark
 
 # The clickstream's incremental models and everything they read (their seeds included).
 CHAIN = ["+fct_sessions", "+fct_page_views", "+traffic_sources_daily", "+active_users_daily", "+funnel_daily"]
-CHAIN += ["+funnel_visitors_daily", "+search_terms_daily", "+int_sensor_readings_evaluated"]
+CHAIN += ["+funnel_visitors_daily", "+product_funnel_daily", "+search_terms_daily", "+int_sensor_readings_evaluated"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES, *NO_LOOKBACK]
 
@@ -325,7 +325,7 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
         "int_events_classified", "int_device_logins_daily", "int_events_sessionized", "int_sessions_summarized",
         "int_funnel_step_events", "int_visitor_funnel_steps", "int_visitors_active_daily", "int_searches_daily",
         "fct_sessions", "fct_page_views",
-        "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily",
+        "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily", "product_funnel_daily",
         "int_sensor_readings_evaluated",
     }  # fmt: skip
     events = read_spark_table_sql(spark, "main", "int_events_classified")

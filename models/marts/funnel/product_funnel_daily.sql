@@ -1,15 +1,58 @@
 -- Store x local date x product: the product's own funnel within a session, in order: viewed,
 -- added to cart at or after the view, bought in a captured order of the same session at or after
 -- the add. Search-level steps have no product, so they are not part of this funnel.
-with events as (
+--
+-- Incremental by store and local date, rebuilt with the session summaries, as funnel_daily is
+-- (their partitions also move when a late payment capture completes a purchase). The partitions
+-- are found first (macros/rebuilt_scope.sql), so the events are read by their days as literals.
+{%- set stamps_of %}
+    select
+        store_id,
+        session_date,
+        max(partition_landed_at) as partition_landed_at
+    from __sessions__
+    group by
+        store_id,
+        session_date
+{%- endset %}
+{%- set scope = rebuilt_scope(
+    stamps_of | replace('__sessions__', ref('int_sessions_summarized') | string),
+    'session_date',
+) %}
+with events as {{ inlined() }} (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select events.*
+    from {{ ref('int_events_sessionized') }} as events
+    {%- if scope %}
+    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
+        on
+            events.store_id = rebuilt.store_id
+            and events.event_date = rebuilt.event_date
+    where {{ in_rebuilt_scope('events.event_date', scope) }}
+    {%- endif %}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_sessions_summarized') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('session_date', scope) }}
+    {%- endif %}
+
+),
+
+partitions as (
+    {{ stamps_of | replace('__sessions__', 'sessions') }}
 
 ),
 
 conversions as (
 
     select * from {{ ref('int_session_conversions') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('session_date', scope) }}
+    {%- endif %}
 
 ),
 
@@ -160,6 +203,17 @@ per_step as (
 )
 
 select
-    *,
-    {{ funnel_drop_off_rate() }} as drop_off_rate
+    per_step.store_id,
+    per_step.date,
+    per_step.product_id,
+    per_step.step_number,
+    per_step.step_name,
+    per_step.entrants,
+    per_step.reached_next,
+    {{ funnel_drop_off_rate() }} as drop_off_rate,
+    partitions.partition_landed_at
 from per_step
+inner join partitions
+    on
+        per_step.store_id = partitions.store_id
+        and per_step.date = partitions.session_date
