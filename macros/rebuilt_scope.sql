@@ -41,3 +41,17 @@
         ({{ date_column }} >= cast('{{ scope.first }}' as date) and {{ date_column }} <= cast('{{ until }}' as date))
     {%- endif -%}
 {%- endmacro %}
+
+{#- SQL: the rows of `relation` in the scope's (store_id, `date_column`) partitions, read by the
+    scope's days as literals, which reach the table scan; every row on a full build (no scope). -#}
+{% macro rows_in_rebuilt_scope(relation, date_column, scope) -%}
+    select scoped.*
+    from {{ relation }} as scoped
+    {%- if scope %}
+    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
+        on
+            scoped.store_id = rebuilt.store_id
+            and scoped.{{ date_column }} = rebuilt.event_date
+    where {{ in_rebuilt_scope('scoped.' ~ date_column, scope) }}
+    {%- endif %}
+{%- endmacro %}

@@ -21,15 +21,7 @@
 ) %}
 with events as {{ inlined() }} (
 
-    select events.*
-    from {{ ref('int_events_sessionized') }} as events
-    {%- if scope %}
-    inner join ({{ classified_scope_partitions(scope) | indent(4) }}) as rebuilt
-        on
-            events.store_id = rebuilt.store_id
-            and events.event_date = rebuilt.event_date
-    where {{ in_rebuilt_scope('events.event_date', scope) }}
-    {%- endif %}
+    {{ rows_in_rebuilt_scope(ref('int_events_sessionized'), 'event_date', scope) | indent(4) }}
 
 ),
 
