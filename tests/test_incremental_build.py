@@ -5,12 +5,14 @@ lost, all dated on the first day, and the other store a correction of a customer
 fourth delivery withdraws, before its events, the consent of the only device that visited two days
 before the history (a day the other store has no events), so that store-day empties, and brings the
 other store a late product view of a visitor who searched on the first day and did nothing else, a
-funnel step that reaches back to that entry day. A device that
+funnel step that reaches back to that entry day, a line added late to a first-day order a session
+bought, and a corrected publication of the other store's first-day exchange rate. A device that
 reports rarely has readings two days before the history and one on the second day. Prove every
 mart, and the incremental intermediate models, equal a full refresh of the same data."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -198,6 +200,36 @@ def _late_deliveries(history: DataPaths):
             )
         GROUP BY ALL ORDER BY anonymous_id LIMIT 1
     """).fetchall()  # fmt: skip
+    # A first-day order of store us that a counted session bought, with a captured payment, and its
+    # GMV from the landed lines: a line added to it later raises the session's revenue. (Orders and
+    # lines are re-sent on change: each counts once, in its latest version.)
+    [(lined_order, placed_at, order_gmv)] = con.execute(f"""
+        WITH decisions AS (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
+            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
+        ),
+        bought AS (
+            SELECT DISTINCT order_id
+            FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
+            WHERE store_id = 'us' AND event_type = 'purchase' AND action = 'granted' AND decided_at < event_at
+                AND user_agent NOT ILIKE '%bot%' AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+                AND anonymous_id NOT IN (?, ?)
+        ),
+        orders AS (
+            SELECT order_id, any_value(placed_at) AS placed_at, arg_max(status, updated_at) AS status
+            FROM {_raw(history, 'orders')} GROUP BY order_id
+        ),
+        lines AS (
+            SELECT order_id, arg_max(quantity * unit_price, updated_at) AS amount
+            FROM {_raw(history, 'order_items')} GROUP BY order_id, order_item_id
+        )
+        SELECT order_id, orders.placed_at, sum(lines.amount)
+        FROM orders JOIN bought USING (order_id) JOIN lines USING (order_id)
+        WHERE orders.status <> 'cancelled'
+            AND orders.placed_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY} 20:00:00+00'
+            AND order_id IN (SELECT order_id FROM {_raw(history, 'payment_attempts')} WHERE status = 'captured')
+        GROUP BY ALL ORDER BY 1 LIMIT 1
+    """, [device, restitched]).fetchall()  # fmt: skip
     [(customer, other_customer)] = con.execute(
         f"SELECT min(customer_id), max(customer_id) FROM {_raw(history, 'customers')} WHERE store_id = 'us'"
     ).fetchall()
@@ -284,8 +316,17 @@ def _late_deliveries(history: DataPaths):
             "sent_at": f"{LATE_DAY}T09:00:00.000Z", "received_at": f"{LATE_DAY}T09:00:01.000Z", "events": offline + lone
         }])  # fmt: skip
 
+    placed = placed_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    late_line = {"order_item_id": "itm-us-900000001", "order_id": lined_order, "store_id": "us",
+                 "product_id": "prd-us-0001", "quantity": 1, "unit_price": "10.00", "item_discount": "0.00",
+                 "order_placed_at": placed, "updated_at": placed}  # fmt: skip
+    corrected_rate = {"store_id": "uk", "rate_date": f"{FIRST_DAY}", "currency": "GBP",
+                      "usd_per_unit": "1.30000000", "published_at": f"{WITHDRAWAL_DAY}T06:00:00.000Z"}  # fmt: skip
+
     def withdraw(paths: DataPaths) -> None:
         write_csv(paths, "consent_logs", f"consent_logs_{WITHDRAWAL_DAY:%Y%m%d}.csv", [withdrawal])
+        write_csv(paths, "order_items", f"order_items_{WITHDRAWAL_DAY:%Y%m%d}.csv", [late_line])
+        write_csv(paths, "fx_rates", f"fx_rates_{WITHDRAWAL_DAY:%Y%m%d}.csv", [corrected_rate])
         write_batches(paths, f"events_{WITHDRAWAL_DAY:%Y%m%d}_9001.jsonl.gz", [{
             # received as sent: no clock skew to correct, the view counts at the time it names
             "sent_at": f"{WITHDRAWAL_DAY}T09:00:00.000Z", "received_at": f"{WITHDRAWAL_DAY}T09:00:00.000Z",
@@ -303,6 +344,7 @@ def _late_deliveries(history: DataPaths):
     )  # fmt: skip
 
     plant.searcher, plant.searched_at, plant.stepped_at = searcher_device, searched_at, stepped_at
+    plant.lined_order, plant.order_gmv = lined_order, order_gmv
     plant.device, plant.withdrawn_at, plant.customer = device, withdrawn_at, customer
     plant.restitched, plant.other_customer = restitched, other_customer
     plant.mover, plant.moved_to = mover, region
@@ -444,6 +486,29 @@ def test_a_late_step_reopened_the_entry_day_its_window_reaches(warehouses):
         (FIRST_DAY, 2, "product_view", planted.stepped_at, None),
     ]
     assert entries(full) == entries(incremental)
+
+
+def test_a_late_order_line_and_a_corrected_rate_reopened_the_sessions_they_reach(warehouses):
+    """The fourth delivery's order line of 10.00 raised the revenue of the first-day session that
+    bought its order, and the other store's first-day rate, published again at 1.30, converted the
+    revenue of that day's sessions: neither names a session, but both reopened the sessions' day."""
+    incremental, _, planted = warehouses
+    with duckdb.connect(str(incremental.warehouse)) as con:
+        [(revenue,)] = con.execute(
+            "SELECT revenue FROM marts.fct_sessions WHERE session_id IN"
+            " (SELECT session_id FROM main.int_session_conversions WHERE order_id = ?)",
+            [planted.lined_order],
+        ).fetchall()
+        converted = con.execute(
+            "SELECT revenue, revenue_usd FROM marts.fct_sessions"
+            " WHERE store_id = 'uk' AND session_date = ? AND revenue > 0",
+            [FIRST_DAY],
+        ).fetchall()
+    assert revenue == planted.order_gmv + Decimal("10.00")
+    assert converted
+    # each session here bought one order, converted once, rounded half up to the cent (to_usd)
+    rate, cent = Decimal("1.30"), Decimal("0.01")
+    assert [usd for _, usd in converted] == [(gbp * rate).quantize(cent, ROUND_HALF_UP) for gbp, _ in converted]
 
 
 def test_a_late_reading_reopened_its_day_and_entered_the_bands_after_it(warehouses):

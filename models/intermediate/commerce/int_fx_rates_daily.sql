@@ -20,12 +20,14 @@ published as (
     select
         rate_date,
         currency,
-        usd_per_unit
+        usd_per_unit,
+        landed_at
     from (
         select
             rate_date,
             currency,
             usd_per_unit,
+            landed_at,
             row_number() over (
                 partition by rate_date, currency
                 order by published_at desc, store_id asc
@@ -42,14 +44,16 @@ final as (
         rate_date,
         currency,
         usd_per_unit,
-        'landed' as rate_source
+        'landed' as rate_source,
+        landed_at
     from published
     union all
     select
         fallback.rate_date,
         fallback.currency,
         fallback.usd_per_unit,
-        'fallback_seed' as rate_source
+        'fallback_seed' as rate_source,
+        cast(null as {{ dbt.type_timestamp() }}) as landed_at
     from fallback
     left join published
         on

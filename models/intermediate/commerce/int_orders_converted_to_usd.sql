@@ -52,7 +52,8 @@ items_per_order as (
         order_id,
         sum(quantity) as items_sold,
         sum(quantity * unit_price) as gmv,
-        sum(item_discount) as item_discounts
+        sum(item_discount) as item_discounts,
+        max(landed_at) as items_landed_at
     from order_items
     group by order_id
 
@@ -143,8 +144,14 @@ final as (
         localized.tax_amount,
         localized.total_amount,
         coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount,
-        -- when the order or its payments last landed: incremental session models key on it
-        greatest(localized.landed_at, payments_per_order.payments_landed_at) as source_landed_at
+        -- when anything its session columns read last landed (the order, its lines, its payments,
+        -- its day's published rate): incremental session models key on it
+        greatest(
+            localized.landed_at,
+            items_per_order.items_landed_at,
+            payments_per_order.payments_landed_at,
+            fx_rates.landed_at
+        ) as source_landed_at
     from localized
     left join items_per_order
         on localized.order_id = items_per_order.order_id
