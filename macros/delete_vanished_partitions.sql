@@ -7,8 +7,8 @@
     `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
     one, and a model whose row reads the `leading_days` after it (a visitor's funnel entry, the
     conversion window after it) those days before; `rebuilt_partitions(..., missing=true)` then
-    builds them again. Spark has no DELETE on
-    Parquet: there each such partition is overwritten with no rows (`empty_spark_partition`). -#}
+    builds them again. Spark has no DELETE on Parquet: there each such partition is overwritten
+    with no rows (`empty_spark_partition`). -#}
 {% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0, leading_days=0) %}
     {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
         date_column, input, input_date_column, condition, trailing_days, leading_days

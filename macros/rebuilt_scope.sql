@@ -2,8 +2,9 @@
     from `stamps_sql` (a query of store_id, `date_column` and partition_landed_at), with the first
     and last of their days: the model can then filter its input by those days as literals, which
     reach the table scan and skip the row groups of other days, where a join to the partitions
-    reads every row. `missing` is rebuilt_partitions'. None on a full build (and in a dbt unit test, which has no `this`); the same
-    shape as classified_scope, so classified_scope_partitions writes its partitions out. -#}
+    reads every row. `missing` is rebuilt_partitions'. None on a full build (and in a dbt unit
+    test, which has no `this`); the same shape as classified_scope, so classified_scope_partitions
+    writes its partitions out. -#}
 {% macro rebuilt_scope(stamps_sql, date_column, missing=false) -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
