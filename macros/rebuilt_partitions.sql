@@ -35,3 +35,17 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{#- SQL: one row per (store_id, `date_column`) partition of `relation`, with its latest
+    partition_landed_at: the stamps a model whose partitions are its input's compares with its own
+    (rebuilt_partitions, rebuilt_scope) and writes on its rows. -#}
+{% macro partition_stamps(relation, date_column) -%}
+    select
+        store_id,
+        {{ date_column }},
+        max(partition_landed_at) as partition_landed_at
+    from {{ relation }}
+    group by
+        store_id,
+        {{ date_column }}
+{%- endmacro %}

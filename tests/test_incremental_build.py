@@ -39,6 +39,7 @@ INTERMEDIATE = (
     "int_device_logins_daily",
     "int_devices_identified",
     "int_funnel_step_events",
+    "int_session_funnel_steps",
     "int_visitor_funnel_steps",
     "int_searches_daily",
     "int_visitors_active_daily",
@@ -143,6 +144,22 @@ def _raw(paths: DataPaths, source: str) -> str:
     return f"read_parquet('{paths.raw_for(source)}/*/*.parquet', hive_partitioning = false)"
 
 
+def _counted_events(history: DataPaths) -> str:
+    """SQL relation of the landed events a build counts, each with its device's latest analytics
+    decision: that decision granted consent before the event, no bot user agent, no GPC or DNT."""
+    return f"""(
+        SELECT events.*, decisions.decided_at
+        FROM {_raw(history, "events")} AS events
+        JOIN (
+            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
+            FROM {_raw(history, "consent_logs")} WHERE purpose = 'analytics' GROUP BY ALL
+        ) AS decisions USING (store_id, anonymous_id)
+        WHERE decisions.action = 'granted' AND decisions.decided_at < events.event_at
+            AND events.user_agent NOT ILIKE '%bot%' AND NOT coalesce(events.gpc, false)
+            AND NOT coalesce(events.dnt, false)
+    )"""
+
+
 def _late_deliveries(history: DataPaths):
     """What store us sends on LATE_DAY, all of it about the first day, chosen from the landed history:
     the withdrawal of a device's analytics consent, recorded between two of its first-day events (the
@@ -152,29 +169,18 @@ def _late_deliveries(history: DataPaths):
     both days are re-stitched: the second day's partitions must reopen too). The other store, whose
     days nothing else reopens, re-sends a visiting customer's only address version with its postal
     code corrected to an area of another region: every session of theirs moves to that region."""
-    con = duckdb.connect()
+    con, counted = duckdb.connect(), _counted_events(history)
     [(device, first_at, last_at)] = con.execute(f"""
-        WITH decisions AS (
-            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
-            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
-        )
         SELECT anonymous_id, min(event_at), max(event_at)
-        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
-        WHERE store_id = 'us' AND action = 'granted' AND user_agent NOT ILIKE '%bot%'
-            AND event_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY} 20:00:00+00' AND decided_at < event_at
-            AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+        FROM {counted}
+        WHERE store_id = 'us' AND event_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY} 20:00:00+00'
         GROUP BY ALL HAVING count(*) >= 3 ORDER BY anonymous_id LIMIT 1
     """).fetchall()  # fmt: skip
     [(restitched, restitched_at)] = con.execute(f"""
-        WITH decisions AS (
-            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
-            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
-        )
         SELECT anonymous_id, min(event_at) FILTER (WHERE event_at < '{FIRST_DAY} 20:00:00+00')
-        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
-        WHERE store_id = 'us' AND action = 'granted' AND user_agent NOT ILIKE '%bot%' AND anonymous_id <> ?
+        FROM {counted}
+        WHERE store_id = 'us' AND anonymous_id <> ?
             AND event_at BETWEEN '{FIRST_DAY} 14:00:00+00' AND '{FIRST_DAY + timedelta(days=1)} 20:00:00+00'
-            AND decided_at < event_at AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
         GROUP BY ALL
         HAVING count(*) FILTER (WHERE event_at < '{FIRST_DAY} 20:00:00+00') >= 1
             AND count(*) FILTER (WHERE event_at >= '{FIRST_DAY + timedelta(days=1)} 14:00:00+00') >= 1
@@ -184,15 +190,10 @@ def _late_deliveries(history: DataPaths):
     # A visitor of the other store who searched on the first day (a funnel entry) and never viewed a
     # product, and the context of that search, for their product view sent with the fourth delivery.
     [searcher] = con.execute(f"""
-        WITH decisions AS (
-            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
-            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
-        )
         SELECT anonymous_id, min(event_at), arg_min(platform, event_at), arg_min(user_agent, event_at),
             arg_min(ip, event_at)
-        FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
-        WHERE store_id = 'uk' AND action = 'granted' AND user_agent NOT ILIKE '%bot%' AND decided_at < event_at
-            AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false) AND event_type = 'search'
+        FROM {counted}
+        WHERE store_id = 'uk' AND event_type = 'search'
             AND event_at BETWEEN '{FIRST_DAY} 08:00:00+00' AND '{FIRST_DAY} 20:00:00+00'
             AND anonymous_id NOT IN (
                 SELECT anonymous_id FROM {_raw(history, 'events')}
@@ -204,16 +205,10 @@ def _late_deliveries(history: DataPaths):
     # GMV from the landed lines: a line added to it later raises the session's revenue. (Orders and
     # lines are re-sent on change: each counts once, in its latest version.)
     [(lined_order, placed_at, order_gmv)] = con.execute(f"""
-        WITH decisions AS (
-            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action, max(recorded_at) AS decided_at
-            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
-        ),
-        bought AS (
+        WITH bought AS (
             SELECT DISTINCT order_id
-            FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
-            WHERE store_id = 'us' AND event_type = 'purchase' AND action = 'granted' AND decided_at < event_at
-                AND user_agent NOT ILIKE '%bot%' AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
-                AND anonymous_id NOT IN (?, ?)
+            FROM {counted}
+            WHERE store_id = 'us' AND event_type = 'purchase' AND anonymous_id NOT IN (?, ?)
         ),
         orders AS (
             SELECT order_id, any_value(placed_at) AS placed_at, arg_max(status, updated_at) AS status
@@ -236,15 +231,10 @@ def _late_deliveries(history: DataPaths):
     # The other store's customer whose only address version is corrected: a visitor with consent,
     # and an area of another region than theirs.
     [(mover, prefix, region)] = con.execute(f"""
-        WITH decisions AS (
-            SELECT store_id, anonymous_id, arg_max(action, recorded_at) AS action
-            FROM {_raw(history, 'consent_logs')} WHERE purpose = 'analytics' GROUP BY ALL
-        ),
-        visitors AS (
+        WITH visitors AS (
             SELECT DISTINCT store_id, user_id AS customer_id
-            FROM {_raw(history, 'events')} JOIN decisions USING (store_id, anonymous_id)
-            WHERE store_id <> 'us' AND user_id IS NOT NULL AND action = 'granted'
-                AND user_agent NOT ILIKE '%bot%' AND NOT coalesce(gpc, false) AND NOT coalesce(dnt, false)
+            FROM {counted}
+            WHERE store_id <> 'us' AND user_id IS NOT NULL
         ),
         addresses AS (
             SELECT store_id, customer_id, any_value(country) AS country, any_value(postal_prefix) AS postal_prefix

@@ -323,7 +323,8 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
     overwritten = {path.stem for path in executed if "insert overwrite table" in path.read_text().lower()}
     assert overwritten == {
         "int_events_classified", "int_device_logins_daily", "int_events_sessionized", "int_sessions_summarized",
-        "int_funnel_step_events", "int_visitor_funnel_steps", "int_visitors_active_daily", "int_searches_daily",
+        "int_funnel_step_events", "int_session_funnel_steps", "int_visitor_funnel_steps", "int_visitors_active_daily",
+        "int_searches_daily",
         "fct_sessions", "fct_page_views",
         "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily", "product_funnel_daily",
         "int_sensor_readings_evaluated",

@@ -21,14 +21,7 @@ channel_groupings as (
 
 event_partitions as (
 
-    select
-        store_id,
-        event_date as session_date,
-        max(partition_landed_at) as partition_landed_at
-    from events
-    group by
-        store_id,
-        event_date
+    {{ partition_stamps('events', 'event_date') | indent(4) }}
 
 ),
 
@@ -49,14 +42,14 @@ partitions as {{ inlined() }} (
 
     select
         event_partitions.store_id,
-        event_partitions.session_date,
+        event_partitions.event_date as session_date,
         greatest(event_partitions.partition_landed_at, conversion_partitions.partition_landed_at)
             as partition_landed_at
     from event_partitions
     left join conversion_partitions
         on
             event_partitions.store_id = conversion_partitions.store_id
-            and event_partitions.session_date = conversion_partitions.session_date
+            and event_partitions.event_date = conversion_partitions.session_date
 
 ),
 

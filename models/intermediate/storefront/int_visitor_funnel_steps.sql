@@ -27,14 +27,7 @@
         where step_number = 1
     ) as entry_days
     inner join (
-        select
-            store_id,
-            event_date,
-            max(partition_landed_at) as partition_landed_at
-        from __step_events__
-        group by
-            store_id,
-            event_date
+        {{ partition_stamps('__step_events__', 'event_date') | indent(8) }}
     ) as step_days
         on
             entry_days.store_id = step_days.store_id

@@ -13,14 +13,7 @@ with sessions as {{ inlined() }} (
 
 session_days as {{ inlined() }} (
 
-    select
-        store_id,
-        session_date as date,
-        max(partition_landed_at) as session_landed_at
-    from sessions
-    group by
-        store_id,
-        session_date
+    {{ partition_stamps('sessions', 'session_date') | indent(4) }}
 
 ),
 
@@ -28,17 +21,17 @@ store_days as (
 
     select
         store_days.store_id,
-        store_days.date,
-        max(window_days.session_landed_at) as partition_landed_at
+        store_days.session_date as date,
+        max(window_days.partition_landed_at) as partition_landed_at
     from session_days as store_days
     inner join session_days as window_days
         on
             store_days.store_id = window_days.store_id
-            and store_days.date >= window_days.date
-            and {{ dbt.dateadd('day', -trailing_days, 'store_days.date') }} < window_days.date
+            and store_days.session_date >= window_days.session_date
+            and {{ dbt.dateadd('day', -trailing_days, 'store_days.session_date') }} < window_days.session_date
     group by
         store_days.store_id,
-        store_days.date
+        store_days.session_date
 
 ),
 

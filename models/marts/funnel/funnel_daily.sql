@@ -1,37 +1,27 @@
 -- Incremental by store and local date, rebuilt with the session summaries (whose partitions also
--- move when a late payment capture completes the funnel's last step).
+-- move when a late payment capture completes the funnel's last step). The partitions are found
+-- first (macros/rebuilt_scope.sql), so the session steps are read by their days as literals.
+{%- set scope = rebuilt_scope(partition_stamps(ref('int_sessions_summarized'), 'session_date'), 'session_date') %}
 with steps as (
 
-    select * from {{ ref('int_session_funnel_steps') }}
+    {{ rows_in_rebuilt_scope(ref('int_session_funnel_steps'), 'session_date', scope) | indent(4) }}
 
 ),
 
 sessions as (
 
     select * from {{ ref('int_sessions_summarized') }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope('session_date', scope) }}
+    {%- endif %}
 
 ),
 
 partitions as (
 
-    select
-        store_id,
-        session_date,
-        max(partition_landed_at) as partition_landed_at
-    from sessions
-    group by
-        store_id,
-        session_date
+    {{ partition_stamps('sessions', 'session_date') | indent(4) }}
 
 ),
-{%- if is_incremental() %}
-
-rebuilt as (
-
-    {{ rebuilt_partitions('partitions', 'session_date') | indent(4) }}
-
-),
-{%- endif %}
 
 timed_steps as (
 
@@ -49,12 +39,6 @@ timed_steps as (
         on
             steps.store_id = partitions.store_id
             and steps.session_date = partitions.session_date
-    {%- if is_incremental() %}
-    inner join rebuilt
-        on
-            steps.store_id = rebuilt.store_id
-            and steps.session_date = rebuilt.session_date
-    {%- endif %}
 
 ),
 

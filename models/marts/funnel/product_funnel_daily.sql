@@ -5,20 +5,7 @@
 -- Incremental by store and local date, rebuilt with the session summaries, as funnel_daily is
 -- (their partitions also move when a late payment capture completes a purchase). The partitions
 -- are found first (macros/rebuilt_scope.sql), so the events are read by their days as literals.
-{%- set stamps_of %}
-    select
-        store_id,
-        session_date,
-        max(partition_landed_at) as partition_landed_at
-    from __sessions__
-    group by
-        store_id,
-        session_date
-{%- endset %}
-{%- set scope = rebuilt_scope(
-    stamps_of | replace('__sessions__', ref('int_sessions_summarized') | string),
-    'session_date',
-) %}
+{%- set scope = rebuilt_scope(partition_stamps(ref('int_sessions_summarized'), 'session_date'), 'session_date') %}
 with events as {{ inlined() }} (
 
     {{ rows_in_rebuilt_scope(ref('int_events_sessionized'), 'event_date', scope) | indent(4) }}
@@ -35,7 +22,8 @@ sessions as (
 ),
 
 partitions as (
-    {{ stamps_of | replace('__sessions__', 'sessions') }}
+
+    {{ partition_stamps('sessions', 'session_date') | indent(4) }}
 
 ),
 
