@@ -38,13 +38,17 @@
 
 {#- SQL: one row per (store_id, `date_column`) partition of `relation`, with its latest
     partition_landed_at: the stamps a model whose partitions are its input's compares with its own
-    (rebuilt_partitions, rebuilt_scope) and writes on its rows. -#}
-{% macro partition_stamps(relation, date_column) -%}
+    (rebuilt_partitions, rebuilt_scope) and writes on its rows; with a `scope` (rebuilt_scope's),
+    only the partitions of the scope's days, read by those days as literals. -#}
+{% macro partition_stamps(relation, date_column, scope=none) -%}
     select
         store_id,
         {{ date_column }},
         max(partition_landed_at) as partition_landed_at
     from {{ relation }}
+    {%- if scope %}
+    where {{ in_rebuilt_scope(date_column, scope) }}
+    {%- endif %}
     group by
         store_id,
         {{ date_column }}

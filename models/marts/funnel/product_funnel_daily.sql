@@ -12,18 +12,9 @@ with events as {{ inlined() }} (
 
 ),
 
-sessions as (
-
-    select * from {{ ref('int_sessions_summarized') }}
-    {%- if scope %}
-    where {{ in_rebuilt_scope('session_date', scope) }}
-    {%- endif %}
-
-),
-
 partitions as (
 
-    {{ partition_stamps('sessions', 'session_date') | indent(4) }}
+    {{ partition_stamps(ref('int_sessions_summarized'), 'session_date', scope) | indent(4) }}
 
 ),
 
