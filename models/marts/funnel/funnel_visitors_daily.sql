@@ -1,9 +1,11 @@
--- The visitor-unit funnel: every open day rebuilt each run (open_days_only), from the entry days
--- of int_visitor_funnel_steps, which already reopens an entry day when a step day its conversion
--- window reaches changes.
+-- The visitor-unit funnel, incremental by store and entry date: rebuilt with the entry days of
+-- int_visitor_funnel_steps, whose stamp already moves when a step day its conversion window
+-- reaches changes, and reading the entries of its rebuilt days only (macros/rebuilt_scope.sql).
+-- Days the retention purge closed keep the rows built before it.
+{%- set scope = rebuilt_scope(partition_stamps(ref('int_visitor_funnel_steps'), 'entry_date'), 'entry_date') %}
 with steps as (
 
-    select * from {{ ref('int_visitor_funnel_steps') }}
+    {{ rows_in_rebuilt_scope(ref('int_visitor_funnel_steps'), 'entry_date', scope) | indent(4) }}
 
 ),
 
@@ -14,7 +16,8 @@ per_step as (
         entry_date as date,
         step_number,
         step_name,
-        {{ funnel_step_counts() | indent(8) }}
+        {{ funnel_step_counts() | indent(8) }},
+        max(partition_landed_at) as partition_landed_at
     from steps
     group by
         store_id,
@@ -26,7 +29,16 @@ per_step as (
 )
 
 select
-    *,
-    {{ funnel_drop_off_rate() }} as drop_off_rate
+    store_id,
+    date,
+    step_number,
+    step_name,
+    entrants,
+    reached_next,
+    {{ funnel_drop_off_rate() }} as drop_off_rate,
+    partition_landed_at
 from per_step
-{{ open_days_only('date') }}
+{%- if is_incremental() %}
+-- days the retention purge closed keep the rows built before it
+where not {{ closed_by_purge('date') }}
+{%- endif %}
