@@ -8,6 +8,44 @@
     None on a full build, and in a dbt unit test, which has no `this`; `first` is none when nothing
     is to be rebuilt. -#}
 {% macro sensor_readings_scope() -%}
+    {%- set first = sensor_readings_first_day() -%}
+    {%- if first is none or first.day is none -%}
+        {{ return(none if first is none else {'first': none, 'read_from': none}) }}
+    {%- endif -%}
+    {#- a local day starts up to a day before or after its UTC date -#}
+    {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first.day ~ "' as date)") -%}
+    {%- set band_start -%}
+        select min(band_start)
+        from (
+            select {{ earliest_of_latest('built.measured_at', var('device_anomaly_window_readings')) }} as band_start
+            from {{ this }} as built
+            inner join (
+                {#- the devices with readings from that day on: built before, or landed since (any
+                    copy: a device too many only reads further back, and the first copies would
+                    need every reading id landed) #}
+                select device_id from {{ this }} where reading_date >= cast('{{ first.day }}' as date)
+                {%- if first.landed_since %}
+                union
+                select {{ pseudonymize('device_id') }}
+                from {{ raw_source('devices', 'sensor_readings') }}
+                where _landed_at > {{ first.landed_since }}
+                {%- endif %}
+            ) as reporting
+                on built.device_id = reporting.device_id
+            where built.is_within_bounds and built.reading_date < cast('{{ first.day }}' as date)
+            group by built.device_id
+        ) as devices
+    {%- endset -%}
+    {%- set band_from = run_query(band_start).columns[0].values()[0] -%}
+    {%- set read_from = first_instant if band_from is none
+        else "least(cast('" ~ band_from ~ "' as " ~ dbt.type_timestamp() ~ "), " ~ first_instant ~ ")" -%}
+    {{ return({'first': first.day, 'read_from': read_from}) }}
+{%- endmacro %}
+
+{#- The first local day an incremental run of int_sensor_readings_evaluated rebuilds (`day`: none
+    when none is), with `landed_since`, the SQL timestamp of its last build's latest reading (none
+    when the table is empty). None where the run is not incremental. -#}
+{% macro sensor_readings_first_day() -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
@@ -17,40 +55,44 @@
     {%- set first_new -%}
         select min(reading_date)
         from ({{ with_local_date(raw_source('devices', 'sensor_readings'), 'measured_at', 'reading_date') }}) as readings
-        {%- if since is not none %}
+        {%- if landed_since %}
         where _landed_at > {{ landed_since }}
         {%- endif %}
     {%- endset -%}
     {%- set first_day = "least((" ~ first_new ~ "), " ~ window_since ~ ")" if window_since else "(" ~ first_new ~ ")" -%}
-    {%- set first = run_query(
+    {%- set day = run_query(
         "select cast(cast(" ~ first_day ~ " as date) as " ~ dbt.type_string() ~ ")"
     ).columns[0].values()[0] -%}
-    {%- if first is none -%}
-        {{ return({'first': none, 'read_from': none}) }}
+    {{ return({'day': day, 'landed_since': landed_since}) }}
+{%- endmacro %}
+
+{#- The model's pre-hook: the rebuilt days lose what they held before the insert writes them
+    again. Days before them keep their readings: raw rows are never deleted but by an erasure, whose
+    rebuild covers every open day and then deletes the rows naming its subject wherever they are. -#}
+{% macro delete_vanished_sensor_days() %}
+    {{ return(adapter.dispatch('delete_vanished_sensor_days', 'commerce_analytics')()) }}
+{% endmacro %}
+
+{#- DuckDB deletes every rebuilt day, reading no input: the insert writes those that still have
+    readings whole. -#}
+{% macro duckdb__delete_vanished_sensor_days() -%}
+    {%- set first = sensor_readings_first_day() -%}
+    {%- if first is not none and first.day is not none -%}
+        delete from {{ this }} where reading_date >= cast('{{ first.day }}' as date)
     {%- endif -%}
-    {#- a local day starts up to a day before or after its UTC date -#}
-    {%- set first_instant = dbt.dateadd('day', -1, "cast('" ~ first ~ "' as date)") -%}
-    {%- set band_start -%}
-        select min(band_start)
-        from (
-            select {{ earliest_of_latest('built.measured_at', var('device_anomaly_window_readings')) }} as band_start
-            from {{ this }} as built
-            inner join (
-                {#- the devices with readings from that day on: built before, or landed since (only
-                    their first copies are hashed) #}
-                select device_id from {{ this }} where reading_date >= cast('{{ first }}' as date)
-                {%- if since is not none %}
-                union
-                select device_id from {{ ref('stg_devices__sensor_readings') }} where landed_at > {{ landed_since }}
-                {%- endif %}
-            ) as reporting
-                on built.device_id = reporting.device_id
-            where built.is_within_bounds and built.reading_date < cast('{{ first }}' as date)
-            group by built.device_id
-        ) as devices
-    {%- endset -%}
-    {%- set band_from = run_query(band_start).columns[0].values()[0] -%}
-    {%- set read_from = first_instant if band_from is none
-        else "least(cast('" ~ band_from ~ "' as " ~ dbt.type_timestamp() ~ "), " ~ first_instant ~ ")" -%}
-    {{ return({'first': first, 'read_from': read_from}) }}
+{%- endmacro %}
+
+{#- Spark cannot delete: of the rebuilt days, it empties those whose readings are gone
+    (delete_vanished_partitions from the first rebuilt day); insert_overwrite replaces the others. -#}
+{% macro default__delete_vanished_sensor_days() -%}
+    {%- set first = sensor_readings_first_day() -%}
+    {%- if first is not none and first.day is not none -%}
+        {%- set rebuilt = "measured_at >= " ~ dbt.dateadd('day', -1, "cast('" ~ first.day ~ "' as date)") -%}
+        {{ delete_vanished_partitions(
+            'reading_date',
+            '(' ~ with_local_date(ref('stg_devices__sensor_readings'), 'measured_at', 'reading_date', where=rebuilt) ~ ')',
+            'reading_date',
+            since="cast('" ~ first.day ~ "' as date)",
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
