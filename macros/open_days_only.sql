@@ -12,6 +12,13 @@
         pre_hook=["{{ delete_open_days('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"],
         post_hook=["{{ empty_days_not_rewritten('" ~ own_column ~ "', " ~ trailing_days ~ ", '" ~ pii ~ "') }}"],
     ) -%}
+{{ open_days_filter(date_column, trailing_days, pii) }}
+{%- endmacro %}
+
+{#- On an incremental run, a `where` keeping the days the retention purge has not closed (arguments
+    as closed_by_purge's); nothing on a full build. The filter of open_days_only, alone for a mart
+    that rebuilds only some open days (funnel_visitors_daily). -#}
+{% macro open_days_filter(date_column, trailing_days=0, pii='low') -%}
     {%- if is_incremental() %}
 -- days the retention purge closed keep the rows built before it
 where not {{ closed_by_purge(date_column, trailing_days, pii) }}

@@ -38,7 +38,4 @@ select
     {{ funnel_drop_off_rate() }} as drop_off_rate,
     partition_landed_at
 from per_step
-{%- if is_incremental() %}
--- days the retention purge closed keep the rows built before it
-where not {{ closed_by_purge('date') }}
-{%- endif %}
+{{ open_days_filter('date') }}
