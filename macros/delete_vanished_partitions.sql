@@ -7,21 +7,19 @@
     `trailing_days` before it (a 30-day active-user count) also deletes those days after a vanished
     one, and a model whose row reads the `leading_days` after it (a visitor's funnel entry, the
     conversion window after it) those days before; `rebuilt_partitions(..., missing=true)` then
-    builds them again. With `since` (a SQL date), only the model's partitions from that day on are
-    checked, for a model that knows no earlier partition can have lost its input (its `input` may
-    then hold those days alone). Spark has no DELETE on Parquet: there each such partition is
-    overwritten with no rows (`empty_spark_partition`). -#}
-{% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0, leading_days=0, since=none) %}
+    builds them again. Spark has no DELETE on Parquet: there each such partition is overwritten
+    with no rows (`empty_spark_partition`). -#}
+{% macro delete_vanished_partitions(date_column, input, input_date_column, condition='true', trailing_days=0, leading_days=0) %}
     {{ return(adapter.dispatch('delete_vanished_partitions', 'commerce_analytics')(
-        date_column, input, input_date_column, condition, trailing_days, leading_days, since
+        date_column, input, input_date_column, condition, trailing_days, leading_days
     )) }}
 {% endmacro %}
 
-{% macro duckdb__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days, since) -%}
+{% macro duckdb__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as built
         using (
-            {{ partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days, since) }}
+            {{ partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days) }}
         ) as removed
         where
             built.store_id = removed.store_id
@@ -31,23 +29,23 @@
 
 {#- Spark: the same partitions, each emptied by a static overwrite as the hook renders; the hook's
     own SQL is empty. -#}
-{% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days, since) -%}
+{% macro spark__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     {%- if execute and is_incremental() -%}
         {%- do empty_spark_partitions(
-            date_column, partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days, since)
+            date_column, partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days)
         ) -%}
     {%- endif -%}
 {%- endmacro %}
 
 {#- SQL: the (store_id, `date_column`) partitions of the running model to remove, on both engines:
     each whose input is gone, the `trailing_days` after it and the `leading_days` before it. -#}
-{% macro partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days, since) -%}
+{% macro partitions_to_remove(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
     select distinct
         built.store_id,
         built.{{ date_column }}
     from {{ this }} as built
     inner join (
-        {{ vanished_partitions(date_column, input, input_date_column, condition, since) }}
+        {{ vanished_partitions(date_column, input, input_date_column, condition) }}
     ) as vanished
         on
             built.store_id = vanished.store_id
@@ -56,7 +54,7 @@
 {%- endmacro %}
 
 {#- SQL: the (store_id, vanished_date) partitions of the running model whose input is gone. -#}
-{% macro vanished_partitions(date_column, input, input_date_column, condition, since) -%}
+{% macro vanished_partitions(date_column, input, input_date_column, condition) -%}
     select distinct
         store_id,
         {{ date_column }} as vanished_date
@@ -69,9 +67,6 @@
             and input.{{ input_date_column }} = partitions.{{ date_column }}
             and {{ condition }}
     )
-    {%- if since %}
-    and partitions.{{ date_column }} >= {{ since }}
-    {%- endif %}
 {%- endmacro %}
 
 {#- Spark: empty every (store_id, date) partition `partitions_sql` lists, as the caller renders; the
@@ -100,5 +95,25 @@
     where 1 = 0
 {%- endmacro %}
 
-{% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days, since) -%}
+{% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
+{%- endmacro %}
+
+{#- Pre-hook SQL of a model that rebuilds every day from `day` (YYYY-MM-DD) on: delete those days,
+    which the insert then writes whole, so a day left without rows goes too, and no input is read
+    to find it. Spark has no DELETE: each such partition is emptied as the hook renders. -#}
+{% macro delete_days_from(date_column, day) %}
+    {{ return(adapter.dispatch('delete_days_from', 'commerce_analytics')(date_column, day)) }}
+{% endmacro %}
+
+{% macro default__delete_days_from(date_column, day) -%}
+    delete from {{ this }} where {{ date_column }} >= cast('{{ day }}' as date)
+{%- endmacro %}
+
+{% macro spark__delete_days_from(date_column, day) -%}
+    {%- if execute -%}
+        {%- do empty_spark_partitions(date_column, (
+            "select distinct store_id, " ~ date_column ~ " from " ~ this
+            ~ " where " ~ date_column ~ " >= cast('" ~ day ~ "' as date)"
+        )) -%}
+    {%- endif -%}
 {%- endmacro %}

@@ -67,32 +67,12 @@
 {%- endmacro %}
 
 {#- The model's pre-hook: the rebuilt days lose what they held before the insert writes them
-    again. Days before them keep their readings: raw rows are never deleted but by an erasure, whose
-    rebuild covers every open day and then deletes the rows naming its subject wherever they are. -#}
-{% macro delete_vanished_sensor_days() %}
-    {{ return(adapter.dispatch('delete_vanished_sensor_days', 'commerce_analytics')()) }}
-{% endmacro %}
-
-{#- DuckDB deletes every rebuilt day, reading no input: the insert writes those that still have
-    readings whole. -#}
-{% macro duckdb__delete_vanished_sensor_days() -%}
+    again, so a day left without readings goes too (delete_days_from). Days before them keep
+    their readings: raw rows are never deleted but by an erasure, whose rebuild covers every open
+    day and then deletes the rows naming its subject wherever they are. -#}
+{% macro delete_rebuilt_sensor_days() -%}
     {%- set first = sensor_readings_first_day() -%}
     {%- if first is not none and first.day is not none -%}
-        delete from {{ this }} where reading_date >= cast('{{ first.day }}' as date)
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Spark cannot delete: of the rebuilt days, it empties those whose readings are gone
-    (delete_vanished_partitions from the first rebuilt day); insert_overwrite replaces the others. -#}
-{% macro default__delete_vanished_sensor_days() -%}
-    {%- set first = sensor_readings_first_day() -%}
-    {%- if first is not none and first.day is not none -%}
-        {%- set rebuilt = "measured_at >= " ~ dbt.dateadd('day', -1, "cast('" ~ first.day ~ "' as date)") -%}
-        {{ delete_vanished_partitions(
-            'reading_date',
-            '(' ~ with_local_date(ref('stg_devices__sensor_readings'), 'measured_at', 'reading_date', where=rebuilt) ~ ')',
-            'reading_date',
-            since="cast('" ~ first.day ~ "' as date)",
-        ) }}
+        {{ delete_days_from('reading_date', first.day) }}
     {%- endif -%}
 {%- endmacro %}

@@ -7,7 +7,8 @@ before the history (a day the other store has no events), so that store-day empt
 other store a late product view of a visitor who searched on the first day and did nothing else, a
 funnel step that reaches back to that entry day, a line added late to a first-day order a session
 bought, and a corrected publication of the other store's first-day exchange rate. A device that
-reports rarely has readings two days before the history and one on the second day. Prove every
+reports rarely has readings two days before the history and one on the second day, and its
+activation, on the first day, registers only on the late day. Prove every
 mart, and the incremental intermediate models, equal a full refresh of the same data."""
 
 from collections import Counter
@@ -32,7 +33,10 @@ from tests.conftest import event, write_batches, write_csv
 FIRST_DAY = date(2026, 11, 1)
 DAYS = 2
 # Landing times differ between the two builds by construction; they are bookkeeping, not data.
-BOOKKEEPING = {"partition_landed_at", "landed_at", "consent_landed_at", "first_landed_at", "identified_landed_at"}
+BOOKKEEPING = {
+    "partition_landed_at", "landed_at", "consent_landed_at", "first_landed_at", "identified_landed_at",
+    "inputs_landed_at",
+}  # fmt: skip
 # The incremental intermediate models compared besides the marts.
 INTERMEDIATE = (
     "int_events_classified",
@@ -46,6 +50,7 @@ INTERMEDIATE = (
     "int_events_sessionized",
     "int_sessions_summarized",
     "int_sensor_readings_evaluated",
+    "int_device_days_summarized",
 )
 # The day after the generated history, whose deliveries are late and store us's only.
 LATE_DAY = FIRST_DAY + timedelta(days=DAYS)
@@ -297,8 +302,24 @@ def _late_deliveries(history: DataPaths):
         GROUP BY device_id, store_id ORDER BY count(*) DESC, device_id LIMIT 1
     """).fetchall()  # fmt: skip
 
+    # The sparse device's activation, on the first day, registered only on the late day: its days
+    # before it landed (its readings two days before the history and on the second day) had no row.
+    [(late_activation,)] = con.execute(f"""
+        SELECT {{
+            'device_id': '{SPARSE_DEVICE}', 'store_id': store_id, 'customer_id': 'cus-us-0999999',
+            'order_item_id': NULL, 'product_id': product_id, 'lot_number': 'LOT-SPARSE',
+            'firmware_version': firmware_version, 'prescribed_wear_days': 14,
+            'shipped_at': '{FIRST_DAY - timedelta(days=7)}T09:00:00.000Z',
+            'activated_at': '{FIRST_DAY}T08:00:00.000Z', 'updated_at': '{FIRST_DAY}T08:00:00.000Z'
+        }}
+        FROM {_raw(history, 'device_activations')}
+        WHERE store_id = 'us' AND activated_at IS NOT NULL
+        ORDER BY device_id LIMIT 1
+    """).fetchall()  # fmt: skip
+
     def plant(paths: DataPaths) -> None:
         write_csv(paths, "sensor_readings", f"sensor_readings_{LATE_DAY:%Y%m%d}_late.csv", [late_reading])
+        write_csv(paths, "device_activations", f"device_activations_{LATE_DAY:%Y%m%d}_late.csv", [late_activation])
         write_csv(paths, "consent_logs", f"consent_logs_{LATE_DAY:%Y%m%d}.csv", decisions)
         write_csv(paths, "customers", f"customers_{LATE_DAY:%Y%m%d}.csv", [correction])
         # sent and received on the late day: an offline device syncing what it recorded on the first
@@ -516,6 +537,25 @@ def test_a_late_reading_reopened_its_day_and_entered_the_bands_after_it(warehous
     at = [reading_id for reading_id, _, _ in rows].index(reading["reading_id"])
     assert rows[at][1] == FIRST_DAY
     assert any(is_anomaly for _, _, is_anomaly in rows[at + 1 : at + 13])
+
+
+def test_a_late_activation_brought_its_device_days_from_its_first_reading(warehouses):
+    """The sparse device, activated on the first day but registered only on the late day, has its
+    days from its first readings on, two days before the history: 8 readings there, the activation
+    day (no reading), the second day's reading; each on its prescription (14 days from the first
+    day), as in the full refresh."""
+    incremental, _, _ = warehouses
+    with duckdb.connect(str(incremental.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT date, readings, is_active, is_activation_day, is_prescribed_day, lot_number"
+            " FROM main.int_device_days_summarized WHERE device_id = ? ORDER BY date",
+            [pseudonym(SPARSE_DEVICE, KEY)],
+        ).fetchall()
+    assert rows == [
+        (LONE_DAY, 8, True, False, False, "LOT-SPARSE"),
+        (FIRST_DAY, 0, False, True, False, "LOT-SPARSE"),
+        (FIRST_DAY + timedelta(days=1), 1, True, False, True, "LOT-SPARSE"),
+    ]
 
 
 def test_a_rebuilt_day_reads_as_far_back_as_its_bands_reach(warehouses):

@@ -383,9 +383,9 @@ def test_after_a_killed_and_resumed_purge_the_build_and_its_tests_pass(purged, u
     assert rebuilt.returncode == 0, rebuilt.stdout[-4000:]
     results = _results(paths)
     retention_tests = {name: results[name] for name in _tests_of_retained_columns(paths)}
-    # 31 columns of 19 models: page paths of top_pages_daily, cities and regions of fct_sessions and
-    # search terms of int_searches_daily among them
-    assert len(retention_tests) == 19
+    # 32 columns of 20 models: page paths of top_pages_daily, cities and regions of fct_sessions,
+    # search terms of int_searches_daily and the device keys of int_device_days_summarized among them
+    assert len(retention_tests) == 20
     assert set(retention_tests.values()) == {("pass", 0)}
     # The views the tests read do hold the purged NULLs (a staging view reads raw as it is now).
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:

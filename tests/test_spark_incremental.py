@@ -1,11 +1,12 @@
 """The incremental build on Spark: insert_overwrite by store and date partition reopens and replaces
 what DuckDB's delete+insert does. The clickstream chain (every incremental model from the
 classified events to the session, page-view, traffic, active-user, search and funnel marts, with what
-they read), and the sensor readings' evaluation, are built on Spark from two days of deliveries,
+they read), and the sensor readings' evaluation and the device days, are built on Spark from two days of deliveries,
 then again incrementally after a late delivery about the first day
 (tests/test_incremental_build.py's: a consent withdrawal between a device's events, an offline
 batch with a login, a login that re-stitches a device's visits of both days, a sensor reading
-re-sent, and another store's corrected customer address), and compared row for row with a DuckDB
+re-sent, a device's activation registered after its readings, and another store's corrected
+customer address), and compared row for row with a DuckDB
 full refresh of the same landed data. The Spark builds run in one Python process, so one JVM and
 its in-memory catalog serve them all. A third build, after a late withdrawal that empties a day
 (the lone visitor's), removes that day's rows on Spark too: Parquet has no DELETE, so each vanished
@@ -56,7 +57,7 @@ pytestmark = pytest.mark.spark
 
 # The clickstream's incremental models and everything they read (their seeds included).
 CHAIN = ["+fct_sessions", "+fct_page_views", "+traffic_sources_daily", "+active_users_daily", "+funnel_daily"]
-CHAIN += ["+funnel_visitors_daily", "+product_funnel_daily", "+search_terms_daily", "+int_sensor_readings_evaluated"]
+CHAIN += ["+funnel_visitors_daily", "+product_funnel_daily", "+search_terms_daily", "+int_device_days_summarized"]
 NODES = ["--resource-type", "seed", "--resource-type", "model"]
 COMMON = ["--project-dir", ".", "--profiles-dir", ".", "--select", *CHAIN, *NODES, *NO_LOOKBACK]
 
@@ -327,7 +328,7 @@ def test_the_late_delivery_reopened_the_first_day_on_spark(builds):
         "int_searches_daily",
         "fct_sessions", "fct_page_views",
         "traffic_sources_daily", "active_users_daily", "funnel_daily", "funnel_visitors_daily", "product_funnel_daily",
-        "int_sensor_readings_evaluated",
+        "int_sensor_readings_evaluated", "int_device_days_summarized",
     }  # fmt: skip
     events = read_spark_table_sql(spark, "main", "int_events_classified")
     with duckdb.connect() as con:

@@ -4,6 +4,18 @@
 --   prescribed day: an active day within the prescription (activation day + prescribed_wear_days);
 --   valid patch: a patch applied that day and worn at least `device_valid_wear_hours`;
 --   successful dose: delivered, within `dosage_tolerance_share` of the dose scheduled.
+--
+-- Incremental by store and local date: a run rebuilds every day from the first day that what landed
+-- since its last build changes (macros/device_days_scope.sql), from those days' readings, doses and
+-- patches and every device's activation and firmware updates.
+{%- set scope = device_days_scope() %}
+{#- the first rebuilt day; NULL when an incremental run rebuilds none, so every day is filtered out #}
+{%- set rebuilt_since = none %}
+{%- if is_incremental() and scope is not none %}
+    {%- set rebuilt_since = "cast('" ~ scope.day ~ "' as date)" if scope.day else "cast(null as date)" %}
+{%- endif %}
+{#- a local day starts up to a day before or after its UTC date #}
+{%- set read_from = none if rebuilt_since is none else dbt.dateadd('day', -1, rebuilt_since) %}
 with devices as (
 
     {{ with_local_date(ref('stg_devices__activations'), 'activated_at', 'activation_date') | indent(4) }}
@@ -13,18 +25,25 @@ with devices as (
 readings as (
 
     select * from {{ ref('int_sensor_readings_evaluated') }}
+    {%- if rebuilt_since %}
+    where reading_date >= {{ rebuilt_since }}
+    {%- endif %}
 
 ),
 
 doses as (
 
-    {{ with_local_date(ref('stg_devices__dosage_deliveries'), 'scheduled_at', 'dose_date') | indent(4) }}
+    {{ with_local_date(
+        ref('stg_devices__dosage_deliveries'), 'scheduled_at', 'dose_date', where=none if read_from is none else 'scheduled_at >= ' ~ read_from
+    ) | indent(4) }}
 
 ),
 
 patches as (
 
-    {{ with_local_date(ref('stg_devices__patch_applications'), 'applied_at', 'applied_date') | indent(4) }}
+    {{ with_local_date(
+        ref('stg_devices__patch_applications'), 'applied_at', 'applied_date', where=none if read_from is none else 'applied_at >= ' ~ read_from
+    ) | indent(4) }}
 
 ),
 
@@ -190,5 +209,10 @@ select
     readings_within_bounds,
     anomalies,
     scheduled_deliveries,
-    successful_deliveries
+    successful_deliveries,
+    {%- set landed_through = "'" ~ scope.landed_through ~ "'" if scope and scope.landed_through else 'null' %}
+    cast({{ landed_through }} as {{ dbt.type_timestamp() }}) as inputs_landed_at
 from summarized
+{%- if rebuilt_since %}
+where date >= {{ rebuilt_since }}
+{%- endif %}
