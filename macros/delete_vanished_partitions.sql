@@ -98,11 +98,18 @@
 {% macro default__delete_vanished_partitions(date_column, input, input_date_column, condition, trailing_days, leading_days) -%}
 {%- endmacro %}
 
-{#- Pre-hook SQL of a model that rebuilds every day from `day` (YYYY-MM-DD) on: delete those days,
-    which the insert then writes whole, so a day left without rows goes too, and no input is read
-    to find it. Spark has no DELETE: each such partition is emptied as the hook renders. -#}
-{% macro delete_days_from(date_column, day) %}
-    {{ return(adapter.dispatch('delete_days_from', 'commerce_analytics')(date_column, day)) }}
+{#- Pre-hook SQL of a model that rebuilds every day from its scope's first day (`scope.day`,
+    YYYY-MM-DD; sensor_readings_first_day, device_days_scope) on: delete those days, which the
+    insert then writes whole, so a day left without rows goes too, and no input is read to find
+    it. Days before them keep their rows: raw rows are never deleted but by an erasure, whose
+    rebuild covers every open day and then deletes the rows naming its subject wherever they are.
+    Nothing on a full build (no scope) or when no day is rebuilt. Spark has no DELETE: each such
+    partition is emptied as the hook renders. -#}
+{% macro delete_days_from(date_column, scope) %}
+    {%- if scope is none or scope.day is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('delete_days_from', 'commerce_analytics')(date_column, scope.day)) }}
 {% endmacro %}
 
 {% macro default__delete_days_from(date_column, day) -%}

@@ -84,12 +84,3 @@
         {%- endfor %}
     ) as landed
 {%- endmacro %}
-
-{#- The model's pre-hook: the rebuilt days lose what they held before the insert writes them
-    again, so a day left without a device day goes too (delete_days_from). -#}
-{% macro delete_rebuilt_device_days() -%}
-    {%- set scope = device_days_scope() -%}
-    {%- if scope is not none and scope.day is not none -%}
-        {{ delete_days_from('date', scope.day) }}
-    {%- endif -%}
-{%- endmacro %}

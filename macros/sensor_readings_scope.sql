@@ -65,14 +65,3 @@
     ).columns[0].values()[0] -%}
     {{ return({'day': day, 'landed_since': landed_since}) }}
 {%- endmacro %}
-
-{#- The model's pre-hook: the rebuilt days lose what they held before the insert writes them
-    again, so a day left without readings goes too (delete_days_from). Days before them keep
-    their readings: raw rows are never deleted but by an erasure, whose rebuild covers every open
-    day and then deletes the rows naming its subject wherever they are. -#}
-{% macro delete_rebuilt_sensor_days() -%}
-    {%- set first = sensor_readings_first_day() -%}
-    {%- if first is not none and first.day is not none -%}
-        {{ delete_days_from('reading_date', first.day) }}
-    {%- endif -%}
-{%- endmacro %}
