@@ -15,7 +15,7 @@
     its days to the rebuild, which gives the same rows. -#}
 {% macro classified_partitions(since) -%}
     {%- set window_since = window_rebuilt_since() -%}
-    {%- set landed_since = "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set landed_since = timestamp_literal(since) -%}
     with new_events as (
 
         select

@@ -25,13 +25,13 @@
     {%- endif -%}
     {%- set since = run_query("select max(inputs_landed_at) from " ~ this).columns[0].values()[0] -%}
     {%- set landed = "true" if since is none
-        else "_landed_at > cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+        else "_landed_at > " ~ timestamp_literal(since) -%}
     {%- set activations = raw_source('devices', 'device_activations') -%}
     {%- set doses = raw_source('devices', 'dosage_deliveries') -%}
     {%- set patches = raw_source('devices', 'patch_applications') -%}
     {%- set activated = "device_id in (select device_id from " ~ activations ~ " where " ~ landed ~ ")" -%}
     {%- set readings_landed = "true" if since is none
-        else "landed_at > cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+        else "landed_at > " ~ timestamp_literal(since) -%}
     {%- set first_changed -%}
         select min(day) from (
             select reading_date as day

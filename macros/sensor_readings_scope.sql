@@ -38,7 +38,7 @@
     {%- endset -%}
     {%- set band_from = run_query(band_start).columns[0].values()[0] -%}
     {%- set read_from = first_instant if band_from is none
-        else "least(cast('" ~ band_from ~ "' as " ~ dbt.type_timestamp() ~ "), " ~ first_instant ~ ")" -%}
+        else "least(" ~ timestamp_literal(band_from) ~ ", " ~ first_instant ~ ")" -%}
     {{ return({'first': first.day, 'read_from': read_from}) }}
 {%- endmacro %}
 
@@ -50,7 +50,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set since = run_query("select max(landed_at) from " ~ this).columns[0].values()[0] -%}
-    {%- set landed_since = none if since is none else "cast('" ~ since ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set landed_since = none if since is none else timestamp_literal(since) -%}
     {%- set window_since = window_rebuilt_since() -%}
     {%- set first_new -%}
         select min(reading_date)
