@@ -1,9 +1,9 @@
 """Data tests at the cost of the day (macros/get_where_subquery.sql): in a run that names its
 window, a partition-local test of an incremental model reads only the partitions from the window's
 start less lookback_days, and one of a staging view of a source that grows by the day (the
-clickstream, the sensor readings) only the rows from then; an unwindowed or full-refresh run, and
-any other test, reads whole tables. One small warehouse (five generated days, one store) built once
-up to int_events_sessionized, with the sensor readings' view."""
+clickstream, the sensor readings, doses and patches) only the rows from then; an unwindowed or
+full-refresh run, and any other test, reads whole tables. One small warehouse (five generated days,
+one store) built once up to int_events_sessionized, with the devices' views."""
 
 import json
 import shutil
@@ -26,6 +26,9 @@ REBUILT_SINCE = WINDOW_START - timedelta(days=3)
 UNIQUE_EVENT = "unique_int_events_classified_event_id"
 RETAINED_DEVICE = "not_null_stg_storefront__events"
 READINGS_NOT_NULL = "not_null_stg_devices__sensor_readings"
+DOSES_NOT_NULL = "not_null_stg_devices__dosage_deliveries"
+PATCHES_NOT_NULL = "not_null_stg_devices__patch_applications"
+DEVICE_VIEWS = ["stg_devices__sensor_readings", "stg_devices__dosage_deliveries", "stg_devices__patch_applications"]
 UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
     # unique key of an incremental mart, partitioned by session_date: limited
@@ -76,7 +79,7 @@ def built(tmp_path_factory):
         mp.delenv("DBT_WINDOW_START", raising=False)
         generate(paths, GeneratorConfig(days=DAYS, start_date=FIRST_DAY, stores=1, events_per_day=1000, seed=11))
         dbt("seed")
-        land_and_run(paths, mp, "--select", "+int_events_sessionized", "stg_devices__sensor_readings")
+        land_and_run(paths, mp, "--select", "+int_events_sessionized", *DEVICE_VIEWS)
     return paths
 
 
@@ -238,6 +241,9 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
 WINDOWED_STAGING_TESTS = {
     RETAINED_DEVICE: ("events", "event_at"),
     READINGS_NOT_NULL: ("sensor_readings", "measured_at"),
+    DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at"),
+    # the copy landed last wins (last_landed_copy)
+    PATCHES_NOT_NULL: ("patch_applications", "applied_at"),
 }
 
 

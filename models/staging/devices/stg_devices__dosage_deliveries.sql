@@ -1,13 +1,8 @@
-with source as (
+with deduplicated as (
 
-    select * from {{ raw_source('devices', 'dosage_deliveries') }}
-
-),
-
-deduplicated as (
-
-    -- immutable: the first received copy wins
-    {{ deduplicate('source', 'delivery_id', '_landing_order') | indent(4) }}
+    -- immutable: the first received copy wins (read from the landed table, not a `source` CTE, so
+    -- the device days' filter on scheduled_at reaches the scan: see first_landed_copy)
+    {{ first_landed_copy(raw_source('devices', 'dosage_deliveries'), 'delivery_id') | indent(4) }}
 
 ),
 

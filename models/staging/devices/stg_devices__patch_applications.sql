@@ -1,13 +1,8 @@
-with source as (
+with deduplicated as (
 
-    select * from {{ raw_source('devices', 'patch_applications') }}
-
-),
-
-deduplicated as (
-
-    -- re-exported on change: the row landed last wins
-    {{ deduplicate('source', 'application_id', '_landing_order desc') | indent(4) }}
+    -- re-exported on change: the copy landed last wins (read from the landed table, not a `source`
+    -- CTE, so the device days' filter on applied_at reaches the scan: see last_landed_copy)
+    {{ last_landed_copy(raw_source('devices', 'patch_applications'), 'application_id') | indent(4) }}
 
 ),
 
