@@ -1,9 +1,10 @@
 """Data tests at the cost of the day (macros/get_where_subquery.sql): in a run that names its
 window, a partition-local test of an incremental model reads only the partitions from the window's
 start less lookback_days, and one of a staging view of a source that grows by the day (the
-clickstream, the sensor readings, doses and patches) only the rows from then; an unwindowed or
-full-refresh run, and any other test, reads whole tables. One small warehouse (five generated days,
-one store) built once up to int_events_sessionized, with the devices' views."""
+clickstream, the consent decisions, the sensor readings, doses and patches) only the rows from
+then; an unwindowed or full-refresh run, and any other test, reads whole tables. One small
+warehouse (five generated days, one store) built once up to int_events_sessionized, with the
+devices' views."""
 
 import json
 import shutil
@@ -28,6 +29,7 @@ RETAINED_DEVICE = "not_null_stg_storefront__events"
 READINGS_NOT_NULL = "not_null_stg_devices__sensor_readings"
 DOSES_NOT_NULL = "not_null_stg_devices__dosage_deliveries"
 PATCHES_NOT_NULL = "not_null_stg_devices__patch_applications"
+CONSENT_NOT_NULL = "not_null_stg_crm__consent_logs"
 DEVICE_VIEWS = ["stg_devices__sensor_readings", "stg_devices__dosage_deliveries", "stg_devices__patch_applications"]
 UNIQUE_SESSIONIZED_EVENT = "unique_int_events_sessionized_event_id"
 TESTS = {
@@ -244,6 +246,7 @@ WINDOWED_STAGING_TESTS = {
     DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at"),
     # the copy landed last wins (last_landed_copy)
     PATCHES_NOT_NULL: ("patch_applications", "applied_at"),
+    CONSENT_NOT_NULL: ("consent_logs", "recorded_at"),
 }
 
 

@@ -1,13 +1,8 @@
-with source as (
+with deduplicated as (
 
-    select * from {{ raw_source('crm', 'consent_logs') }}
-
-),
-
-deduplicated as (
-
-    -- immutable: the first received copy wins
-    {{ deduplicate('source', 'consent_event_id', '_landing_order') | indent(4) }}
+    -- immutable: the first received copy wins (read from the landed table, not a `source` CTE, so
+    -- a test's window on recorded_at reaches the scan: see first_landed_copy)
+    {{ first_landed_copy(raw_source('crm', 'consent_logs'), 'consent_event_id') | indent(4) }}
 
 ),
 
