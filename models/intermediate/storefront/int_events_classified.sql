@@ -41,6 +41,23 @@ localized as {{ inlined() }} (
 
 ),
 
+-- What the rules below read of each event, computed once: each reading of `localized` expands
+-- the staging view again, with its first-copy aggregate over every event id ever landed, so the
+-- rules share one narrow copy and only the classified rows read `localized` a second time.
+rule_inputs as {{ computed_once() }} (
+
+    select
+        store_id,
+        anonymous_id,
+        event_id,
+        event_at,
+        event_date,
+        event_type,
+        order_id
+    from localized
+
+),
+
 -- Windows of activity: each device's events in time order, cut wherever it stayed quiet for more
 -- than bot_burst_gap_minutes. A rate over a whole day would let two fast bursts hours apart
 -- average out below the threshold.
@@ -56,7 +73,7 @@ device_events as (
             partition by store_id, anonymous_id
             order by event_at, event_id
         ) as previous_event_at
-    from localized
+    from rule_inputs
 
 ),
 
@@ -152,7 +169,7 @@ purchases as (
         store_id,
         order_id,
         event_at
-    from localized
+    from rule_inputs
     where event_type = 'purchase' and order_id is not null
     {%- if scope %}
     union all

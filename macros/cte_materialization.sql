@@ -16,3 +16,18 @@
 
 {% macro default__inlined() -%}
 {%- endmacro %}
+
+{#- The keyword that makes DuckDB compute a CTE once for all its readers, for a narrow CTE read by
+    several parts of a query whose own input is costly to expand again (each expansion of
+    `stg_storefront__events` finds the first copy of every event id ever landed). Spark plans a
+    CTE read twice as two reads; it has no such keyword. -#}
+{% macro computed_once() %}
+    {{ return(adapter.dispatch('computed_once', 'commerce_analytics')()) }}
+{% endmacro %}
+
+{% macro duckdb__computed_once() -%}
+    materialized
+{%- endmacro %}
+
+{% macro default__computed_once() -%}
+{%- endmacro %}
