@@ -1,10 +1,9 @@
 {#- Keep, of each `key`, the copy landed first (lowest `_landing_order`, unique per landed row).
     Equal to deduplicate(relation, key, '_landing_order'), as a join to each key's first landing
     rather than a window over whole rows: a filter on the result's columns then reaches the scan
-    of `relation`, so a reader of a few days (an incremental int_events_classified, a windowed test
-    of the clickstream or of the sensor readings, the device days' doses) reads and hashes those
-    days' rows, and only the keys and landing orders of the rest. `relation` is the landed table
-    itself, read twice (a CTE read twice may be materialised whole). -#}
+    of `relation`, so a reader of a few days (an incremental model, a windowed test) reads and
+    hashes those days' rows, and only the keys and landing orders of the rest. `relation` is the
+    landed table itself, read twice (a CTE read twice may be materialised whole). -#}
 {% macro first_landed_copy(relation, key) -%}
     {{ landed_copy(relation, key, 'min') }}
 {%- endmacro %}

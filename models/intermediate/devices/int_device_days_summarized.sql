@@ -210,8 +210,9 @@ select
     anomalies,
     scheduled_deliveries,
     successful_deliveries,
-    {%- set landed_through = "'" ~ scope.landed_through ~ "'" if scope and scope.landed_through else 'null' %}
-    cast({{ landed_through }} as {{ dbt.type_timestamp() }}) as inputs_landed_at
+    {%- set landed_through = timestamp_literal(scope.landed_through) if scope and scope.landed_through
+        else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' %}
+    {{ landed_through }} as inputs_landed_at
 from summarized
 {%- if rebuilt_since %}
 where date >= {{ rebuilt_since }}
