@@ -2,7 +2,8 @@
 window, a partition-local test of an incremental model reads only the partitions from the window's
 start less lookback_days, and one of a staging view of a source that grows by the day (the
 clickstream, the consent decisions, the sensor readings, doses and patches) only the rows from
-then; an unwindowed or full-refresh run, and any other test, reads whole tables. One small
+then; an unwindowed or full-refresh run, and any other test, reads whole tables. The daily
+classification of the clickstream reads its staging view twice, not once per rule. One small
 warehouse (five generated days, one store) built once up to int_events_sessionized, with the
 devices' views."""
 
@@ -250,15 +251,20 @@ WINDOWED_STAGING_TESTS = {
 }
 
 
-def parquet_scans(profile: dict) -> list[int]:
-    """Rows each Parquet scan of a DuckDB JSON profile passed on, in ascending order."""
+def parquet_scan_nodes(profile: dict) -> list[dict]:
+    """The Parquet scans of a DuckDB JSON profile."""
     found, nodes = [], list(profile["operator"])
     while nodes:
         node = nodes.pop()
         if node["type"] == "TABLE_SCAN" and node["extra_info"].get("Function") == "READ_PARQUET":
-            found.append(node["intermediate_rows"])
+            found.append(node)
         nodes += node.get("children", [])
-    return sorted(found)
+    return found
+
+
+def parquet_scans(profile: dict) -> list[int]:
+    """Rows each Parquet scan of a DuckDB JSON profile passed on, in ascending order."""
+    return sorted(node["intermediate_rows"] for node in parquet_scan_nodes(profile))
 
 
 @pytest.mark.parametrize("test_name", sorted(WINDOWED_STAGING_TESTS))
@@ -285,3 +291,27 @@ def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse,
         assert con.execute(result.node.compiled_code).fetchall() == []
     assert 0 < in_window < landed
     assert parquet_scans(json.loads(profile.read_text())) == [in_window, landed]
+
+
+def test_a_daily_classification_looks_up_the_first_copies_twice(in_warehouse, monkeypatch, tmp_path):
+    """int_events_classified's run over the window's days reads the clickstream's staging view twice
+    (the rules' narrow copy, computed once, and the classified rows), so it looks up the first copy of
+    every event id ever landed twice, not once for each of its three rules."""
+    monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
+    [result] = dbt("compile", "--select", "int_events_classified", "--indirect-selection", "empty")
+    for part in in_warehouse.root.glob(f"{in_warehouse.warehouse.name}*"):
+        shutil.copy(part, tmp_path / part.name)
+    profile = tmp_path / "profile.json"
+    with duckdb.connect(str(tmp_path / in_warehouse.warehouse.name)) as con:
+        Plugin("pii_key", {}).configure_cursor(con)
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{profile}'")
+        [(rebuilt,)] = con.execute(f"select count(*) from ({result.node.compiled_code})").fetchall()
+    # first_landed_copy's lookup reads only the keys and landing orders of every landed copy
+    lookups = [
+        scan
+        for scan in parquet_scan_nodes(json.loads(profile.read_text()))
+        if sorted(scan["extra_info"]["Projections"]) == ["_landing_order", "event_id"]
+    ]
+    assert rebuilt > 0
+    assert len(lookups) == 2
