@@ -10,6 +10,7 @@ devices' views."""
 import json
 import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -267,6 +268,23 @@ def parquet_scans(profile: dict) -> list[int]:
     return sorted(node["intermediate_rows"] for node in parquet_scan_nodes(profile))
 
 
+def profiled(paths: DataPaths, tmp_path: Path, sql: str) -> tuple[list, dict]:
+    """The rows of `sql`, run on a copy of the warehouse as a dbt cursor runs it, and DuckDB's JSON
+    profile of it."""
+    # a copy under the same name (the SQL names its catalog), with its write-ahead log: dbt's
+    # connection in this process holds the warehouse
+    for part in paths.root.glob(f"{paths.warehouse.name}*"):
+        shutil.copy(part, tmp_path / part.name)
+    profile = tmp_path / "profile.json"
+    with duckdb.connect(str(tmp_path / paths.warehouse.name)) as con:
+        # the privacy variables every dbt cursor gets: the retained columns' conditions read them
+        Plugin("pii_key", {}).configure_cursor(con)
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{profile}'")
+        rows = con.execute(sql).fetchall()
+    return rows, json.loads(profile.read_text())
+
+
 @pytest.mark.parametrize("test_name", sorted(WINDOWED_STAGING_TESTS))
 def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse, monkeypatch, tmp_path, test_name):
     """The window reaches the scan of the landed Parquet (first_landed_copy): the test reads the
@@ -274,23 +292,14 @@ def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse,
     source, column = WINDOWED_STAGING_TESTS[test_name]
     monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
     [result] = dbt("compile", "--select", test_name)
-    # a copy under the same name (the SQL names its catalog), with its write-ahead log: dbt's
-    # connection in this process holds the warehouse
-    for part in in_warehouse.root.glob(f"{in_warehouse.warehouse.name}*"):
-        shutil.copy(part, tmp_path / part.name)
-    profile = tmp_path / "profile.json"
     landed_rows = f"read_parquet('{in_warehouse.raw / source}/*/*.parquet', hive_partitioning = false)"
-    with duckdb.connect(str(tmp_path / in_warehouse.warehouse.name)) as con:
-        landed, in_window = con.execute(
-            f"select count(*), count(*) filter (where {rebuilt_since(column)}) from {landed_rows}"
-        ).fetchone()
-        # the privacy variables every dbt cursor gets: the retained columns' conditions read them
-        Plugin("pii_key", {}).configure_cursor(con)
-        con.execute("PRAGMA enable_profiling = 'json'")
-        con.execute(f"PRAGMA profiling_output = '{profile}'")
-        assert con.execute(result.node.compiled_code).fetchall() == []
+    landed, in_window = duckdb.execute(
+        f"select count(*), count(*) filter (where {rebuilt_since(column)}) from {landed_rows}"
+    ).fetchone()
+    failing, profile = profiled(in_warehouse, tmp_path, result.node.compiled_code)
+    assert failing == []
     assert 0 < in_window < landed
-    assert parquet_scans(json.loads(profile.read_text())) == [in_window, landed]
+    assert parquet_scans(profile) == [in_window, landed]
 
 
 def test_a_daily_classification_looks_up_the_first_copies_twice(in_warehouse, monkeypatch, tmp_path):
@@ -299,18 +308,11 @@ def test_a_daily_classification_looks_up_the_first_copies_twice(in_warehouse, mo
     every event id ever landed twice, not once for each of its three rules."""
     monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
     [result] = dbt("compile", "--select", "int_events_classified", "--indirect-selection", "empty")
-    for part in in_warehouse.root.glob(f"{in_warehouse.warehouse.name}*"):
-        shutil.copy(part, tmp_path / part.name)
-    profile = tmp_path / "profile.json"
-    with duckdb.connect(str(tmp_path / in_warehouse.warehouse.name)) as con:
-        Plugin("pii_key", {}).configure_cursor(con)
-        con.execute("PRAGMA enable_profiling = 'json'")
-        con.execute(f"PRAGMA profiling_output = '{profile}'")
-        [(rebuilt,)] = con.execute(f"select count(*) from ({result.node.compiled_code})").fetchall()
+    [(rebuilt,)], profile = profiled(in_warehouse, tmp_path, f"select count(*) from ({result.node.compiled_code})")
     # first_landed_copy's lookup reads only the keys and landing orders of every landed copy
     lookups = [
         scan
-        for scan in parquet_scan_nodes(json.loads(profile.read_text()))
+        for scan in parquet_scan_nodes(profile)
         if sorted(scan["extra_info"]["Projections"]) == ["_landing_order", "event_id"]
     ]
     assert rebuilt > 0
