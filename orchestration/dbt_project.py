@@ -6,6 +6,8 @@ the CLI and the tests call `prepare_manifest()` before loading the definitions.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -25,7 +27,8 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.dagster_dbt_translator import validate_opt_translator
 from dagster_dbt.dbt_manifest import DbtManifestParam, validate_manifest
 
-from orchestration.settings import PROJECT_DIR, SPARK_TARGET, TARGET_ENV, DataPaths, dbt_target
+from orchestration.lib.file_locks import exclusive_file
+from orchestration.settings import PROJECT_DIR, SPARK_TARGET, TARGET_ENV, DataPaths, dbt_project_config, dbt_target
 
 # The CLI may run without the virtualenv's bin/ on PATH; dbt is installed beside this Python.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -162,28 +165,93 @@ class DbtCli(DbtCliResource):
             )
 
 
+# What a parse reads besides the project's files: dbt's own code and the environment it is given.
+DBT_DISTRIBUTIONS = ("dbt-core", "dbt-adapters", "dbt-duckdb", "dbt-spark")
+# The folders dbt reads files from, where dbt_project.yml names none, and its packages' folder.
+DBT_FOLDER_DEFAULTS = {
+    "model-paths": ["models"],
+    "seed-paths": ["seeds"],
+    "macro-paths": ["macros"],
+    "test-paths": ["tests"],
+    "snapshot-paths": ["snapshots"],
+    "analysis-paths": ["analyses"],
+    "docs-paths": [],
+    "packages-install-path": "dbt_packages",
+}
+# Set by the shell or pytest for each command or test, and read by no dbt file: left out of the
+# digest so that they do not force a parse.
+VOLATILE_VARIABLES = {"PYTEST_CURRENT_TEST", "PWD", "OLDPWD", "SHLVL", "_"}
+# Beside the prepared manifest: the digest of the inputs it was parsed from.
+PARSE_INPUTS = "parse_inputs.sha256"
+
+
+def parsed_files() -> list[Path]:
+    """Every file dbt may read in a parse: its project and profile files, and every file under the
+    folders dbt_project.yml names (Python files and all, which only costs a parse when they change)."""
+    config = dbt_project_config()
+    folders = set()
+    for key, default in DBT_FOLDER_DEFAULTS.items():
+        named = config.get(key, default)
+        folders.update([named] if isinstance(named, str) else named)
+    files = [PROJECT_DIR / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
+    for folder in sorted(folders):
+        files.extend(path for path in (PROJECT_DIR / folder).rglob("*") if "__pycache__" not in path.parts)
+    return sorted(path for path in files if path.is_file())
+
+
+def parse_inputs_digest(env: Mapping[str, str]) -> str:
+    """SHA-256 of everything a parse with `env` laid over this process's environment reads: two
+    parses with the same digest write the same manifest."""
+    digest = hashlib.sha256()
+    for distribution in DBT_DISTRIBUTIONS:
+        try:
+            version = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{distribution}={version}\0".encode())
+    environment = {**os.environ, **env}
+    for name in sorted(environment.keys() - VOLATILE_VARIABLES):
+        digest.update(f"{name}={environment[name]}\0".encode())
+    for path in parsed_files():
+        digest.update(f"{path.relative_to(PROJECT_DIR)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def prepare_manifest(paths: DataPaths | None = None) -> Path:
     """Parse the project into target/dagster/manifest.json with the dbt beside this Python; the
     parse is also the partial-parse file every build starts from (see seed_partial_parse). dbt
     writes into a folder of this process's own, then each file replaces the old one whole: a
     process loading the definitions meanwhile (another run, a test beside) never reads half a file.
     Parsed for `paths` when given, with the DATA_DIR its builds get (dbt parses again when the
-    profile changes); else for the inherited DATA_DIR (`dagster dev`)."""
+    profile changes); else for the inherited DATA_DIR (`dagster dev`).
+
+    Skipped when nothing a parse reads has changed since the manifest's (`parse_inputs_digest`):
+    dbt takes 5 s to find that out, at the start of every Dagster build. One process prepares at a
+    time, so the digest beside the manifest is always the one it was parsed from."""
     target = dbt_project.project_dir / dbt_project.target_path
-    parsing = target.with_name(f"{target.name}.parsing-{os.getpid()}")
-    shutil.rmtree(parsing, ignore_errors=True)
-    seed_partial_parse(parsing)
-    try:
-        env = dbt_environment(paths) if paths else target_environment()
-        DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], env=env, target_path=parsing
-        ).wait()
-        target.mkdir(parents=True, exist_ok=True)
-        for produced in parsing.iterdir():
-            if produced.is_file():
-                produced.replace(target / produced.name)
-    finally:
+    env = dbt_environment(paths) if paths else target_environment()
+    with exclusive_file(target.with_name(f"{target.name}.prepare.lock"), "manifest"):
+        digest = parse_inputs_digest(env)
+        stamp = target / PARSE_INPUTS
+        parsed = [dbt_project.manifest_path, target / "partial_parse.msgpack", stamp]
+        if all(path.exists() for path in parsed) and stamp.read_text() == digest:
+            return dbt_project.manifest_path
+        parsing = target.with_name(f"{target.name}.parsing-{os.getpid()}")
         shutil.rmtree(parsing, ignore_errors=True)
+        seed_partial_parse(parsing)
+        try:
+            DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+                ["parse", "--quiet"], env=env, target_path=parsing
+            ).wait()
+            target.mkdir(parents=True, exist_ok=True)
+            stamp.unlink(missing_ok=True)
+            for produced in parsing.iterdir():
+                if produced.is_file():
+                    produced.replace(target / produced.name)
+            stamp.write_text(digest)
+        finally:
+            shutil.rmtree(parsing, ignore_errors=True)
     return dbt_project.manifest_path
 
 

@@ -14,10 +14,14 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def dbt_project_config() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+
+
 def project_var(name: str):
     """A var's default in dbt_project.yml, for Python that must agree with the models. Here, not
     beside the dbt resources: the dbt process's plugin needs it without importing Dagster."""
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][name]
+    return dbt_project_config()["vars"][name]
 
 
 # The dbt target when DBT_TARGET is unset (profiles.yml's default) and the Spark one.

@@ -130,6 +130,7 @@ SHARED_GROUPS = {
         "test_bench_stages.py",
         "test_build_recovery.py",
         "test_cli.py",
+        "test_dbt_args.py",
         "test_metric_catalogue.py",
         "test_orchestration.py",
         "test_orchestration_automation.py",

@@ -3,11 +3,25 @@ stand-in records what the dbt process would get)."""
 
 import json
 import os
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from dagster_dbt import DbtProject
 
-from orchestration.dbt_project import PROJECT_DIR, WINDOW_START_ENV, DbtCli, dbt_environment
+from orchestration import dbt_project as dbt_project_module
+from orchestration import settings
+from orchestration.dbt_project import (
+    PROJECT_DIR,
+    WINDOW_START_ENV,
+    DbtCli,
+    dbt_environment,
+    ensure_manifest,
+    parse_inputs_digest,
+    parsed_files,
+    prepare_manifest,
+)
 from orchestration.defs.dbt import DbtBuildConfig, DomainTranslator, build_args
 from orchestration.defs.partitions import PARTITIONS_START
 from orchestration.runner import partition_range, rebuild_lookback
@@ -105,6 +119,87 @@ def test_the_dbt_process_gets_the_env_and_this_process_keeps_its_own(tmp_path, m
     DbtCli(project_dir=PROJECT_DIR, dbt_executable=str(fake)).cli(["build"], env=env, target_path=tmp_path).wait()
     assert (tmp_path / "seen").read_text().strip() == f"build|2026-11-07|{tmp_path}|yes"
     assert WINDOW_START_ENV not in os.environ
+
+
+def stand_in_parse(parses: list[str]) -> type:
+    """dbt parse as prepare_manifest starts it: records the data folder, writes the files a parse does."""
+
+    class StandInParse:
+        def __init__(self, **_):
+            pass
+
+        def cli(self, args, env, target_path):
+            assert args == ["parse", "--quiet"]
+            parses.append(env["DATA_DIR"])
+            target_path.mkdir(parents=True, exist_ok=True)
+            for name in ("manifest.json", "partial_parse.msgpack"):
+                (target_path / name).write_text(f"parse {len(parses)}")
+            return SimpleNamespace(wait=lambda: None)
+
+    return StandInParse
+
+
+def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(tmp_path, monkeypatch):
+    target = tmp_path / "target"
+    project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=target)
+    monkeypatch.setattr(dbt_project_module, "dbt_project", project)
+    parses = []
+    monkeypatch.setattr(dbt_project_module, "DbtCli", stand_in_parse(parses))
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+
+    assert prepare_manifest(DataPaths(first)) == target / "manifest.json"
+    prepare_manifest(DataPaths(first))
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # set for each test, read by no dbt file
+    prepare_manifest(DataPaths(first))
+    assert parses == [first]
+    prepare_manifest(DataPaths(second))  # another data folder: another profile
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "true")  # any other variable dbt may read
+    prepare_manifest(DataPaths(second))
+    (target / "partial_parse.msgpack").unlink()  # a parse's file missing
+    prepare_manifest(DataPaths(second))
+    assert parses == [first, second, second, second]
+    assert (target / "manifest.json").read_text() == "parse 4"
+    digest = parse_inputs_digest({"DATA_DIR": second, "DBT_TARGET": "dev"})
+    assert (target / "parse_inputs.sha256").read_text() == digest
+    assert not list(tmp_path.glob("target.parsing-*"))
+
+
+def test_the_digest_follows_the_files_dbt_reads_and_no_other(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    for folder in ("models", "macros", "seeds", "tests"):
+        shutil.copytree(PROJECT_DIR / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(dbt_project_module, "PROJECT_DIR", project)
+    monkeypatch.setattr(settings, "PROJECT_DIR", project)
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    unchanged = parse_inputs_digest(env)
+
+    (project / "docs").mkdir()
+    (project / "docs" / "notes.md").write_text("not a folder of dbt_project.yml")
+    (project / "tests" / "__pycache__").mkdir()
+    (project / "tests" / "__pycache__" / "conftest.pyc").write_bytes(b"compiled")
+    assert parse_inputs_digest(env) == unchanged
+    model = project / "models" / "marts" / "commerce" / "kpis_daily.sql"
+    model.write_text(model.read_text() + "\n-- edited\n")
+    edited = parse_inputs_digest(env)
+    assert edited != unchanged
+    (project / "seeds" / "extra.csv").write_text("a\n1\n")
+    assert parse_inputs_digest(env) not in {unchanged, edited}
+
+
+def test_the_digest_reads_every_file_the_parse_read():
+    manifest = json.loads(ensure_manifest().read_text())
+    read = {
+        os.path.normpath(resource["original_file_path"])  # hooks are read from ./dbt_project.yml
+        for kind in ("nodes", "sources", "macros", "docs", "unit_tests", "exposures", "semantic_models")
+        for resource in manifest[kind].values()
+        if resource["package_name"] == "commerce_analytics"
+    }
+    digested = {str(path.relative_to(PROJECT_DIR)) for path in parsed_files()}
+    assert len(read) > 200  # every model, macro, seed, test and YAML file of the project
+    assert read - digested == set()
 
 
 @pytest.mark.parametrize(

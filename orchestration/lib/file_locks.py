@@ -1,4 +1,5 @@
-"""Exclusive file locks under DATA_DIR: one warehouse writer at a time, one lander per source.
+"""Exclusive file locks: under DATA_DIR one warehouse writer at a time and one lander per source;
+in the project, one parse of the dbt manifest at a time.
 
 A Dagster pool serialises the steps of runs launched by `dagster dev`; these locks hold across
 every process and instance (an in-process CLI run, a second terminal, a test thread), because
@@ -12,6 +13,7 @@ import fcntl
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from orchestration.settings import DataPaths
 
@@ -25,7 +27,14 @@ class LockTimeout(TimeoutError):
 
 @contextlib.contextmanager
 def exclusive(paths: DataPaths, name: str, timeout: float = 3600, log: logging.Logger | None = None) -> Iterator[None]:
-    lock_file = paths.root / "locks" / f"{name}.lock"
+    with exclusive_file(paths.root / "locks" / f"{name}.lock", name, timeout, log):
+        yield
+
+
+@contextlib.contextmanager
+def exclusive_file(
+    lock_file: Path, name: str, timeout: float = 3600, log: logging.Logger | None = None
+) -> Iterator[None]:
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with lock_file.open("a") as handle:
         deadline = time.monotonic() + timeout
