@@ -94,7 +94,7 @@ def count_records(path: Path, contract: Contract) -> RecordCount:
     try:
         with open_binary(path) as binary:
             if contract.format == "csv":
-                _csv_header(path)
+                csv_header(path)
                 csv.field_size_limit(1 << 40)  # a line of any length is counted, not refused
                 text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
                 records = sum(1 for row in csv.reader(lines(text)) if row) - 1
@@ -183,13 +183,21 @@ def _create_raw_table(con: duckdb.DuckDBPyConnection, columns: str, source: str,
         raise UnreadableExtract(UNREADABLE_FILE, f"{unreadable}: {exc}") from exc
 
 
-def _csv_header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     with open_binary(path) as handle:
         first = handle.readline(MAX_LINE_BYTES)
     try:
         return next(csv.reader([first.decode("utf-8")]), [])
     except UnicodeDecodeError as exc:
         raise UnreadableExtract(UNREADABLE_FILE, f"header is not UTF-8: {exc}") from exc
+
+
+def csv_options(header: list[str]) -> str:
+    """read_csv's options for an extract with this header: every column text, by the header's
+    names, in the one dialect the contracts allow (no sniffing)."""
+    header_types = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
+    return f"""header = true, all_varchar = true, delim = ',', quote = '"', escape = '"', auto_detect = false,
+                columns = {{{header_types}}}"""
 
 
 def _other_delimiter(header: list[str]) -> str | None:
@@ -215,7 +223,7 @@ def schema_drift(contract: Contract, path: Path) -> list[str]:
     (SCHEMA_DRIFT, naming them) when unknown ones appear in place of contract ones, or appear at
     all unless additive drift only warns; returns the warnings of additive drift."""
     if contract.format == "csv":
-        header = _csv_header(path)
+        header = csv_header(path)
         names = {f.name for f in contract.fields}
         if _other_delimiter(header) or not names & set(header):
             return []  # not this contract's file at all: the loader rejects it (wrong_delimiter, unreadable)
@@ -295,7 +303,7 @@ _REJECT_REASONS = {"LINE SIZE OVER MAXIMUM": LINE_TOO_LONG}
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, count: RecordCount) -> int:
-    header = _csv_header(path)
+    header = csv_header(path)
     if [f.name for f in contract.fields if f.required and f.name not in header]:
         raise _missing_columns(contract, header)
     present = set(header)
@@ -305,7 +313,6 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, co
     )
     # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
     # text), never a silently truncated or padded row.
-    header_types = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
     # DuckDB appends each scan's rejects to these tables: start empty, or this file's quarantine
     # would carry the broken lines of the files read before it on the connection.
     con.execute("DROP TABLE IF EXISTS csv_reject_errors")
@@ -316,8 +323,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, co
     _create_raw_table(
         con,
         f"{columns}, src AS _payload",
-        source=f"""read_csv({quote_literal(str(path))}, header = true, all_varchar = true, delim = ',',
-                           quote = '"', escape = '"', auto_detect = false, columns = {{{header_types}}},
+        source=f"""read_csv({quote_literal(str(path))}, {csv_options(header)},
                            max_line_size = {max(MAX_LINE_BYTES, count.longest_line + 2)},
                            store_rejects = true, rejects_table = 'csv_reject_errors',
                            rejects_scan = 'csv_reject_scans') AS src""",
