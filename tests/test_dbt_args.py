@@ -1,5 +1,5 @@
 """Unit tests of the pure helpers that shape every dbt build Dagster runs (no dbt is started: a
-stand-in records what the dbt process would get)."""
+stand-in records what the dbt process would get; only a checkout without a manifest parses one)."""
 
 import json
 import os
@@ -159,7 +159,7 @@ def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(tmp_path,
     prepare_manifest(DataPaths(second))
     assert parses == [first, second, second, second]
     assert (target / "manifest.json").read_text() == "parse 4"
-    digest = parse_inputs_digest({"DATA_DIR": second, "DBT_TARGET": "dev"})
+    digest = parse_inputs_digest(dbt_environment(DataPaths(second)))
     assert (target / "parse_inputs.sha256").read_text() == digest
     assert not list(tmp_path.glob("target.parsing-*"))
 

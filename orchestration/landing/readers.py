@@ -311,8 +311,6 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, co
         quote_ident(f.name) if f.name in present else f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}"
         for f in contract.fields
     )
-    # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
-    # text), never a silently truncated or padded row.
     # DuckDB appends each scan's rejects to these tables: start empty, or this file's quarantine
     # would carry the broken lines of the files read before it on the connection.
     con.execute("DROP TABLE IF EXISTS csv_reject_errors")
@@ -320,6 +318,8 @@ def _load_csv(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, co
     reject_reasons = " ".join(
         f"WHEN {quote_literal(error)} THEN {quote_literal(reason)}" for error, reason in _REJECT_REASONS.items()
     )
+    # Strict parsing: a line with too many or too few columns becomes a reject (kept with its
+    # text), never a silently truncated or padded row.
     _create_raw_table(
         con,
         f"{columns}, src AS _payload",
