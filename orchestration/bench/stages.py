@@ -15,7 +15,6 @@ the same data must give every published mart's checksum.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import shutil
@@ -25,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -165,7 +164,7 @@ def parse_floor(paths: DataPaths, day: date | None = None) -> dict[str, int]:
             if contract.format == "csv":
                 by_header = defaultdict(list)
                 for file in files:
-                    with contextlib.suppress(UnreadableExtract):  # landing rejects it whole, unread
+                    with suppress(UnreadableExtract):  # landing rejects it whole, unread
                         by_header[tuple(csv_header(file))].append(file)
                 for header, group in by_header.items():
                     listed = ", ".join(quote_literal(str(file)) for file in group)
