@@ -9,6 +9,7 @@ devices' views."""
 
 import json
 import shutil
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -240,15 +241,15 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
             planted.unlink()
 
 
-# The windowed not-NULL test of each staging view of a growing source: the landed table and its
-# window column.
+# The windowed not-NULL test of each staging view of a growing source: the landed table, its
+# window column and its key.
 WINDOWED_STAGING_TESTS = {
-    RETAINED_DEVICE: ("events", "event_at"),
-    READINGS_NOT_NULL: ("sensor_readings", "measured_at"),
-    DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at"),
+    RETAINED_DEVICE: ("events", "event_at", "event_id"),
+    READINGS_NOT_NULL: ("sensor_readings", "measured_at", "reading_id"),
+    DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at", "delivery_id"),
     # the copy landed last wins (last_landed_copy)
-    PATCHES_NOT_NULL: ("patch_applications", "applied_at"),
-    CONSENT_NOT_NULL: ("consent_logs", "recorded_at"),
+    PATCHES_NOT_NULL: ("patch_applications", "applied_at", "application_id"),
+    CONSENT_NOT_NULL: ("consent_logs", "recorded_at", "consent_event_id"),
 }
 
 
@@ -263,9 +264,10 @@ def parquet_scan_nodes(profile: dict) -> list[dict]:
     return found
 
 
-def parquet_scans(profile: dict) -> list[int]:
-    """Rows each Parquet scan of a DuckDB JSON profile passed on, in ascending order."""
-    return sorted(node["intermediate_rows"] for node in parquet_scan_nodes(profile))
+def projected(scan: dict) -> tuple[str, ...]:
+    """The columns a Parquet scan of a DuckDB JSON profile reads, sorted (one column comes as a string)."""
+    columns = scan["extra_info"]["Projections"]
+    return tuple(sorted([columns] if isinstance(columns, str) else columns))
 
 
 def profiled(paths: DataPaths, tmp_path: Path, sql: str) -> tuple[list, dict]:
@@ -287,33 +289,42 @@ def profiled(paths: DataPaths, tmp_path: Path, sql: str) -> tuple[list, dict]:
 
 @pytest.mark.parametrize("test_name", sorted(WINDOWED_STAGING_TESTS))
 def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse, monkeypatch, tmp_path, test_name):
-    """The window reaches the scan of the landed Parquet (first_landed_copy): the test reads the
-    window's rows, and of every landed row only the key and landing order its first copy needs."""
-    source, column = WINDOWED_STAGING_TESTS[test_name]
+    """The window reaches the scan of the landed Parquet (first_landed_copy): the test reads whole
+    rows of the window's days alone; of every landed row, the key (whose hash finds the keys landed
+    more than once), and of the copies of those keys, the key and landing order."""
+    source, column, key = WINDOWED_STAGING_TESTS[test_name]
     monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
     [result] = dbt("compile", "--select", test_name)
     landed_rows = f"read_parquet('{in_warehouse.raw / source}/*/*.parquet', hive_partitioning = false)"
     landed, in_window = duckdb.execute(
         f"select count(*), count(*) filter (where {rebuilt_since(column)}) from {landed_rows}"
     ).fetchone()
+    repeated = duckdb.execute(
+        f"select count(*) from {landed_rows} where {key} in "
+        f"(select {key} from {landed_rows} group by {key} having count(*) > 1)"
+    ).fetchone()[0]
     failing, profile = profiled(in_warehouse, tmp_path, result.node.compiled_code)
+    scans = {projected(scan): scan for scan in parquet_scan_nodes(profile)}
     assert failing == []
     assert 0 < in_window < landed
-    assert parquet_scans(profile) == [in_window, landed]
+    assert len(scans) == 3
+    assert scans.pop((key,))["intermediate_rows"] == landed
+    # DuckDB passes the repeated keys' hashes to the scan of their copies (at least those rows)
+    assert repeated <= scans.pop(tuple(sorted([key, "_landing_order"])))["intermediate_rows"] <= landed
+    [whole_rows] = scans.values()
+    assert whole_rows["intermediate_rows"] == in_window
 
 
 def test_a_daily_classification_looks_up_the_first_copies_twice(in_warehouse, monkeypatch, tmp_path):
     """int_events_classified's run over the window's days reads the clickstream's staging view twice
-    (the rules' narrow copy, computed once, and the classified rows), so it looks up the first copy of
-    every event id ever landed twice, not once for each of its three rules."""
+    (the rules' narrow copy, computed once, and the classified rows), so it hashes every event id
+    ever landed, and looks up the first copies of the repeated ones, twice, not once for each of its
+    three rules."""
     monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
     [result] = dbt("compile", "--select", "int_events_classified", "--indirect-selection", "empty")
     [(rebuilt,)], profile = profiled(in_warehouse, tmp_path, f"select count(*) from ({result.node.compiled_code})")
-    # first_landed_copy's lookup reads only the keys and landing orders of every landed copy
-    lookups = [
-        scan
-        for scan in parquet_scan_nodes(profile)
-        if sorted(scan["extra_info"]["Projections"]) == ["_landing_order", "event_id"]
-    ]
+    # first_landed_copy's lookups read only the keys (to hash them) and the repeated keys' copies
+    lookups = Counter(projected(scan) for scan in parquet_scan_nodes(profile))
     assert rebuilt > 0
-    assert len(lookups) == 2
+    assert lookups[("event_id",)] == 2
+    assert lookups[("_landing_order", "event_id")] == 2
