@@ -465,10 +465,12 @@ def test_marts_rebuilt_after_the_purge_keep_the_rows_built_before_it(purged):
     ]
 
 
-def test_a_null_inside_retention_still_fails(purged):
-    paths = purged[0]
-    [file] = sorted(paths.raw_for("events").glob(f"date={BROWSING_DAY}/*.parquet"))[:1]  # a day still open
-    kept = file.read_bytes()  # put back after: later tests build on these files
+def test_a_null_inside_retention_still_fails(purged, tmp_path):
+    """A device id missing from an event of a day still open fails the classified events' not-NULL
+    test, where the device ids are stored (hashed once), while the purge's NULLs pass it."""
+    paths = DataPaths(tmp_path / "data")  # a copy: later tests build on the purged folder as it is
+    shutil.copytree(purged[0].root, paths.root)
+    [file] = sorted(paths.raw_for("events").glob(f"date={BROWSING_DAY}/*.parquet"))[:1]
     with duckdb.connect() as con:
         rewrite_parquet(
             con,
@@ -476,10 +478,12 @@ def test_a_null_inside_retention_still_fails(purged):
             "SELECT * REPLACE (CASE WHEN row_number() OVER () = 1 THEN NULL ELSE anonymous_id END AS anonymous_id)"
             " FROM src",
         )
-    tested = _dbt(paths, "test", "--select", "not_null_stg_storefront__events")
-    file.write_bytes(kept)
-    assert tested.returncode == 1
-    assert _results(paths) == {"not_null_stg_storefront__events": ("fail", 1)}
+    # the copy's staging view reads the copy's raw files; every classified day again
+    built = _build(paths, "--full-refresh", "--select", "stg_storefront__events", "int_events_classified")
+    assert built.returncode == 1
+    results = _results(paths)
+    assert results["not_null_int_events_classified"] == ("fail", 1)
+    assert results["not_null_stg_storefront__events"] == ("pass", 0)
 
 
 def test_a_file_quarantine_kept_whole_is_deleted_past_its_retention(paths, built):

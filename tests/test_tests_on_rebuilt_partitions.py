@@ -28,7 +28,8 @@ WINDOW_START = FIRST_DAY + timedelta(days=DAYS - 1)  # the daily run of the last
 REBUILT_SINCE = WINDOW_START - timedelta(days=3)
 
 UNIQUE_EVENT = "unique_int_events_classified_event_id"
-RETAINED_DEVICE = "not_null_stg_storefront__events"
+EVENTS_NOT_NULL = "not_null_stg_storefront__events"
+RETAINED_DEVICE = "not_null_int_events_classified"
 READINGS_NOT_NULL = "not_null_stg_devices__sensor_readings"
 DOSES_NOT_NULL = "not_null_stg_devices__dosage_deliveries"
 PATCHES_NOT_NULL = "not_null_stg_devices__patch_applications"
@@ -50,7 +51,8 @@ TESTS = {
     "own_where": "relationships_dq_scorecard_daily_store_id__store_id__ref_dim_stores_",
     # the staging view of a source that grows by the day: limited by its meta.window_column
     "staging": READINGS_NOT_NULL,
-    # the not-NULL test of a staging view whose device ids the retention purge may NULL: limited
+    "staging_events": EVENTS_NOT_NULL,
+    # the not-NULL test of the classified events, whose device ids the retention purge may NULL: limited
     "retention": RETAINED_DEVICE,
 }
 OWN_WHERE = (
@@ -121,7 +123,11 @@ def test_a_windowed_run_limits_partition_local_tests_of_incremental_models(in_wa
     assert f"from (select * from {readings} where {readings_since}) dbt_subquery" in sql["staging"]
     events_since = f"({rebuilt_since('event_at')} or event_at is null)"
     events = relation("main", "stg_storefront__events")
-    assert f"from (select * from {events} where {events_since}) dbt_subquery" in sql["retention"]
+    assert f"from (select * from {events} where {events_since}) dbt_subquery" in sql["staging_events"]
+    # the view's device ids are tested where they are stored, hashed once (int_events_classified)
+    assert "anonymous_id" not in sql["staging_events"]
+    classified = relation("main", "int_events_classified")
+    assert f"from (select * from {classified} {limited('event_date')} )" in sql["retention"]
     # its device ids may be NULL only where the retention purge has been
     device_check = "anonymous_id is null and not coalesce(cast(event_at as date) < (getvariable('pii_purged_as_of')"
     assert device_check in sql["retention"]
@@ -135,7 +141,7 @@ def test_an_unwindowed_or_full_refresh_run_tests_whole_tables(in_warehouse, monk
     sql = compiled(*(["--full-refresh"] if run == "full_refresh" else []))
 
     assert all("dbt_subquery" not in code for kind, code in sql.items() if kind != "own_where"), sql
-    assert "event_at >=" not in sql["retention"]
+    assert "event_at >=" not in sql["staging_events"]
     assert OWN_WHERE in sql["own_where"]
     assert f"from {relation('marts', 'fct_sessions')} where session_id is not null" in sql["unique"]
 
@@ -203,20 +209,21 @@ def test_one_not_null_test_names_each_column_holding_nulls_and_how_many(in_wareh
         [result] = [r for r in dbt("test", "--select", name) if r.node.name == name]
         assert (str(result.status), result.failures) == ("fail", 1)
         with duckdb.connect(str(in_warehouse.warehouse)) as con:
+            Plugin("pii_key", {}).configure_cursor(con)  # the retained device ids' condition reads them
             assert con.execute(result.node.compiled_code).fetchall() == [("store_id", 2)]
     finally:
         with duckdb.connect(str(in_warehouse.warehouse)) as con:
             con.execute("UPDATE int_events_classified SET store_id = ? WHERE store_id IS NULL", [store])
 
 
-def plant_event_without_device(paths: DataPaths, day: date) -> None:
-    """A landed event on `day` (UTC) whose device id is missing, in a Parquet file of its own."""
+def plant_event_without_type(paths: DataPaths, day: date) -> None:
+    """A landed event on `day` (UTC) whose event type is missing, in a Parquet file of its own."""
     folder = paths.raw / "events" / f"date={day}"
     with duckdb.connect() as con:
         con.execute(
             f"""
             COPY (
-                SELECT * EXCLUDE (date) REPLACE ('planted-' || event_id AS event_id, NULL AS anonymous_id,
+                SELECT * EXCLUDE (date) REPLACE ('planted-' || event_id AS event_id, NULL AS event_type,
                        _landing_order + 1000000000000000000 AS _landing_order)
                 FROM read_parquet('{folder}/part-*.parquet', hive_partitioning = true)
                 LIMIT 1
@@ -226,16 +233,16 @@ def plant_event_without_device(paths: DataPaths, day: date) -> None:
 
 
 def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeypatch):
-    assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("pass", 0)
+    assert statuses(dbt("test", "--select", EVENTS_NOT_NULL))[EVENTS_NOT_NULL] == ("pass", 0)
     try:
-        plant_event_without_device(in_warehouse, FIRST_DAY)
+        plant_event_without_type(in_warehouse, FIRST_DAY)
         # Landed long before the window: the whole view has it, the day's run does not read it...
-        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("fail", 1)
+        assert statuses(dbt("test", "--select", EVENTS_NOT_NULL))[EVENTS_NOT_NULL] == ("fail", 1)
         monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
-        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("pass", 0)
+        assert statuses(dbt("test", "--select", EVENTS_NOT_NULL))[EVENTS_NOT_NULL] == ("pass", 0)
         # ...but one of the window's days fails it.
-        plant_event_without_device(in_warehouse, WINDOW_START)
-        assert statuses(dbt("test", "--select", RETAINED_DEVICE))[RETAINED_DEVICE] == ("fail", 1)
+        plant_event_without_type(in_warehouse, WINDOW_START)
+        assert statuses(dbt("test", "--select", EVENTS_NOT_NULL))[EVENTS_NOT_NULL] == ("fail", 1)
     finally:
         for planted in in_warehouse.raw.glob("events/date=*/part-planted.parquet"):
             planted.unlink()
@@ -244,7 +251,7 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
 # The windowed not-NULL test of each staging view of a growing source: the landed table, its
 # window column and its key.
 WINDOWED_STAGING_TESTS = {
-    RETAINED_DEVICE: ("events", "event_at", "event_id"),
+    EVENTS_NOT_NULL: ("events", "event_at", "event_id"),
     READINGS_NOT_NULL: ("sensor_readings", "measured_at", "reading_id"),
     DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at", "delivery_id"),
     # the copy landed last wins (last_landed_copy)
