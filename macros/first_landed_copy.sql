@@ -1,9 +1,9 @@
 {#- Keep, of each `key`, the copy landed first (lowest `_landing_order`, unique per landed row).
     Equal to deduplicate(relation, key, '_landing_order'), as a join rather than a window over whole
     rows: a filter on the result's columns then reaches the scan of `relation`, so a reader of a few
-    days (an incremental model, a windowed test) reads and hashes those days' rows, and only the
-    keys and landing orders of the rest. `relation` is the landed table itself, read three times (a
-    CTE read twice may be materialised whole). -#}
+    days (an incremental model, a windowed test) reads and hashes those days' rows, and of the rest
+    only the keys and the repeated keys' landing orders. `relation` is the landed table itself, read
+    three times (a CTE read twice may be materialised whole). -#}
 {% macro first_landed_copy(relation, key) -%}
     {{ landed_copy(relation, key, 'min') }}
 {%- endmacro %}
