@@ -17,6 +17,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
+from orchestration.contracts import load_contracts
 from orchestration.dbt_plugins.pii_key import Plugin
 from orchestration.generator import GeneratorConfig, generate
 from orchestration.settings import DataPaths
@@ -248,15 +249,15 @@ def test_a_windowed_run_tests_the_staging_rows_of_its_days(in_warehouse, monkeyp
             planted.unlink()
 
 
-# The windowed not-NULL test of each staging view of a growing source: the landed table, its
-# window column and its key.
+# The windowed not-NULL test of each staging view of a growing source, and the landed table it
+# reads (whose contract gives the window's column, `partition_by`, and the key); the patches' view
+# keeps the copy landed last (last_landed_copy), the others the first.
 WINDOWED_STAGING_TESTS = {
-    EVENTS_NOT_NULL: ("events", "event_at", "event_id"),
-    READINGS_NOT_NULL: ("sensor_readings", "measured_at", "reading_id"),
-    DOSES_NOT_NULL: ("dosage_deliveries", "scheduled_at", "delivery_id"),
-    # the copy landed last wins (last_landed_copy)
-    PATCHES_NOT_NULL: ("patch_applications", "applied_at", "application_id"),
-    CONSENT_NOT_NULL: ("consent_logs", "recorded_at", "consent_event_id"),
+    EVENTS_NOT_NULL: "events",
+    READINGS_NOT_NULL: "sensor_readings",
+    DOSES_NOT_NULL: "dosage_deliveries",
+    PATCHES_NOT_NULL: "patch_applications",
+    CONSENT_NOT_NULL: "consent_logs",
 }
 
 
@@ -299,7 +300,9 @@ def test_a_windowed_staging_test_reads_whole_rows_of_its_days_only(in_warehouse,
     """The window reaches the scan of the landed Parquet (first_landed_copy): the test reads whole
     rows of the window's days alone; of every landed row, the key (whose hash finds the keys landed
     more than once), and of the copies of those keys, the key and landing order."""
-    source, column, key = WINDOWED_STAGING_TESTS[test_name]
+    source = WINDOWED_STAGING_TESTS[test_name]
+    contract = load_contracts()[source]
+    column, [key] = contract.partition_by, contract.primary_key
     monkeypatch.setenv("DBT_WINDOW_START", WINDOW_START.isoformat())
     [result] = dbt("compile", "--select", test_name)
     landed_rows = f"read_parquet('{in_warehouse.raw / source}/*/*.parquet', hive_partitioning = false)"
