@@ -63,6 +63,26 @@ def test_a_truncated_gzip_file_is_unreadable_with_the_decoders_message(paths):
     assert_kept_whole(paths, record, data)
 
 
+def test_a_corrupt_gzip_stream_is_unreadable_with_the_decoders_message(paths):
+    """Corrupt compressed data (not a truncation): the count's decoder (ISA-L's) names it, and the
+    file is kept whole like any other it cannot read."""
+    target = write_batches(
+        paths,
+        "events_20261101_0000.jsonl.gz",
+        [{"sent_at": "2026-11-01T09:00:00Z", "received_at": "2026-11-01T09:00:00Z", "events": [event("e1")]}],
+    )
+    data = target.read_bytes()
+    # The first deflate block, past the header and its file name, given the block type no encoder
+    # writes (the two bits 11).
+    blocks = data.index(b"\x00", 10) + 1
+    data = data[:blocks] + b"\xff" + data[blocks + 1 :]
+    target.write_bytes(data)
+    record = land_beside_a_good_file(paths, "events")
+    assert (record.status, record.reason) == ("rejected", "unreadable_file")
+    assert record.detail == "IsalError: Error -1 Invalid deflate block found"
+    assert_kept_whole(paths, record, data)
+
+
 def test_binary_junk_is_unreadable_and_kept_whole(paths):
     target = paths.inbox_for("orders") / "orders_20261102.csv"
     target.parent.mkdir(parents=True)

@@ -13,11 +13,11 @@ import io
 import json
 import os
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from isal import igzip, isal_zlib
 
 from orchestration.contracts import Contract
 from orchestration.landing.rules import LINE_TOO_LONG, UNPARSEABLE_ROW, UNREADABLE_FILE
@@ -30,7 +30,7 @@ REJECTS_TABLE = "raw_rejects"
 # reads with a limit above the file's longest line and applies this one itself).
 MAX_LINE_BYTES = 2_000_000
 # Errors of a file's bytes themselves: a truncated or corrupt gzip stream, or text that is not UTF-8.
-DECODING_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError)
+DECODING_ERRORS = (EOFError, gzip.BadGzipFile, isal_zlib.error, UnicodeDecodeError)
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _NO_EVENTS = re.compile(rb'"events"\s*:\s*\[\s*\]')
 
@@ -69,7 +69,9 @@ class RecordCount:
 
 
 def open_binary(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    # ISA-L's inflate reads the same gzip format as the standard library's module in under half
+    # its time; every extract is decompressed here once more, for the independent count.
+    return igzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
 def count_records(path: Path, contract: Contract) -> RecordCount:
