@@ -56,6 +56,9 @@ from orchestration.settings import DataPaths
 # of a source (room for 10^10 rows per extract and 9 x 10^8 extracts in a BIGINT). Landing time
 # cannot: extracts landed in one run share their second.
 LANDING_ORDER_STRIDE = 10**10
+# SQL over `checked`: the row is valid (no quarantine reason) and names no erased subject; its
+# first copy (or last, for a mutable source) lands.
+VALID = "_reason IS NULL AND NOT _erased"
 
 
 # Plausible time: a row partitioned after now + this tolerance, or before the floor, is quarantined
@@ -349,24 +352,35 @@ def land_extract(
 
 
 def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, count, earlier) -> None:
-    # One pass over the text rows: each row's quarantine reason, its store, and its typed values
-    # (NULL where a cast fails, and then the row has a reason).
-    # A row naming an erased subject is dropped whatever else it holds: never written anywhere.
+    # One pass over the text rows: each row's quarantine reason, its store, its typed values (NULL
+    # where a cast fails, and then the row has a reason) and, for a row without a reason, its
+    # derived columns and partition date. A row naming an erased subject is dropped whatever else
+    # it holds: never written anywhere. Every later step reads or flags this one table, which is
+    # the extract's only typed copy.
     too_long = readers.line_too_long(contract, count)
     reason = f"CASE WHEN {too_long} THEN '{LINE_TOO_LONG}' ELSE {quarantine_reason(contract)} END"
     erased = suppression.erased_condition(con, paths, contract, readers.RAW_TABLE)
+    derived = "".join(
+        f", CASE WHEN {VALID} THEN {sql} END AS {quote_ident(name)}" for name, sql in derived_columns(contract)
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT _row_number, {reason} AS _reason, {_store_of("store_id")} AS _store, {erased} AS _erased,
-               {", ".join(typed_columns(contract))}
-        FROM {readers.RAW_TABLE}
+        SELECT *, CASE WHEN {VALID} THEN {partition_date(contract)} END AS _date, false AS _duplicate
+        FROM (
+            SELECT *{derived}
+            FROM (
+                SELECT _row_number, {reason} AS _reason, {_store_of("store_id")} AS _store, {erased} AS _erased,
+                       {", ".join(typed_columns(contract))}
+                FROM {readers.RAW_TABLE}
+            )
+        )
         """
     )
     implausible = implausible_time(contract, _machine_now(), _date_floor(), _future_tolerance())
     con.execute(
         f"UPDATE checked SET _reason = {quote_literal(f'{OUT_OF_RANGE}:{contract.partition_by}')} "
-        f"WHERE _reason IS NULL AND NOT _erased AND {implausible}"
+        f"WHERE {VALID} AND {implausible}"
     )
     payload = f"CAST(to_json({readers.payload(contract)}) AS VARCHAR)"
     con.execute(
@@ -386,31 +400,27 @@ def _land_rows(con, paths, contract, extract, record, landed_at, newest_landed, 
         SELECT _row_number, _reason, {quote_literal(manifest.UNATTRIBUTED_STORE)}, _payload FROM {readers.REJECTS_TABLE}
         """
     )
-    derived = derived_columns(contract)
     key = _key_columns(contract)
     # Immutable records re-sent are identical, so the first copy is kept; mutable ones are
-    # re-exported with changes, so the last row of the file is the current one.
+    # re-exported with changes, so the last row of the file is the current one. Few keys repeat:
+    # only their rows are ranked, and the copies that do not count are flagged, so the valid rows
+    # are not copied again (a second copy cost as much as the parse).
     keep = "ASC" if contract.immutable else "DESC"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE deduped AS
-        WITH typed AS (
-            SELECT * EXCLUDE (_reason, _store, _erased) FROM checked WHERE _reason IS NULL AND NOT _erased
-        ),
-        typed_and_derived AS (
-            SELECT *{"".join(", " + d for d in derived)}, {partition_date(contract)} AS _date FROM typed
-        ),
-        -- Few keys repeat: rank only their rows, and let the rest through untouched, which
-        -- is a hash aggregate and an anti-join instead of a window over the whole extract.
-        repeated_keys AS (
-            SELECT {key} FROM typed GROUP BY {key} HAVING count(*) > 1
+        UPDATE checked SET _duplicate = true WHERE _row_number IN (
+            SELECT _row_number FROM checked SEMI JOIN (
+                SELECT {key} FROM checked WHERE {VALID} GROUP BY {key} HAVING count(*) > 1
+            ) USING ({key})
+            WHERE {VALID}
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row_number {keep}) > 1
         )
-        SELECT * FROM typed_and_derived ANTI JOIN repeated_keys USING ({key})
-        UNION ALL BY NAME
-        SELECT * FROM (
-            SELECT * FROM typed_and_derived SEMI JOIN repeated_keys USING ({key})
-        )
-        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row_number {keep}) = 1
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW deduped AS
+        SELECT * EXCLUDE (_reason, _store, _erased, _duplicate) FROM checked WHERE {VALID} AND NOT _duplicate
         """
     )
     if contract.immutable:
@@ -467,7 +477,7 @@ def _counts_by_store(con, contract: Contract, newest_landed: str | None) -> dict
     counts = defaultdict(manifest.StoreCounts)
     valid = defaultdict(int)
     received = f"""
-        SELECT _store, count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _erased), count(*) FILTER (_erased)
+        SELECT _store, count(*), count(*) FILTER (WHERE {VALID}), count(*) FILTER (_erased)
         FROM checked GROUP BY 1
         UNION ALL SELECT {quote_literal(manifest.UNATTRIBUTED_STORE)}, count(*), 0, 0 FROM {readers.REJECTS_TABLE}
     """
@@ -527,7 +537,7 @@ def _drop_already_landed(con, paths: DataPaths, contract: Contract, extract: Ext
     before = _count(con, "deduped")
     con.execute(
         f"""
-        DELETE FROM deduped WHERE ({key}) IN (
+        UPDATE checked SET _duplicate = true WHERE {VALID} AND NOT _duplicate AND ({key}) IN (
             SELECT ({key}) FROM read_parquet({_file_list(files)}, hive_partitioning = false)
         )
         """
