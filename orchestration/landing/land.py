@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -167,12 +168,21 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     batch exports count their late rows against the newest date landed before them.
     """
     workers = min(landing_workers(), len(pending)) or 1
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landing") as pool:
-        futures = [
-            pool.submit(_prestage, paths, contract, extract, sequence, landed_at, workers)
-            for sequence, extract in pending
-        ]
-        outcomes = [future.exception() or future.result() for future in futures]
+    # One connection a worker, reused from extract to extract: a new in-memory DuckDB costs about
+    # 15 ms, as much as landing a small extract. Each extract replaces every table it reads.
+    idle = queue.SimpleQueue()
+    for _ in range(workers):
+        idle.put(connect(shared_by=workers))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landing") as pool:
+            futures = [
+                pool.submit(_prestage, idle, workers, paths, contract, extract, sequence, landed_at)
+                for sequence, extract in pending
+            ]
+            outcomes = [future.exception() or future.result() for future in futures]
+    finally:
+        while not idle.empty():
+            idle.get().close()
     staged = []
     # Rows are late when they land in a partition older than the reference date (below).
     newest = _late_reference(manifest.records(paths, contract.name))
@@ -199,12 +209,22 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     return staged
 
 
-def _prestage(paths: DataPaths, contract: Contract, extract: Extract, sequence: int, landed_at: datetime, workers: int):
-    """The parallel phase of one extract: staged against earlier runs only (no extract of this
-    run counts as landed before it yet, nor any late reference). Returns the record and the rows
-    landed per (store, day), from which the late rows of a batch export are counted later. Each of
-    the `workers` gets its share of memory and cores."""
-    with connect(shared_by=workers) as con:
+def _prestage(
+    idle: queue.SimpleQueue,
+    workers: int,
+    paths: DataPaths,
+    contract: Contract,
+    extract: Extract,
+    sequence: int,
+    landed_at: datetime,
+):
+    """The parallel phase of one extract, on a connection taken from `idle` and given back: staged
+    against earlier runs only (no extract of this run counts as landed before it yet, nor any late
+    reference). Returns the record and the rows landed per (store, day), from which the late rows
+    of a batch export are counted later. Each of the `workers` connections has its share of memory
+    and cores."""
+    con = idle.get()
+    try:
         record = land_extract(con, paths, contract, extract, sequence, None, landed_at, earlier=frozenset())
         by_store_day = {}
         if record.status == "landed" and not contract.arrival_field:
@@ -214,7 +234,15 @@ def _prestage(paths: DataPaths, contract: Contract, extract: Extract, sequence: 
                     "SELECT store_id, _date, count(*) FROM deduped GROUP BY 1, 2"
                 ).fetchall()
             }
-    return record, by_store_day
+        return record, by_store_day
+    except BaseException:
+        # A failure may leave the connection unusable (DuckDB invalidates a database after a fatal
+        # error): the next extract gets a new one, so one extract's failure still stops no other.
+        con.close()
+        con = connect(shared_by=workers)
+        raise
+    finally:
+        idle.put(con)
 
 
 def _repeats_earlier(con, paths: DataPaths, contract: Contract, record, earlier: set[str]) -> bool:
