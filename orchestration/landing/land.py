@@ -242,7 +242,17 @@ def _prestage(
         con = connect(shared_by=workers)
         raise
     finally:
+        _drop_temporary(con)  # the next extract starts with the memory of a new connection
         idle.put(con)
+
+
+def _drop_temporary(con) -> None:
+    objects = con.execute(
+        "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
+        "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"
+    ).fetchall()
+    for kind, name in objects:
+        con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
 
 
 def _repeats_earlier(con, paths: DataPaths, contract: Contract, record, earlier: set[str]) -> bool:
