@@ -161,7 +161,7 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     """Land each (sequence, extract) to staging; [(extract, record)] of those that could be.
 
     Two phases. In parallel, on every core, each extract is counted, parsed, checked, typed and
-    written to staging on its own connection, deduplicated against what earlier runs landed.
+    written to staging on its worker's connection, deduplicated against what earlier runs landed.
     Then serially, in delivery order, what depends on the extracts before it in this run is
     settled exactly as a one-at-a-time landing would: an immutable record re-sent by an earlier
     extract of the run is dropped (the extract is then landed again, alone, against them), and
@@ -169,7 +169,7 @@ def _stage(con, paths: DataPaths, contract: Contract, pending, errors: dict, lan
     """
     workers = min(landing_workers(), len(pending)) or 1
     # One connection a worker, reused from extract to extract: a new in-memory DuckDB costs about
-    # 15 ms, as much as landing a small extract. Each extract replaces every table it reads.
+    # 15 ms, as much as landing a small extract. Each extract creates the tables it reads, then drops them.
     idle = queue.SimpleQueue()
     for _ in range(workers):
         idle.put(connect(shared_by=workers))
